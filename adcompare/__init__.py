@@ -1,0 +1,17 @@
+"""adcompare: derivatives of one function four independent ways, cross-checked and shown as
+Baydin-style evaluation traces.
+
+    >>> import adcompare
+    >>> report = adcompare.trace("ln(x1) + x1*x2 - sin(x2)", at=(2, 5))
+    >>> report.agree
+    True
+"""
+
+from .errors import AdcompareError, DomainError, InputError, ParseError
+from .graph import Const, Graph, Node, evaluate
+from .parse import Limits, parse
+from .report import Report, trace
+
+__all__ = ["AdcompareError", "Const", "DomainError", "Graph", "InputError", "Limits", "Node",
+           "ParseError", "Report", "evaluate", "parse", "trace"]
+__version__ = "0.1.0"

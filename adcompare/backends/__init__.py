@@ -1,0 +1,61 @@
+"""The four back ends. Each consumes a Graph and a point and returns a `Result`.
+
+They stay independent where it matters: finite differences call only primal
+evaluation; the symbolic back end differentiates sympy's rendering of the Graph with
+sympy's own rules and never reads the operation table's partials; forward and reverse
+mode accumulate the same local partials in opposite orders.
+"""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a method spent: whole primal evaluations of f, derivative sweeps, elementary operations.
+
+    ``operations`` counts operation evaluations, local-partial evaluations and
+    multiply-accumulates (for the symbolic method: sympy's ``count_ops`` of the derivatives).
+    """
+
+    primal_evaluations: int
+    sweeps: int
+    operations: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """A back end's answer: output values, the Jacobian (m × n), its traces and cost.
+
+    ``error`` is set, and ``jacobian`` is None, when the method could not produce a
+    derivative at this point (the message says why).
+    """
+
+    method: str
+    value: tuple
+    jacobian: Optional[np.ndarray]
+    cost: Cost
+    sweeps: tuple = ()
+    details: dict = field(default_factory=dict)
+    error: Optional[str] = None
+
+
+def output_values(graph, values):
+    """The output values from a full list of slot values."""
+    return tuple(values[slot] for slot in graph.outputs)
+
+
+def _registry():
+    from . import finite_difference, forward, reverse, symbolic
+    return {"finite_difference": finite_difference.run, "symbolic": symbolic.run,
+            "forward": forward.run, "reverse": reverse.run}
+
+
+METHODS = ("finite_difference", "symbolic", "forward", "reverse")
+
+
+def run_method(method, graph, point, **options):
+    """Run one back end by name (one of METHODS) on ``graph`` at ``point``."""
+    return _registry()[method](graph, point, **options)

@@ -1,0 +1,116 @@
+"""The cross-check: every method's Jacobian entry against the most trustworthy reference.
+
+The reference is the symbolic method (sympy, evaluated in high precision) when it ran;
+otherwise reverse mode, forward mode, then finite differences, in that order. Errors are
+computed in the reference's precision; an entry passes when
+|value − reference| ≤ atol + rtol·|reference|, with tolerances per method.
+
+    >>> from adcompare.parse import parse
+    >>> from adcompare.backends import run_method, METHODS
+    >>> g = parse("ln(x1) + x1*x2 - sin(x2)")
+    >>> comparison = compare({m: run_method(m, g, (2.0, 5.0)) for m in METHODS})
+    >>> comparison.agree, comparison.reference
+    (True, 'symbolic')
+"""
+
+from dataclasses import dataclass, field
+
+import mpmath
+
+REFERENCE_PREFERENCE = ("symbolic", "reverse", "forward", "finite_difference")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Entry passes when |error| ≤ atol + rtol·|reference|."""
+
+    rtol: float
+    atol: float
+
+
+# Exact methods agree to rounding; differences carry truncation and round-off error.
+DEFAULT_TOLERANCES = {
+    "symbolic": Tolerance(1e-12, 1e-12),
+    "forward": Tolerance(1e-12, 1e-12),
+    "reverse": Tolerance(1e-12, 1e-12),
+    "finite_difference": Tolerance(1e-6, 1e-8),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One method's value for one Jacobian entry, and how far it is from the reference."""
+
+    method: str
+    value: object
+    abs_error: float
+    rel_error: float
+    tolerance: Tolerance
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One Jacobian entry ∂y_output/∂x_variable: the reference value and every method's check."""
+
+    output: int
+    variable: int
+    reference: object
+    checks: tuple
+
+
+@dataclass
+class Comparison:
+    """All entries, the reference method, methods that failed to run, kinks, and the verdict.
+
+    ``kinks`` lists (slot, description) of nodes at a point where they are not
+    differentiable: there the methods may each be right about a different one-sided
+    derivative, so the verdict cannot be "agree".
+    """
+
+    reference: str
+    entries: list
+    failures: dict = field(default_factory=dict)
+    kinks: list = field(default_factory=list)
+
+    @property
+    def mismatches(self):
+        """Checks outside tolerance, as (entry, check) pairs."""
+        return [(e, c) for e in self.entries for c in e.checks if not c.ok]
+
+    @property
+    def agree(self):
+        """True when every method ran and every entry is within tolerance."""
+        return self.reference is not None and not (self.failures or self.mismatches or self.kinks)
+
+
+def compare(results, tolerances=None, kinks=()):
+    """Line up ``results`` (method name → Result) against the best available reference.
+
+    ``kinks`` are (slot, description) of nodes at a non-differentiable point.
+    """
+    tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
+    ran = {name: r for name, r in results.items() if r.error is None}
+    failures = {name: r.error for name, r in results.items() if r.error is not None}
+    reference = next((name for name in REFERENCE_PREFERENCE if name in ran), None)
+    if reference is None:
+        return Comparison(None, [], failures, list(kinks))
+    reference_jacobian = ran[reference].jacobian
+    m, n = reference_jacobian.shape
+    entries = []
+    with mpmath.workdps(40):
+        for k in range(m):
+            for j in range(n):
+                expected = mpmath.mpf(reference_jacobian[k, j])
+                checks = []
+                for name in results:
+                    if name == reference or name not in ran:
+                        continue
+                    got = ran[name].jacobian[k, j]
+                    error = abs(mpmath.mpf(got) - expected)
+                    relative = error / abs(expected) if expected != 0 else (0 if error == 0 else mpmath.inf)
+                    tolerance = tolerances[name]
+                    ok = bool(error <= tolerance.atol + tolerance.rtol * abs(expected))
+                    checks.append(Check(name, got, float(error), float(relative), tolerance, ok))
+                entries.append(Entry(k, j, expected, tuple(checks)))
+    return Comparison(reference, entries, failures, list(kinks))

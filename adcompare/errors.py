@@ -1,0 +1,40 @@
+"""Errors a user can cause. Each carries a one-line message; the CLI prints it and exits 2."""
+
+
+class AdcompareError(Exception):
+    """Base class: a problem with the user's input, reported without a traceback."""
+
+
+class ParseError(AdcompareError):
+    """A syntax error or a limit exceeded while reading an expression.
+
+    ``column`` is 1-based (or None when the problem is not at one place);
+    ``source`` is the text that was being read, for drawing a caret under the column.
+    """
+
+    def __init__(self, message, column=None, source=None):
+        super().__init__(message)
+        self.column = column
+        self.source = source
+
+    def caret_lines(self):
+        """The expression and a caret under the offending column, or () when not applicable."""
+        if self.column is None or self.source is None or len(self.source) > 200 or "\n" in self.source:
+            return ()
+        return (f"  {self.source}", "  " + " " * (self.column - 1) + "^")
+
+
+class InputError(AdcompareError):
+    """Bad values or variable names given with an expression (``--at``, ``--vars``)."""
+
+
+class DomainError(AdcompareError):
+    """An operation evaluated outside its domain, or a derivative that does not exist there.
+
+    ``node`` is the slot of the offending node in ``graph``, or None.
+    """
+
+    def __init__(self, message, node=None, graph=None):
+        super().__init__(message)
+        self.node = node
+        self.graph = graph

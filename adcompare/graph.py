@@ -1,0 +1,192 @@
+"""The IR: Baydin's evaluation trace (a Wengert list), and its primal evaluation.
+
+A `Graph` holds value slots indexed 0, 1, …: first the n inputs (variables, in
+variable order), then one slot per elementary operation in evaluation order. Baydin
+numbers slot i as v_{i-n+1}, so inputs are v_{1-n} … v_0 and operations v_1 … v_l;
+that naming is done by the renderers, the Graph stores only indices. A node's
+arguments are earlier slot indices or `Const` literals. Outputs are slot indices.
+
+The Graph is inert, validated once when built, and never changed by a back end.
+Nothing here recurses over the graph, and values may be floats or numpy arrays.
+
+    >>> from adcompare.parse import parse
+    >>> g = parse("ln(x1) + x1*x2 - sin(x2)")
+    >>> g.variables, len(g.nodes), g.outputs
+    (('x1', 'x2'), 5, (6,))
+    >>> float(evaluate(g, (2.0, 5.0))[-1])
+    11.652071455223084
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Union
+
+import numpy as np
+
+from .errors import DomainError
+from .ops import OPERATIONS
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal in an expression: its float value, its exact value and how it was written.
+
+    ``exact`` is a Fraction for numeric literals, or the name 'pi' or 'e'.
+    """
+
+    value: float
+    exact: Union[Fraction, str]
+    text: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """One elementary operation: its name in the operation table and its arguments."""
+
+    op: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An evaluation trace: variables, operation nodes in evaluation order, output slots."""
+
+    variables: tuple
+    nodes: tuple
+    outputs: tuple
+    source: str = ""
+
+    def __post_init__(self):
+        n = len(self.variables)
+        if len(set(self.variables)) != n:
+            raise ValueError("Graph: variable names must be distinct")
+        for position, node in enumerate(self.nodes):
+            op = OPERATIONS.get(node.op)
+            if op is None:
+                raise ValueError(f"Graph: unknown operation {node.op!r}")
+            if len(node.args) != op.arity:
+                raise ValueError(f"Graph: {node.op} takes {op.arity} arguments, got {len(node.args)}")
+            for arg in node.args:
+                if not isinstance(arg, Const) and not (0 <= arg < n + position):
+                    raise ValueError(f"Graph: node {n + position} reads slot {arg}, not an earlier one")
+        if not self.outputs:
+            raise ValueError("Graph: no outputs")
+        for slot in self.outputs:
+            if not 0 <= slot < n + len(self.nodes):
+                raise ValueError(f"Graph: output slot {slot} does not exist")
+
+    @property
+    def n_inputs(self):
+        """Number of input variables, n."""
+        return len(self.variables)
+
+    @property
+    def size(self):
+        """Number of value slots: inputs plus operations."""
+        return len(self.variables) + len(self.nodes)
+
+    def node(self, slot):
+        """The Node computing ``slot`` (a slot index of an operation, not an input)."""
+        return self.nodes[slot - len(self.variables)]
+
+    def baydin_number(self, slot):
+        """Baydin's subscript for a slot: inputs 1−n … 0, operations 1 … l."""
+        return slot - len(self.variables) + 1
+
+
+def argument_values(args, values):
+    """The values of a node's arguments: constants as floats, slots looked up in ``values``."""
+    return [arg.value if isinstance(arg, Const) else values[arg] for arg in args]
+
+
+def _where_first(mask):
+    """Whether ``mask`` is false anywhere, and the first such position for a message."""
+    bad = ~np.asarray(mask, dtype=bool)
+    if not bad.any():
+        return None
+    return np.unravel_index(np.argmax(bad), bad.shape) if bad.ndim else ()
+
+
+def _show(value, position):
+    text = repr(float(np.asarray(value)[position]))
+    text = text[:-2] if text.endswith(".0") else text
+    return f"({text})" if text.startswith("-") else text
+
+
+def _written(op, args, position):
+    """The operation applied to the offending argument values, as a trace writes it: ln (-1)."""
+    shape = np.broadcast(*args).shape
+    return op.notation.fill("text", [_show(np.broadcast_to(a, shape), position) for a in args])
+
+
+def _argument_words(op, position):
+    if op.arity == 1:
+        return "its argument"
+    return f"its {('first', 'second', 'third')[position]} argument"
+
+
+def apply(graph, slot, args):
+    """Evaluate the node at ``slot`` on argument values, checking its domain and the result.
+
+    Raises DomainError naming the node when an argument is outside the operation's
+    domain or the result is not finite (an overflow, say).
+    """
+    op = OPERATIONS[graph.node(slot).op]
+    if op.domain is not None:
+        with np.errstate(all="ignore"):
+            position = _where_first(op.domain(*args))
+        if position is not None:
+            raise DomainError(f"{op.name} needs {op.domain_text}, got {_written(op, args, position)}", slot, graph)
+    with np.errstate(all="ignore"):
+        value = op.evaluate(*args)
+    position = _where_first(np.isfinite(value))
+    if position is not None:
+        raise DomainError(f"{_written(op, args, position)} is not finite ({_show(value, position)}): "
+                          "overflow", slot, graph)
+    return value
+
+
+def local_partials(graph, slot, args, value):
+    """The local partials ∂v/∂argᵢ of the node at ``slot``, None for constant arguments.
+
+    Both forward and reverse mode take their derivatives from here. Raises DomainError
+    when a needed partial is not finite (``sqrt`` at 0, ``asin`` at 1, a negative base
+    with a variable exponent).
+    """
+    node = graph.node(slot)
+    op = OPERATIONS[node.op]
+    partials = []
+    for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
+        if isinstance(arg, Const):
+            partials.append(None)
+            continue
+        with np.errstate(all="ignore"):
+            local = partial.value(*args, value)
+        where = _where_first(np.isfinite(local))
+        if where is not None:
+            raise DomainError(f"{op.name} has no finite derivative with respect to {_argument_words(op, position)} "
+                              f"at {_written(op, args, where)}", slot, graph)
+        partials.append(local)
+    return partials
+
+
+def evaluate(graph, point):
+    """All slot values of ``graph`` at ``point`` (one value per variable, floats or arrays)."""
+    if len(point) != graph.n_inputs:
+        raise ValueError(f"evaluate: {graph.n_inputs} values needed, got {len(point)}")
+    values = list(point)
+    for slot in range(graph.n_inputs, graph.size):
+        values.append(apply(graph, slot, argument_values(graph.node(slot).args, values)))
+    return values
+
+
+def find_kinks(graph, values):
+    """Slots whose operation is at a point where it is not differentiable, with a description."""
+    kinks = []
+    for slot in range(graph.n_inputs, graph.size):
+        op = OPERATIONS[graph.node(slot).op]
+        if op.kink is not None:
+            args = argument_values(graph.node(slot).args, values)
+            if np.any(op.kink(*args)):
+                kinks.append((slot, op.kink_text))
+    return kinks

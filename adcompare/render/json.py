@@ -1,0 +1,85 @@
+"""The Report as JSON for scripts: full precision everywhere, names as in the text traces.
+
+Keys: ``expression``, ``variables``, ``point``, ``value``, ``methods`` (keyed
+``finite_difference``, ``symbolic``, ``forward``, ``reverse``; each with ``gradient`` for
+one output, ``jacobian``, ``cost``, ``error`` and its ``trace`` rows), ``comparison`` and
+``agree``. Symbolic values are given as decimal strings with all their digits and as floats.
+"""
+
+import json
+
+from .style import TEXT, quantity_name, render_formula
+from .text import describe_slot
+
+
+def _number(value):
+    return float(value)
+
+
+def _rows(graph, rows):
+    out = []
+    for row in rows:
+        item = {"name": quantity_name(row.target, graph), "section": row.section,
+                "definition": render_formula(row.definition, graph, TEXT, digits=17)}
+        if row.local is not None:
+            item["local"] = render_formula(row.local, graph, TEXT, digits=17)
+        if row.substituted is not None:
+            item["substituted"] = render_formula(row.substituted, graph, TEXT, digits=17)
+        item["value"] = _number(row.value)
+        out.append(item)
+    return out
+
+
+def _method(graph, result):
+    item = {"error": result.error,
+            "cost": {"primal_evaluations": result.cost.primal_evaluations, "sweeps": result.cost.sweeps,
+                     "operations": result.cost.operations}}
+    if result.jacobian is not None:
+        jacobian = [[_number(d) for d in row] for row in result.jacobian]
+        item["jacobian"] = jacobian
+        if len(jacobian) == 1:
+            item["gradient"] = jacobian[0]
+    if result.method == "symbolic":
+        item["derivatives"] = [[str(d) for d in row] for row in result.details["derivatives"]]
+        if result.jacobian is not None:
+            item["jacobian_exact_digits"] = [[str(d) for d in row] for row in result.jacobian]
+        item["trace"] = []
+    elif result.method == "finite_difference":
+        item["scheme"] = result.details["scheme"]
+        item["trace"] = [{"variable": graph.variables[r.variable], "step": r.step, "f_plus": list(r.plus),
+                          "f_minus": list(r.minus), "estimate": list(r.estimate)}
+                         for r in result.details.get("rows", ())]
+    else:
+        item["trace"] = [{"kind": s.kind, "seed": None if s.seed is None else s.seed,
+                          "rows": _rows(graph, s.rows)} for s in result.sweeps]
+    return item
+
+
+def report_to_dict(report):
+    """The Report as plain JSON-ready data."""
+    graph = report.graph
+    comparison = report.comparison
+    entries = [{"output": e.output, "variable": graph.variables[e.variable], "reference": str(e.reference),
+                "checks": [{"method": c.method, "value": _number(c.value), "abs_error": c.abs_error,
+                            "rel_error": c.rel_error, "rtol": c.tolerance.rtol, "atol": c.tolerance.atol,
+                            "ok": c.ok} for c in e.checks]}
+               for e in comparison.entries]
+    values = [row.value for row in report.primal if row.section == "output"]
+    return {
+        "expression": graph.source,
+        "variables": list(graph.variables),
+        "point": [float(x) for x in report.point],
+        "value": _number(values[0]) if len(values) == 1 else [_number(v) for v in values],
+        "primal_trace": _rows(graph, report.primal),
+        "methods": {name: _method(graph, result) for name, result in report.results.items()},
+        "comparison": {"reference": comparison.reference, "entries": entries,
+                       "failures": dict(comparison.failures),
+                       "kinks": [{"node": describe_slot(graph, slot), "kink": text}
+                                 for slot, text in comparison.kinks]},
+        "agree": comparison.agree,
+    }
+
+
+def render_report(report):
+    """The Report as a JSON document."""
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,98 @@
+"""One expression at one point through the chosen back ends, cross-checked: a `Report`.
+
+This is the library entry point behind ``adcompare trace``:
+
+    >>> report = trace("ln(x1) + x1*x2 - sin(x2)", at={"x1": 2, "x2": 5})
+    >>> report.comparison.agree, [float(g) for g in report.results["reverse"].jacobian[0]]
+    (True, [5.5, 1.7163378145367738])
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .backends import METHODS, run_method
+from .compare import compare
+from .errors import InputError
+from .formula import primal_rows
+from .graph import evaluate, find_kinks
+from .parse import DEFAULT_LIMITS, parse
+
+
+@dataclass
+class Report:
+    """The Graph, the point, each method's Result, the primal trace and the Comparison."""
+
+    graph: object
+    point: tuple
+    results: dict
+    primal: tuple
+    comparison: object
+
+    @property
+    def agree(self):
+        """True when every method ran and all agree within tolerance."""
+        return self.comparison.agree
+
+
+def _as_float(name, value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"the value of {name} is not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise InputError(f"the value of {name} must be finite, got {value!r}")
+    return number
+
+
+def resolve_point(expression, at, variables=None, merge_common=False, limits=DEFAULT_LIMITS):
+    """Parse ``expression`` and match ``at`` to its variables; returns (graph, point).
+
+    Variable order: ``variables`` when given, else the order of the names in ``at`` (a
+    mapping), else the natural order of the expression's names. ``at`` is a mapping
+    name → value or a sequence of values in variable order; a missing or extra value is
+    an InputError.
+    """
+    if isinstance(at, Mapping):
+        names = list(at)
+        graph = parse(expression, variables if variables is not None else names, merge_common, limits)
+        extra = [name for name in names if name not in graph.variables]
+        if extra:
+            raise InputError(f"a value is given for {extra[0]}, which is not a variable "
+                             f"({', '.join(graph.variables)})")
+        if variables is None:
+            used = {arg for node in graph.nodes for arg in node.args if isinstance(arg, int)}
+            used.update(graph.outputs)
+            unused = [name for slot, name in enumerate(graph.variables) if slot not in used]
+            if unused:
+                raise InputError(f"a value is given for {unused[0]}, which does not appear in the expression")
+        missing = [name for name in graph.variables if name not in at]
+        if missing:
+            raise InputError(f"no value given for {missing[0]}")
+        point = tuple(_as_float(name, at[name]) for name in graph.variables)
+    else:
+        graph = parse(expression, variables, merge_common, limits)
+        values = list(at)
+        if len(values) != graph.n_inputs:
+            raise InputError(f"{graph.n_inputs} value{'s' if graph.n_inputs != 1 else ''} needed "
+                             f"({', '.join(graph.variables)}), got {len(values)}")
+        point = tuple(_as_float(name, v) for name, v in zip(graph.variables, values))
+    return graph, point
+
+
+def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
+          fd_scheme="central", digits=30, tolerances=None):
+    """Run ``methods`` on ``expression`` at ``at`` and cross-check them.
+
+    Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
+    a point outside the domain or where a derivative does not exist).
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
+    graph, point = resolve_point(expression, at, variables, merge_common)
+    values = evaluate(graph, point)
+    options = {"finite_difference": {"scheme": fd_scheme}, "symbolic": {"digits": digits}}
+    results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
+    comparison = compare(results, tolerances, find_kinks(graph, values))
+    return Report(graph, point, results, primal_rows(graph, values), comparison)
