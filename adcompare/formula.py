@@ -17,6 +17,7 @@ x̄ᵢ = x̄ᵢ + ȳ · ∂y/∂xᵢ.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 from .graph import Const
@@ -71,13 +72,26 @@ class TraceRow:
     section: str = "body"
 
 
-@dataclass(frozen=True)
 class Sweep:
-    """The rows of one sweep of a trace, with its seed (the ẋ or ȳ set to 1)."""
+    """One sweep of a trace: its kind ('primal', 'tangent' or 'adjoint'), its seed (the
+    index of the ẋ or ȳ set to 1), and its rows.
 
-    kind: str          # 'primal', 'tangent' or 'adjoint'
-    seed: Optional[int]
-    rows: tuple
+    A back end records only numbers while it sweeps; the rows are built from them on
+    first access, so that a sweep nobody prints costs no formatting.
+    """
+
+    def __init__(self, kind, seed, build_rows):
+        self.kind = kind
+        self.seed = seed
+        self._build_rows = build_rows
+
+    @cached_property
+    def rows(self):
+        """The TraceRows of this sweep, in execution order."""
+        return tuple(self._build_rows())
+
+    def __repr__(self):
+        return f"Sweep({self.kind!r}, seed={self.seed!r})"
 
 
 def argument(arg):
@@ -155,3 +169,42 @@ def primal_rows(graph, values):
     rows.extend(TraceRow(Var("y", k), Var("v", slot), values[slot], section="output")
                 for k, slot in enumerate(graph.outputs))
     return tuple(rows)
+
+
+def tangent_rows(graph, primals, tangents, seed):
+    """A forward tangent trace from one sweep's primal and tangent values (seed: ẋ values)."""
+    rows = [TraceRow(Var("vdot", i), Var("xdot", i), seed[i], section="input") for i in range(graph.n_inputs)]
+
+    def lookup(var):
+        return tangents[var.index] if var.kind == "vdot" else primals[var.index]
+
+    for slot in range(graph.n_inputs, graph.size):
+        definition = tangent_definition(graph.node(slot))
+        rows.append(TraceRow(Var("vdot", slot), definition, tangents[slot], substituted=substitute(definition, lookup)))
+    rows.extend(TraceRow(Var("ydot", k), Var("vdot", slot), tangents[slot], section="output")
+                for k, slot in enumerate(graph.outputs))
+    return rows
+
+
+def adjoint_rows(graph, values, output, steps, gradient):
+    """A reverse adjoint trace, in execution order, from the steps one sweep recorded.
+
+    Each step is (slot, position, node adjoint, argument adjoint before, after); the
+    argument's adjoint "before" is None for its first contribution.
+    """
+    start = graph.outputs[output]
+    rows = [TraceRow(Var("vbar", start), Var("ybar", output), 1.0, section="input")]
+    for slot, position, node_adjoint, before, after in steps:
+        node = graph.node(slot)
+        arg = node.args[position]
+        definition, local = adjoint_rows_formulas(node, slot, position, before is not None)
+
+        def lookup(var):
+            if var.kind == "vbar":
+                return node_adjoint if var.index == slot else before
+            return values[var.index]
+
+        rows.append(TraceRow(Var("vbar", arg), definition, after, local=local, substituted=substitute(local, lookup)))
+    rows.extend(TraceRow(Var("xbar", i), Var("vbar", i), gradient[i], section="output")
+                for i in range(graph.n_inputs))
+    return rows

@@ -94,13 +94,20 @@ class Graph:
         return slot - len(self.variables) + 1
 
 
+def quiet():
+    """numpy without floating-point warnings: domain and overflow are checked explicitly."""
+    return np.errstate(all="ignore")
+
+
 def argument_values(args, values):
     """The values of a node's arguments: constants as floats, slots looked up in ``values``."""
     return [arg.value if isinstance(arg, Const) else values[arg] for arg in args]
 
 
 def _where_first(mask):
-    """Whether ``mask`` is false anywhere, and the first such position for a message."""
+    """None when ``mask`` is true everywhere, else the first position where it is false."""
+    if isinstance(mask, (bool, np.bool_)):
+        return None if mask else ()   # the scalar case, without numpy's per-call overhead
     bad = ~np.asarray(mask, dtype=bool)
     if not bad.any():
         return None
@@ -128,17 +135,16 @@ def _argument_words(op, position):
 def apply(graph, slot, args):
     """Evaluate the node at ``slot`` on argument values, checking its domain and the result.
 
-    Raises DomainError naming the node when an argument is outside the operation's
+    Call it under ``np.errstate(all="ignore")`` (see `quiet`): the checks here, not
+    numpy's warnings, report a bad value. Raises DomainError naming the node when an argument is outside the operation's
     domain or the result is not finite (an overflow, say).
     """
     op = OPERATIONS[graph.node(slot).op]
     if op.domain is not None:
-        with np.errstate(all="ignore"):
-            position = _where_first(op.domain(*args))
+        position = _where_first(op.domain(*args))
         if position is not None:
             raise DomainError(f"{op.name} needs {op.domain_text}, got {_written(op, args, position)}", slot, graph)
-    with np.errstate(all="ignore"):
-        value = op.evaluate(*args)
+    value = op.evaluate(*args)
     position = _where_first(np.isfinite(value))
     if position is not None:
         raise DomainError(f"{_written(op, args, position)} is not finite ({_show(value, position)}): "
@@ -160,8 +166,7 @@ def local_partials(graph, slot, args, value):
         if isinstance(arg, Const):
             partials.append(None)
             continue
-        with np.errstate(all="ignore"):
-            local = partial.value(*args, value)
+        local = partial.value(*args, value)
         where = _where_first(np.isfinite(local))
         if where is not None:
             raise DomainError(f"{op.name} has no finite derivative with respect to {_argument_words(op, position)} "
@@ -175,8 +180,9 @@ def evaluate(graph, point):
     if len(point) != graph.n_inputs:
         raise ValueError(f"evaluate: {graph.n_inputs} values needed, got {len(point)}")
     values = list(point)
-    for slot in range(graph.n_inputs, graph.size):
-        values.append(apply(graph, slot, argument_values(graph.node(slot).args, values)))
+    with quiet():
+        for slot in range(graph.n_inputs, graph.size):
+            values.append(apply(graph, slot, argument_values(graph.node(slot).args, values)))
     return values
 
 

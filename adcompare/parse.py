@@ -57,8 +57,8 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 _TOKEN = re.compile(r"""
-    (?P<space>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    (?P<space>[ \t\r\n]+)
+  | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<symbol>\*\*|[-+*/^(),])
 """, re.VERBOSE)
@@ -78,7 +78,8 @@ class _Token:
 
 def natural_key(name):
     """Sort key putting x2 before x10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    parts = [int(part) if part.isdigit() else part for part in re.split(r"([0-9]+)", name)]
+    return parts, name   # the name itself breaks ties such as x01 and x1
 
 
 def _describe(text):
@@ -116,7 +117,7 @@ def _literal(token, source, limits):
     if sum(c.isdigit() for c in mantissa) > limits.max_digits:
         raise ParseError(f"number at column {token.column} has too many digits "
                          f"(limit {limits.max_digits})", token.column, source)
-    if exponent and abs(int(exponent)) > 400:
+    if exponent and (len(exponent.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent)) > 400):
         raise ParseError(f"number at column {token.column} is out of range", token.column, source)
     exact = Fraction(token.text)
     try:
@@ -313,7 +314,10 @@ def parse(text, variables=None, merge_common=False, limits=DEFAULT_LIMITS):
             if all(v is not None for v in values):
                 with np.errstate(all="ignore"):
                     value = float(OPERATIONS[name].evaluate(*values))
-                if math.isinf(value) and all(math.isfinite(v) for v in values):
+                op = OPERATIONS[name]
+                inside = op.domain is None or bool(op.domain(*values))
+                # Outside the domain (1/0, ln(0)) evaluation reports it, naming the node.
+                if inside and math.isinf(value) and all(math.isfinite(v) for v in values):
                     raise ParseError(f"constant at column {column} is too large for a float", column, text)
             height = 1 + max((pending[a[1]][2] for a in args if not isinstance(a, Const) and a[0] == "pending"),
                              default=0)

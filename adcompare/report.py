@@ -55,17 +55,19 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
     """
     if isinstance(at, Mapping):
         names = list(at)
+        if variables is None:
+            used = parse(expression, None, merge_common, limits).variables
+            missing = [name for name in used if name not in at]
+            if missing:
+                raise InputError(f"no value given for {missing[0]}")
+            extra = [name for name in names if name not in used]
+            if extra:
+                raise InputError(f"a value is given for {extra[0]}, which does not appear in the expression")
         graph = parse(expression, variables if variables is not None else names, merge_common, limits)
         extra = [name for name in names if name not in graph.variables]
         if extra:
             raise InputError(f"a value is given for {extra[0]}, which is not a variable "
                              f"({', '.join(graph.variables)})")
-        if variables is None:
-            used = {arg for node in graph.nodes for arg in node.args if isinstance(arg, int)}
-            used.update(graph.outputs)
-            unused = [name for slot, name in enumerate(graph.variables) if slot not in used]
-            if unused:
-                raise InputError(f"a value is given for {unused[0]}, which does not appear in the expression")
         missing = [name for name in graph.variables if name not in at]
         if missing:
             raise InputError(f"no value given for {missing[0]}")

@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..formula import Sweep, TraceRow, Var, primal_rows, substitute, tangent_definition
-from ..graph import Const, apply, local_partials
+from ..formula import Sweep, primal_rows, tangent_rows
+from ..graph import Const, apply, local_partials, quiet
 from . import Cost, Result, output_values
 
 
@@ -42,22 +42,22 @@ def dual_node(graph, slot, args):
 
 
 def tangent_sweep(graph, point, seed):
-    """One forward sweep from tangent ``seed`` (one per input); returns (duals, rows, operations)."""
+    """One forward sweep from tangent ``seed`` (one per input); returns (duals, operations)."""
     duals = [Dual(x, s) for x, s in zip(point, seed)]
-    rows = [TraceRow(Var("vdot", i), Var("xdot", i), seed[i], section="input") for i in range(graph.n_inputs)]
     operations = 0
-    for slot in range(graph.n_inputs, graph.size):
-        node = graph.node(slot)
-        args = [Dual(a.value, 0.0) if isinstance(a, Const) else duals[a] for a in node.args]
-        dual, spent = dual_node(graph, slot, args)
-        duals.append(dual)
-        operations += spent
-        definition = tangent_definition(node)
-        lookup = (lambda var: duals[var.index].tangent if var.kind == "vdot" else duals[var.index].primal)
-        rows.append(TraceRow(Var("vdot", slot), definition, dual.tangent, substituted=substitute(definition, lookup)))
-    rows.extend(TraceRow(Var("ydot", k), Var("vdot", slot), duals[slot].tangent, section="output")
-                for k, slot in enumerate(graph.outputs))
-    return duals, tuple(rows), operations
+    with quiet():
+        for slot in range(graph.n_inputs, graph.size):
+            args = [Dual(a.value, 0.0) if isinstance(a, Const) else duals[a] for a in graph.node(slot).args]
+            dual, spent = dual_node(graph, slot, args)
+            duals.append(dual)
+            operations += spent
+    return duals, operations
+
+
+def _tangent_trace(graph, duals, direction, seed):
+    primals = [d.primal for d in duals]
+    tangents = [d.tangent for d in duals]
+    return Sweep("tangent", direction, lambda: tangent_rows(graph, primals, tangents, seed))
 
 
 def run(graph, point):
@@ -66,16 +66,15 @@ def run(graph, point):
     jacobian = np.zeros((m, n))
     sweeps = []
     operations = 0
-    duals = [Dual(x, 0.0) for x in point]
     for j in range(n):
         seed = [1.0 if i == j else 0.0 for i in range(n)]
-        duals, rows, spent = tangent_sweep(graph, point, seed)
+        duals, spent = tangent_sweep(graph, point, seed)
         operations += spent
-        sweeps.append(Sweep("tangent", j, rows))
+        sweeps.append(_tangent_trace(graph, duals, j, seed))
         for k, slot in enumerate(graph.outputs):
             jacobian[k, j] = duals[slot].tangent
     if n == 0:
-        duals, _, operations = tangent_sweep(graph, point, [])
-    primal = [d.primal for d in duals]
-    return Result("forward", output_values(graph, primal), jacobian, Cost(n, n, operations),
-                  sweeps=(Sweep("primal", None, primal_rows(graph, primal)), *sweeps))
+        duals, operations = tangent_sweep(graph, point, [])
+    primals = [d.primal for d in duals]
+    return Result("forward", output_values(graph, primals), jacobian, Cost(max(n, 1), n, operations),
+                  sweeps=(Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps))

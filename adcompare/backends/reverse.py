@@ -13,57 +13,57 @@ appears in Baydin's Table 3. Rows are recorded in execution order.
 
 import numpy as np
 
-from ..formula import Sweep, TraceRow, Var, adjoint_rows_formulas, primal_rows, substitute
-from ..graph import Const, argument_values, evaluate, local_partials
+from ..formula import Sweep, adjoint_rows, primal_rows
+from ..graph import Const, argument_values, evaluate, local_partials, quiet
 from . import Cost, Result, output_values
 
 
 def forward_pass(graph, point):
     """Primal values of every slot and the local partials of every node (None for constants)."""
     values = evaluate(graph, point)
-    partials = [local_partials(graph, slot, argument_values(graph.node(slot).args, values), values[slot])
-                for slot in range(graph.n_inputs, graph.size)]
+    with quiet():
+        partials = [local_partials(graph, slot, argument_values(graph.node(slot).args, values), values[slot])
+                    for slot in range(graph.n_inputs, graph.size)]
     return values, partials
 
 
-def adjoint_sweep(graph, values, partials, output):
-    """One reverse sweep seeded at output ``output``; returns (input adjoints, rows, operations)."""
+def adjoint_sweep(graph, partials, output):
+    """One reverse sweep seeded at output ``output``.
+
+    Returns (input adjoints, steps, operations); each step is (slot, argument position,
+    node adjoint, argument adjoint before or None for a first contribution, after).
+    """
     n = graph.n_inputs
-    start = graph.outputs[output]
-    adjoint = {start: 1.0}
-    rows = [TraceRow(Var("vbar", start), Var("ybar", output), 1.0, section="input")]
+    adjoint = {graph.outputs[output]: 1.0}
+    steps = []
     operations = 0
     for slot in range(graph.size - 1, n - 1, -1):
-        if slot not in adjoint:
+        node_adjoint = adjoint.get(slot)
+        if node_adjoint is None:
             continue  # no path from this node to the output
-        node = graph.node(slot)
-        for position, arg in enumerate(node.args):
+        for position, arg in enumerate(graph.node(slot).args):
             if isinstance(arg, Const):
                 continue
-            accumulate = arg in adjoint
-            contribution = partials[slot - n][position] * adjoint[slot]
-            new = adjoint[arg] + contribution if accumulate else contribution
-            operations += 2 if accumulate else 1
-            definition, local = adjoint_rows_formulas(node, slot, position, accumulate)
-            lookup = (lambda var: adjoint[var.index] if var.kind == "vbar" else values[var.index])
-            rows.append(TraceRow(Var("vbar", arg), definition, new, local=local,
-                                 substituted=substitute(local, lookup)))
-            adjoint[arg] = new
-    gradient = [adjoint.get(i, 0.0) for i in range(n)]
-    rows.extend(TraceRow(Var("xbar", i), Var("vbar", i), gradient[i], section="output") for i in range(n))
-    return gradient, tuple(rows), operations
+            contribution = partials[slot - n][position] * node_adjoint
+            before = adjoint.get(arg)
+            after = contribution if before is None else before + contribution
+            operations += 1 if before is None else 2
+            steps.append((slot, position, node_adjoint, before, after))
+            adjoint[arg] = after
+    return [adjoint.get(i, 0.0) for i in range(n)], steps, operations
 
 
 def run(graph, point):
     """Reverse-mode Jacobian of ``graph`` at ``point``: one forward pass, one sweep per output."""
     values, partials = forward_pass(graph, point)
     jacobian = np.zeros((len(graph.outputs), graph.n_inputs))
-    sweeps = [Sweep("primal", None, primal_rows(graph, values))]
+    sweeps = [Sweep("primal", None, lambda: primal_rows(graph, values))]
     operations = len(graph.nodes) + sum(p is not None for node in partials for p in node)
     for k in range(len(graph.outputs)):
-        gradient, rows, spent = adjoint_sweep(graph, values, partials, k)
+        gradient, steps, spent = adjoint_sweep(graph, partials, k)
         jacobian[k, :] = gradient
         operations += spent
-        sweeps.append(Sweep("adjoint", k, rows))
+        sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
+                            adjoint_rows(graph, values, k, steps, gradient)))
     return Result("reverse", output_values(graph, values), jacobian,
                   Cost(1, len(graph.outputs), operations), sweeps=tuple(sweeps))

@@ -12,6 +12,7 @@ Values are rounded here for reading only; nothing downstream compares them.
 """
 
 import math
+import unicodedata
 from typing import Callable, NamedTuple
 
 from ..formula import Apply, Num, Var
@@ -66,7 +67,8 @@ class Style(NamedTuple):
 
 
 def _text_name(base, mark, subscript):
-    return base[:1] + mark + base[1:] + subscript.translate(_SUBSCRIPT)
+    # NFC turns y + combining macron into the single character ȳ where Unicode has one.
+    return unicodedata.normalize("NFC", base[:1] + mark + base[1:] + subscript.translate(_SUBSCRIPT))
 
 
 TEXT = Style("text", _text_name, lambda v, d: format_number(v, d), "({})", "−", {"pi": "π", "e": "e"})

@@ -1,0 +1,220 @@
+"""Back ends, cross-check and report: behaviour beyond the Baydin tables."""
+
+import builtins
+import dataclasses
+import math
+import sys
+
+import numpy as np
+import pytest
+import sympy
+
+import adcompare
+from adcompare.backends import METHODS, run_method
+from adcompare.backends.finite_difference import step_size
+from adcompare.compare import compare
+from adcompare.errors import DomainError, InputError
+from adcompare.graph import Graph, Node
+from adcompare.ops import OPERATIONS, Partial, TIMES
+
+
+def test_central_step_is_scaled_to_the_point_and_reported():
+    eps = np.finfo(float).eps
+    result = run_method("finite_difference", adcompare.parse("x*y"), (0.5, -300.0))
+    steps = result.details["steps"]
+    assert steps[0] == pytest.approx(eps ** (1 / 3), rel=1e-6)           # max(1, |0.5|) = 1
+    assert steps[1] == pytest.approx(eps ** (1 / 3) * 300.0, rel=1e-6)
+    assert result.details["scheme"] == "central"
+
+
+def test_steps_are_exactly_representable():
+    for x in (0.1, 1.0 / 3.0, 12345.678, -7.25):
+        for scheme in ("central", "forward"):
+            h = step_size(x, scheme)
+            assert (x + h) - x == h
+
+
+def test_difference_formulas_on_x_squared_at_zero():
+    # f = x² at 0, step h = ε^(1/2)·1 = 2⁻²⁶ (forward) or ε^(1/3) (central); every
+    # operation below is exact in binary. Forward: (h² − 0)/h = h, the O(h) truncation
+    # error exactly. Central: (h² − h²)/2h = 0 exactly.
+    graph = adcompare.parse("x^2")
+    forward = run_method("finite_difference", graph, (0.0,), scheme="forward")
+    central = run_method("finite_difference", graph, (0.0,), scheme="central")
+    assert forward.details["steps"][0] == 2.0 ** -26
+    assert forward.jacobian[0, 0] == 2.0 ** -26
+    assert central.jacobian[0, 0] == 0.0
+    assert forward.cost.primal_evaluations == 2 and central.cost.primal_evaluations == 3
+
+
+def test_jacobian_of_two_outputs_costs_n_forward_sweeps_and_m_reverse_sweeps():
+    # y1 = x1·x2, y2 = sin(x1), y3 = x2 + x3: J = [[x2, x1, 0], [cos x1, 0, 0], [0, 1, 1]].
+    report = adcompare.trace("x1*x2, sin(x1), x2 + x3", at=(0.5, 2.0, -1.0))
+    expected = np.array([[2.0, 0.5, 0.0], [math.cos(0.5), 0.0, 0.0], [0.0, 1.0, 1.0]])
+    for method in METHODS:
+        np.testing.assert_allclose(np.array(report.results[method].jacobian, dtype=float), expected,
+                                   rtol=1e-9, atol=1e-10)
+    assert report.results["forward"].cost.sweeps == 3
+    assert report.results["reverse"].cost.sweeps == 3
+    assert report.agree
+
+
+def test_wide_function_reverse_needs_one_sweep_forward_needs_n():
+    n = 12
+    text = " + ".join(f"x{i}*sin(x{i + 1})" for i in range(1, n))
+    report = adcompare.trace(text, at=[0.1 * i for i in range(1, n + 1)], methods=("forward", "reverse"))
+    assert report.results["forward"].cost.sweeps == n
+    assert report.results["reverse"].cost.sweeps == 1
+    assert report.results["reverse"].cost.operations < report.results["forward"].cost.operations / 4
+    assert report.agree
+
+
+def test_deep_chain_of_100000_nodes_without_recursion():
+    # s₀ = x, sₖ₊₁ = sin(sₖ); by the chain rule ds_N/dx = Π cos(sₖ) (hand derivation),
+    # computed here by an independent loop.
+    depth = 100_000
+    nodes = tuple(Node("sin", (k,)) for k in range(depth))
+    graph = Graph(("x",), nodes, (depth,))
+    x = 0.7
+    s, derivative = x, 1.0
+    for _ in range(depth):
+        derivative *= math.cos(s)
+        s = math.sin(s)
+    for method in ("forward", "reverse"):
+        result = run_method(method, graph, (x,))
+        assert result.value[0] == pytest.approx(s, rel=1e-12)
+        assert result.jacobian[0, 0] == pytest.approx(derivative, rel=1e-9)
+
+
+def test_long_flat_expression_parses_and_differentiates():
+    text = "x" + "+x*y" * 10_000   # f = x + 10⁴·x·y: ∂f/∂x = 1 + 10⁴·y, ∂f/∂y = 10⁴·x
+    report = adcompare.trace(text, at=(1.5, 2.0), methods=("reverse", "forward", "finite_difference"))
+    assert report.results["reverse"].jacobian[0].tolist() == [1 + 2.0 * 10_000, 1.5 * 10_000]
+    assert report.agree
+
+
+def test_merging_common_subexpressions_keeps_the_derivative():
+    plain = adcompare.trace("sin(x)*sin(x) + sin(x)", at=(0.3,))
+    merged = adcompare.trace("sin(x)*sin(x) + sin(x)", at=(0.3,), merge_common=True)
+    assert len(plain.graph.nodes) == 5 and len(merged.graph.nodes) == 3
+    # d/dx (sin² x + sin x) = 2 sin x cos x + cos x
+    expected = 2 * math.sin(0.3) * math.cos(0.3) + math.cos(0.3)
+    for report in (plain, merged):
+        assert report.results["reverse"].jacobian[0, 0] == pytest.approx(expected, rel=1e-15)
+        assert report.agree
+
+
+def test_variable_order_from_mapping_and_from_variables():
+    by_mapping = adcompare.trace("a - b", at={"b": 1.0, "a": 5.0})
+    assert by_mapping.graph.variables == ("b", "a")
+    assert by_mapping.results["reverse"].jacobian[0].tolist() == [-1.0, 1.0]
+    explicit = adcompare.trace("a - b", at=(1.0, 5.0, 7.0), variables=("b", "a", "c"))
+    assert explicit.results["forward"].jacobian[0].tolist() == [-1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("at, message", [
+    ({"x": 1.0}, "no value given for y"),
+    ({"x": 1.0, "y": 2.0, "z": 3.0}, "z"),
+    ((1.0,), "2 values needed"),
+    ((1.0, 2.0, 3.0), "got 3"),
+    ((1.0, float("nan")), "finite"),
+    ((1.0, "abc"), "not a number"),
+])
+def test_missing_or_extra_values_are_input_errors(at, message):
+    with pytest.raises(InputError, match=message):
+        adcompare.trace("x*y", at=at)
+
+
+@pytest.mark.parametrize("expression, at, message", [
+    ("ln(x1)", (-1.0,), "positive"),
+    ("1/x", (0.0,), "nonzero"),
+    ("sqrt(x)", (-4.0,), "non-negative"),
+    ("asin(x)", (2.0,), r"\[−1, 1\]"),
+    ("exp(x)", (1000.0,), "overflow"),
+    ("sqrt(x)", (0.0,), "no finite derivative"),
+    ("x^y", (-1.0, 2.0), "no finite derivative"),
+])
+def test_domain_errors_name_the_node(expression, at, message):
+    with pytest.raises(DomainError, match=message) as error:
+        adcompare.trace(expression, at=at)
+    assert error.value.node is not None
+
+
+def test_negative_base_with_constant_integer_exponent_is_fine():
+    report = adcompare.trace("x^3", at=(-2.0,))
+    assert report.results["reverse"].jacobian[0, 0] == 12.0   # 3·(−2)²
+    assert report.agree
+
+
+def test_kink_is_reported_and_not_called_agreement():
+    report = adcompare.trace("abs(x) + relu(y)", at=(0.0, 0.0))
+    assert [text for _, text in report.comparison.kinks] == ["abs at 0", "relu at 0"]
+    assert not report.agree
+
+
+def test_finite_differences_leaving_the_domain_is_reported_not_crashed():
+    report = adcompare.trace("ln(x)", at=(1e-9,))
+    assert "leaves the domain" in report.comparison.failures["finite_difference"]
+    assert report.results["reverse"].jacobian[0, 0] == pytest.approx(1e9, rel=1e-15)
+    assert not report.agree
+
+
+def test_a_wrong_local_partial_is_caught_by_the_cross_check(monkeypatch):
+    # Break sin's partial (−cos instead of cos). Forward and reverse read it; finite
+    # differences and sympy do not, so the cross-check must flag both AD modes.
+    broken = dataclasses.replace(OPERATIONS["sin"], partials=(Partial(lambda a, y: -np.cos(a), TIMES,
+                                                                      OPERATIONS["sin"].partials[0].notation),))
+    monkeypatch.setitem(OPERATIONS, "sin", broken)
+    report = adcompare.trace("ln(x1)+x1*x2-sin(x2)", at=(2, 5))
+    flagged = {(check.method, entry.variable) for entry, check in report.comparison.mismatches}
+    assert flagged == {("forward", 1), ("reverse", 1)}
+    assert not report.agree
+
+
+def test_symbolic_derivative_comes_from_sympy_not_from_our_partials(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("the symbolic back end read a local partial")
+    for name in ("ln", "mul", "sin", "add", "sub"):
+        op = OPERATIONS[name]
+        monkeypatch.setitem(OPERATIONS, name, dataclasses.replace(
+            op, partials=tuple(dataclasses.replace(p, value=refuse) for p in op.partials)))
+    result = run_method("symbolic", adcompare.parse("ln(x1)+x1*x2-sin(x2)"), (2.0, 5.0))
+    assert float(result.jacobian[0, 0]) == 5.5
+
+
+def test_symbolic_reference_uses_exact_literals():
+    # 0.1 typed by the user is the rational 1/10 in the symbolic reference, not the float.
+    result = run_method("symbolic", adcompare.parse("x*0.1"), (1.0,))
+    assert result.details["derivatives"][0][0] == sympy.Rational(1, 10)
+
+
+def test_no_user_text_reaches_eval_exec_or_sympify(monkeypatch):
+    marker = "zqmarker"
+    seen = []
+
+    def guard(original):
+        def wrapper(source, *args, **kwargs):
+            if isinstance(source, str) and marker in source:
+                seen.append(source)
+            return original(source, *args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(builtins, "eval", guard(builtins.eval))
+    monkeypatch.setattr(builtins, "exec", guard(builtins.exec))
+    monkeypatch.setattr(sympy, "sympify", guard(sympy.sympify))
+    import sympy.parsing.sympy_parser as sympy_parser
+    sympify_module = sys.modules["sympy.core.sympify"]
+    monkeypatch.setattr(sympify_module, "sympify", guard(sympify_module.sympify))
+    monkeypatch.setattr(sympy_parser, "parse_expr", guard(sympy_parser.parse_expr))
+    report = adcompare.trace(f"ln({marker}) + {marker}*y - sin(y)", at=(2, 5))
+    assert report.agree
+    assert seen == []
+
+
+def test_report_json_has_the_documented_keys():
+    from adcompare.render.json import report_to_dict
+    data = report_to_dict(adcompare.trace("ln(x1)+x1*x2-sin(x2)", at=(2, 5)))
+    assert {"expression", "variables", "point", "value", "methods", "agree"} <= set(data)
+    assert set(data["methods"]) == {"finite_difference", "symbolic", "forward", "reverse"}
+    assert data["methods"]["reverse"]["gradient"] == [5.5, 2 - math.cos(5)]
+    assert data["value"] == math.log(2) + 10 - math.sin(5)
