@@ -25,6 +25,8 @@ EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
 METHOD_ALIASES = {"fd": "finite_difference", "finite-difference": "finite_difference", "sym": "symbolic",
                   "symbolic": "symbolic", "forward": "forward", "reverse": "reverse",
                   "finite_difference": "finite_difference"}
+OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
+                       "--fd-rtol", "--fd-atol", "--fd-scheme")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -107,18 +109,29 @@ def build_parser():
 
 
 def _join_option_values(argv):
-    """Let option values start with '-' as users type them: '--at -1,2' → '--at=-1,2'."""
+    """Let values start with '-' as users type them.
+
+    '--at -1,2' becomes '--at=-1,2', and an expression such as '-x^2' (which argparse
+    would take for an option) is moved behind '--'.
+    """
     joined = []
+    expression = []
     index = 0
     while index < len(argv):
         item = argv[index]
-        if item in ("--at", "--vars", "--wrt") and index + 1 < len(argv):
+        if item in OPTIONS_WITH_VALUES and index + 1 < len(argv):
             joined.append(f"{item}={argv[index + 1]}")
             index += 2
+            continue
+        if item == "--":
+            expression.extend(argv[index + 1:])
+            break
+        if item.startswith("-") and not item.startswith("--") and item != "-h" and not expression:
+            expression.append(item)
         else:
             joined.append(item)
-            index += 1
-    return joined
+        index += 1
+    return joined + (["--"] + expression if expression else [])
 
 
 def _error(message, extra=()):
@@ -132,6 +145,10 @@ def run_trace(args):
     """The ``trace`` command; returns the exit code."""
     if args.digits < 0 or args.digits > 17:
         raise UsageError("--digits must be between 0 and 17")
+    for option in ("rtol", "atol", "fd_rtol", "fd_atol"):
+        value = getattr(args, option)
+        if not (value >= 0 and value != float("inf")):
+            raise UsageError(f"--{option.replace('_', '-')} must be a finite number ≥ 0")
     variables = None
     if args.vars is not None:
         variables = [name.strip() for name in args.vars.split(",")]

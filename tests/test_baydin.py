@@ -14,7 +14,7 @@ import mpmath
 import pytest
 
 import adcompare
-from adcompare.render.text import render_report, trace_table
+from adcompare.render.text import render_report, table_3_order, trace_table
 
 BAYDIN = "ln(x1)+x1*x2-sin(x2)"
 
@@ -48,8 +48,8 @@ TABLE_2_TANGENT_X1 = [
 # our "local" column; we add the values substituted (hand-computed: v̄₀ was −cos 5 ≈ −0.284
 # before the accumulation, v̄₋₁ was 5 before its accumulation).
 TABLE_3_ADJOINT = [
-    ["x̄2", "= v̄₀", "= 1.716"],
     ["x̄1", "= v̄₋₁", "= 5.5"],
+    ["x̄2", "= v̄₀", "= 1.716"],
     "rule",
     ["v̄₋₁", "= v̄₋₁ + v̄₁ ∂v₁/∂v₋₁", "= v̄₋₁ + v̄₁ / v₋₁", "= 5 + 1 / 2", "= 5.5"],
     ["v̄₀", "= v̄₀ + v̄₂ ∂v₂/∂v₀", "= v̄₀ + v̄₂ × v₋₁", "= (−0.284) + 1 × 2", "= 1.716"],
@@ -96,7 +96,7 @@ def test_table_2_tangent_trace_for_x1(report):
 
 def test_table_3_adjoint_trace_with_fan_out_accumulation(report):
     rows = sweep(report, "reverse", "adjoint", 0).rows
-    assert cells(trace_table(report.graph, rows[::-1], digits=3)) == TABLE_3_ADJOINT
+    assert cells(trace_table(report.graph, table_3_order(rows), digits=3)) == TABLE_3_ADJOINT
 
 
 def test_full_report_shows_both_tables_and_the_verdict(report):

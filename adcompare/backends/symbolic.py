@@ -51,8 +51,30 @@ def _high_precision(expression, substitutions, digits):
         return mpmath.mpf(str(value))
 
 
-def run(graph, point, digits=30):
-    """Symbolic Jacobian of ``graph``, evaluated at ``point`` to ``digits`` significant digits."""
+MAX_OPERATIONS = 2000
+
+
+def run(graph, point, digits=30, max_operations=MAX_OPERATIONS):
+    """Symbolic Jacobian of ``graph``, evaluated at ``point`` to ``digits`` significant digits.
+
+    Graphs of more than ``max_operations`` operations are skipped with a reason: sympy's
+    expressions swell and its algorithms recurse over expression depth.
+    """
+    if len(graph.nodes) > max_operations:
+        return _skipped(graph, f"skipped: symbolic expression too large ({len(graph.nodes):,} operations; "
+                               f"the symbolic method's limit is {max_operations:,})")
+    try:
+        return _run(graph, point, digits)
+    except RecursionError:
+        return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
+
+
+def _skipped(graph, reason):
+    return Result("symbolic", tuple(None for _ in graph.outputs), None, Cost(0, 0, 0), error=reason,
+                  details={"expressions": (), "derivatives": (), "digits": 0})
+
+
+def _run(graph, point, digits):
     symbols, outputs = to_sympy(graph)
     derivatives = tuple(tuple(sympy.diff(f, x) for x in symbols) for f in outputs)
     substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}

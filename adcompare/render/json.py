@@ -8,7 +8,9 @@ one output, ``jacobian``, ``cost``, ``error`` and its ``trace`` rows), ``compari
 
 import json
 
-from .style import TEXT, quantity_name, render_formula
+import mpmath
+
+from .style import TEXT, full_precision, quantity_name, render_formula
 from .text import describe_slot
 
 
@@ -42,7 +44,8 @@ def _method(graph, result):
     if result.method == "symbolic":
         item["derivatives"] = [[str(d) for d in row] for row in result.details["derivatives"]]
         if result.jacobian is not None:
-            item["jacobian_exact_digits"] = [[str(d) for d in row] for row in result.jacobian]
+            digits = result.details["digits"]
+            item["jacobian_digits"] = [[mpmath.nstr(d, digits) for d in row] for row in result.jacobian]
         item["trace"] = []
     elif result.method == "finite_difference":
         item["scheme"] = result.details["scheme"]
@@ -55,11 +58,19 @@ def _method(graph, result):
     return item
 
 
+def _reference_digits(value, method, report):
+    """A reference value as a decimal string with all the digits it was computed to."""
+    if method == "symbolic":
+        return mpmath.nstr(value, report.results["symbolic"].details["digits"])
+    return full_precision(value)
+
+
 def report_to_dict(report):
     """The Report as plain JSON-ready data."""
     graph = report.graph
     comparison = report.comparison
-    entries = [{"output": e.output, "variable": graph.variables[e.variable], "reference": str(e.reference),
+    entries = [{"output": e.output, "variable": graph.variables[e.variable],
+                "reference": _reference_digits(e.reference, comparison.reference, report),
                 "checks": [{"method": c.method, "value": _number(c.value), "abs_error": c.abs_error,
                             "rel_error": c.rel_error, "rtol": c.tolerance.rtol, "atol": c.tolerance.atol,
                             "ok": c.ok} for c in e.checks]}

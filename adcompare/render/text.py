@@ -5,6 +5,7 @@ output rows as in Baydin's Tables 2 and 3. The adjoint trace is printed as Table
 prints it: top to bottom as read, executed from the bottom (ȳ = 1) upwards.
 """
 
+import mpmath
 from tabulate import SEPARATING_LINE, tabulate
 
 from ..formula import Var, primal_definition
@@ -38,6 +39,13 @@ def trace_table(graph, rows, digits, style=TEXT):
     return _table(padded)
 
 
+def table_3_order(rows):
+    """Adjoint rows as Baydin's Table 3 prints them: x̄1, x̄2, … on top, then the sweep
+    from its last step up to its seed ȳ = 1 at the bottom."""
+    outputs = [row for row in rows if row.section == "output"]
+    return outputs + [row for row in rows if row.section != "output"][::-1]
+
+
 def derivative_name(graph, output, variable):
     """∂y/∂x1, or ∂y₂/∂x1 for several outputs."""
     return f"∂{output_name(graph, output)}/∂{graph.variables[variable]}"
@@ -69,9 +77,8 @@ def render_report(report, digits=3, wrt=None):
     ``wrt`` (a variable name) limits the forward tangent traces to that direction.
     """
     graph = report.graph
-    names = ", ".join(graph.variables)
-    outputs = "; ".join(graph.source.split(",")) if graph.source else ""
-    parts = [f"f({names}) = {outputs}", f"at {_point_text(report)}" if graph.n_inputs else "", ""]
+    parts = [f"f({', '.join(graph.variables)}) = {graph.source}",
+             f"at {_point_text(report)}" if graph.n_inputs else "", ""]
     parts += ["Forward primal trace", trace_table(graph, report.primal, digits), ""]
     for method in ("forward", "reverse"):
         result = report.results.get(method)
@@ -81,9 +88,9 @@ def render_report(report, digits=3, wrt=None):
             if sweep.kind == "primal" or (wrt is not None and sweep.kind == "tangent"
                                           and graph.variables[sweep.seed] != wrt):
                 continue
-            rows = sweep.rows if sweep.kind == "tangent" else sweep.rows[::-1]
+            rows = sweep.rows if sweep.kind == "tangent" else table_3_order(sweep.rows)
             parts += [_seed_text(graph, sweep), trace_table(graph, rows, digits), ""]
-    if "symbolic" in report.results:
+    if "symbolic" in report.results and report.results["symbolic"].details["derivatives"]:
         parts += _symbolic_section(graph, report.results["symbolic"], digits)
     if "finite_difference" in report.results:
         parts += _difference_section(graph, report.results["finite_difference"], digits)
@@ -133,7 +140,7 @@ def _comparison_section(report):
         rows = []
         for entry in comparison.entries:
             rows.append([derivative_name(graph, entry.output, entry.variable), f"{METHOD_TITLES[comparison.reference]}",
-                         _reference_text(entry.reference), "", "", "", "reference"])
+                         _reference_text(entry.reference, comparison.reference), "", "", "", "reference"])
             for check in entry.checks:
                 rows.append(["", METHOD_TITLES[check.method], full_precision(check.value),
                              _error_text(check.abs_error), _error_text(check.rel_error),
@@ -146,9 +153,11 @@ def _comparison_section(report):
     return lines
 
 
-def _reference_text(value):
-    import mpmath
-    return mpmath.nstr(value, 17, min_fixed=-5, max_fixed=17)
+def _reference_text(value, method):
+    """The reference value: 17 significant digits of a high-precision one, else the float as is."""
+    if method == "symbolic":
+        return mpmath.nstr(value, 17, min_fixed=-5, max_fixed=17)
+    return full_precision(value)
 
 
 def _cost_table(report):
@@ -170,7 +179,7 @@ def verdict_text(report):
     for entry, check in comparison.mismatches:
         lines.append(f"{METHOD_TITLES[check.method]} differs from {METHOD_TITLES[comparison.reference]} at "
                      f"{derivative_name(graph, entry.output, entry.variable)}: {full_precision(check.value)} vs "
-                     f"{_reference_text(entry.reference)} (relative error {_error_text(check.rel_error)})")
+                     f"{_reference_text(entry.reference, comparison.reference)} (relative error {_error_text(check.rel_error)})")
     ran = len(report.results) - len(comparison.failures)
     if comparison.agree:
         verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."
