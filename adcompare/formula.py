@@ -61,7 +61,9 @@ class TraceRow:
     """One row: ``target = definition [= local] [= substituted] = value``.
 
     ``section`` is 'input', 'body' or 'output'; renderers draw rules between sections.
-    ``local`` is used by adjoint rows only (Baydin's Table 3 middle column).
+    ``local`` is used by adjoint rows only (Baydin's Table 3 middle column), and so is
+    ``source``: the target of the primal row an adjoint row lines up with in Table 3
+    (the node it comes from, the input of an x̄ row, the output of the ȳ seed).
     """
 
     target: Var
@@ -70,6 +72,7 @@ class TraceRow:
     substituted: object = None
     local: object = None
     section: str = "body"
+    source: Optional[Var] = None
 
 
 class Sweep:
@@ -193,7 +196,7 @@ def adjoint_rows(graph, values, output, steps, gradient):
     argument's adjoint "before" is None for its first contribution.
     """
     start = graph.outputs[output]
-    rows = [TraceRow(Var("vbar", start), Var("ybar", output), 1.0, section="input")]
+    rows = [TraceRow(Var("vbar", start), Var("ybar", output), 1.0, section="input", source=Var("y", output))]
     for slot, position, node_adjoint, before, after in steps:
         node = graph.node(slot)
         arg = node.args[position]
@@ -204,7 +207,8 @@ def adjoint_rows(graph, values, output, steps, gradient):
                 return node_adjoint if var.index == slot else before
             return values[var.index]
 
-        rows.append(TraceRow(Var("vbar", arg), definition, after, local=local, substituted=substitute(local, lookup)))
-    rows.extend(TraceRow(Var("xbar", i), Var("vbar", i), gradient[i], section="output")
+        rows.append(TraceRow(Var("vbar", arg), definition, after, local=local, substituted=substitute(local, lookup),
+                             source=Var("v", slot)))
+    rows.extend(TraceRow(Var("xbar", i), Var("vbar", i), gradient[i], section="output", source=Var("v", i))
                 for i in range(graph.n_inputs))
     return rows

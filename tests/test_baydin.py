@@ -14,7 +14,8 @@ import mpmath
 import pytest
 
 import adcompare
-from adcompare.render.text import render_report, table_3_order, trace_table
+from adcompare.render.layout import table_3_order
+from adcompare.render.text import render_report, trace_text
 
 BAYDIN = "ln(x1)+x1*x2-sin(x2)"
 
@@ -86,17 +87,17 @@ def sweep(report, method, kind, seed):
 
 
 def test_table_2_primal_trace(report):
-    assert cells(trace_table(report.graph, report.primal, digits=3)) == TABLE_2_PRIMAL
+    assert cells(trace_text(report.graph, report.primal, digits=3)) == TABLE_2_PRIMAL
 
 
 def test_table_2_tangent_trace_for_x1(report):
     rows = sweep(report, "forward", "tangent", 0).rows
-    assert cells(trace_table(report.graph, rows, digits=3)) == TABLE_2_TANGENT_X1
+    assert cells(trace_text(report.graph, rows, digits=3)) == TABLE_2_TANGENT_X1
 
 
 def test_table_3_adjoint_trace_with_fan_out_accumulation(report):
     rows = sweep(report, "reverse", "adjoint", 0).rows
-    assert cells(trace_table(report.graph, table_3_order(rows), digits=3)) == TABLE_3_ADJOINT
+    assert cells(trace_text(report.graph, table_3_order(rows), digits=3)) == TABLE_3_ADJOINT
 
 
 def test_full_report_shows_both_tables_and_the_verdict(report):

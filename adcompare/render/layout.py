@@ -1,0 +1,282 @@
+"""What a report shows, in which order, as format-independent blocks.
+
+A report is a sequence of `Table`s and `Note`s. A table's cells say what they hold — a
+trace quantity, a formula, a rounded value, a sympy expression, a derivative name, plain
+text — and each format (``text``, ``markdown``, ``latex``, ``html``) decides how to write
+a cell and draw a table. So the content and order of a report are written once, here.
+
+Two layouts of the traces: ``separate`` (one table per trace, for a terminal) and
+``side_by_side`` (Baydin's layout: the primal trace beside each tangent trace, Table 2,
+and beside each adjoint trace, Table 3, with every adjoint row on the line of the primal
+row it comes from).
+"""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ..formula import Apply, PARTIAL, Var
+
+METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
+                 "forward": "forward mode", "reverse": "reverse mode"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell. ``kind``: 'quantity' (a Var), 'formula', 'value' (rounded for
+    reading), 'sympy', 'text', 'code' (expression source), 'exact' (a float in full
+    precision) or 'reference' (a (value, method) pair from the cross-check)."""
+
+    kind: str
+    content: object
+    equals: bool = False
+
+
+BLANK = Cell("text", "")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table: optional column headers or spanning group headers, and sections of
+    rows (rules are drawn between sections)."""
+
+    title: tuple
+    sections: tuple
+    headers: Optional[tuple] = None
+    groups: tuple = ()          # (title parts, number of columns) spanning the columns
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of prose; parts are strings or Cells."""
+
+    parts: tuple
+
+
+def derivative(output, variable):
+    """The cell content for ∂y/∂x."""
+    return Apply(PARTIAL, (Var("y", output), Var("x", variable)))
+
+
+def _trace_cells(row):
+    cells = [Cell("quantity", row.target), Cell("formula", row.definition, True)]
+    for extra in (row.local, row.substituted):
+        if extra is not None:
+            cells.append(Cell("formula", extra, True))
+    cells.append(Cell("value", row.value, True))
+    return cells
+
+
+def _pad(cells, width):
+    """Right-align the value: blanks go between the definition and the value."""
+    return cells[:-1] + [BLANK] * (width - len(cells)) + cells[-1:]
+
+
+def _sections(rows_of_cells, sections_of_rows, width):
+    sections = []
+    previous = None
+    for cells, section in zip(rows_of_cells, sections_of_rows):
+        if section != previous:
+            sections.append([])
+            previous = section
+        sections[-1].append(tuple(_pad(cells, width)))
+    return tuple(tuple(s) for s in sections)
+
+
+def trace_table(title, rows, width=None):
+    """One trace as a table with its input, body and output sections."""
+    cells = [_trace_cells(row) for row in rows]
+    width = width or max(len(c) for c in cells)
+    return Table(title, _sections(cells, [row.section for row in rows], width))
+
+
+def table_3_order(rows):
+    """Adjoint rows as Baydin's Table 3 prints them: x̄1, x̄2, … on top, then the sweep
+    from its last step up to its seed ȳ = 1 at the bottom."""
+    outputs = [row for row in rows if row.section == "output"]
+    return outputs + [row for row in rows if row.section != "output"][::-1]
+
+
+def _beside(left_rows, right_groups, left_title, right_title, right_width):
+    """Primal rows on the left; on each primal row's line, the right rows grouped under it."""
+    sections = []
+    previous = None
+    for row in left_rows:
+        if row.section != previous:
+            sections.append([])
+            previous = row.section
+        left = _pad(_trace_cells(row), 4)
+        rights = right_groups.get(row.target, [])
+        for position, right in enumerate(rights or [None]):
+            right_cells = [BLANK] * right_width if right is None else _pad(_trace_cells(right), right_width)
+            sections[-1].append(tuple((left if position == 0 else [BLANK] * 4) + right_cells))
+    return Table((), tuple(tuple(s) for s in sections), groups=((left_title, 4), (right_title, right_width)))
+
+
+def table_2(primal, tangent_rows, tangent_title):
+    """Baydin's Table 2: the primal trace beside a tangent trace, row by row."""
+    groups = {}
+    for primal_row, tangent_row in zip(primal, tangent_rows):
+        groups[primal_row.target] = [tangent_row]
+    return _beside(primal, groups, ("Forward primal trace",), tangent_title, 4)
+
+
+def table_3(primal, adjoint_rows, adjoint_title):
+    """Baydin's Table 3: the primal trace beside the adjoint trace, each adjoint row on the
+    line of the primal row it comes from, in the order the paper prints them."""
+    groups = {}
+    for row in table_3_order(adjoint_rows):
+        groups.setdefault(row.source, []).append(row)
+    return _beside(primal, groups, ("Forward primal trace",), adjoint_title, 5)
+
+
+def _seed_title(graph, sweep):
+    if sweep.kind == "tangent":
+        parts = [f"Forward tangent trace for ∂/∂{graph.variables[sweep.seed]} ("]
+        for i in range(graph.n_inputs):
+            parts += [", " if i else "", Cell("quantity", Var("xdot", i)), f" = {1 if i == sweep.seed else 0}"]
+        return tuple(parts + [")"])
+    return ("Reverse adjoint trace for ", Cell("quantity", Var("y", sweep.seed)), " (",
+            Cell("quantity", Var("ybar", sweep.seed)), " = 1; read top to bottom, executed bottom to top)")
+
+
+def _sweeps(report, kind, wrt):
+    method = "forward" if kind == "tangent" else "reverse"
+    result = report.results.get(method)
+    if result is None:
+        return []
+    graph = report.graph
+    return [s for s in result.sweeps if s.kind == kind
+            and not (wrt is not None and kind == "tangent" and graph.variables[s.seed] != wrt)]
+
+
+def trace_blocks(report, wrt=None, side_by_side=False):
+    """The traces: primal, tangent (one per input, or only ``wrt``), adjoint (one per output)."""
+    graph = report.graph
+    tangents = _sweeps(report, "tangent", wrt)
+    adjoints = _sweeps(report, "adjoint", wrt)
+    if not side_by_side:
+        blocks = [trace_table(("Forward primal trace",), report.primal)]
+        blocks += [trace_table(_seed_title(graph, s), s.rows) for s in tangents]
+        blocks += [trace_table(_seed_title(graph, s), table_3_order(s.rows)) for s in adjoints]
+        return blocks
+    blocks = [table_2(report.primal, s.rows, _seed_title(graph, s)) for s in tangents]
+    blocks += [table_3(report.primal, s.rows, _seed_title(graph, s)) for s in adjoints]
+    if not blocks:
+        blocks = [trace_table(("Forward primal trace",), report.primal)]
+    return blocks
+
+
+def symbolic_block(report):
+    """sympy's derivative formulas and their high-precision values."""
+    result = report.results.get("symbolic")
+    if result is None or not result.details["derivatives"]:
+        return []
+    rows = []
+    for k, row in enumerate(result.details["derivatives"]):
+        for j, formula in enumerate(row):
+            value = BLANK if result.jacobian is None else Cell("value", result.jacobian[k, j], True)
+            rows.append((Cell("formula", derivative(k, j)), Cell("sympy", formula, True), value))
+    title = (f"Symbolic derivatives (sympy; evaluated to {result.details['digits']} significant digits)",)
+    return [Table(title, (tuple(rows),))]
+
+
+def difference_block(report):
+    """The finite-difference steps and the evaluations they took."""
+    result = report.results.get("finite_difference")
+    if result is None:
+        return []
+    scheme = result.details["scheme"]
+    if result.jacobian is None:
+        return [Note((f"Finite differences ({scheme}): not available: {result.error}",))]
+    rule = "ε^(1/3)" if scheme == "central" else "ε^(1/2)"
+    rows = []
+    for row in result.details["rows"]:
+        for k in range(len(report.graph.outputs)):
+            rows.append((Cell("formula", derivative(k, row.variable)), Cell("exact", float(f"{row.step:.3g}")),
+                         Cell("exact", row.plus[k]), Cell("exact", row.minus[k]), Cell("exact", row.estimate[k])))
+    minus = "f(x − h)" if scheme == "central" else "f(x)"
+    title = (f"Finite differences ({scheme}; step h = {rule}·max(1, |xᵢ|))",)
+    return [Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate"))]
+
+
+def _error_cell(value):
+    return Cell("text", "0" if value == 0 else f"{value:.1e}")
+
+
+def comparison_blocks(report):
+    """The cross-check against the reference, the cost of each method."""
+    comparison = report.comparison
+    if comparison.reference is None:
+        return []
+    title = f"Cross-check against {METHOD_TITLES[comparison.reference]}"
+    if comparison.reference == "symbolic":
+        title += f", {report.results['symbolic'].details['digits']} digits"
+    rows = []
+    for entry in comparison.entries:
+        rows.append((Cell("formula", derivative(entry.output, entry.variable)),
+                     Cell("text", METHOD_TITLES[comparison.reference]),
+                     Cell("reference", (entry.reference, comparison.reference)), BLANK, BLANK, BLANK,
+                     Cell("text", "reference")))
+        for check in entry.checks:
+            rows.append((BLANK, Cell("text", METHOD_TITLES[check.method]), Cell("exact", check.value),
+                         _error_cell(check.abs_error), _error_cell(check.rel_error),
+                         Cell("text", f"{check.tolerance.rtol:g} rel + {check.tolerance.atol:g}"),
+                         Cell("text", "ok" if check.ok else "MISMATCH")))
+    cross_check = Table((title,), (tuple(rows),),
+                        headers=("", "method", "value", "abs error", "rel error", "tolerance", ""))
+    cost_rows = tuple((Cell("text", METHOD_TITLES[name]), Cell("text", str(r.cost.primal_evaluations)),
+                       Cell("text", str(r.cost.sweeps)), Cell("text", str(r.cost.operations)))
+                      for name, r in report.results.items())
+    cost = Table(("Cost",), (cost_rows,), headers=("method", "evaluations of f", "sweeps", "operations"))
+    return [cross_check, cost]
+
+
+def slot_cells(graph, slot):
+    """A node as a trace names it, e.g. ``v₁ = ln v₋₁`` (as note parts)."""
+    from ..formula import primal_definition
+    name = Cell("quantity", Var("v", slot))
+    if slot < graph.n_inputs:
+        return (name,)
+    return (name, " = ", Cell("formula", primal_definition(graph.node(slot))))
+
+
+def verdict_notes(report):
+    """Kinks, methods that could not run, mismatches, and the verdict."""
+    comparison = report.comparison
+    graph = report.graph
+    notes = []
+    for slot, text in comparison.kinks:
+        notes.append(Note(("Not differentiable here: ", *slot_cells(graph, slot), f" is at a kink ({text}); "
+                           "the methods may each return a different one-sided derivative or subgradient.")))
+    for method, error in comparison.failures.items():
+        notes.append(Note((f"{METHOD_TITLES[method]} could not be computed: {error}",)))
+    for entry, check in comparison.mismatches:
+        notes.append(Note((f"{METHOD_TITLES[check.method]} differs from {METHOD_TITLES[comparison.reference]} at ",
+                           Cell("formula", derivative(entry.output, entry.variable)), ": ",
+                           Cell("exact", check.value), " vs ",
+                           Cell("reference", (entry.reference, comparison.reference)),
+                           f" (relative error {_error_cell(check.rel_error).content})")))
+    ran = len(report.results) - len(comparison.failures)
+    if comparison.agree:
+        verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."
+    else:
+        verdict = "Verdict: the methods do NOT all agree."
+    return notes + [Note((verdict,))]
+
+
+def header_notes(report):
+    """What is differentiated, and where."""
+    graph = report.graph
+    point = []
+    for i, name in enumerate(graph.variables):
+        point += [", " if i else "", Cell("quantity", Var("x", i)), " = ", Cell("exact", report.point[i])]
+    notes = [Note((f"f({', '.join(graph.variables)}) = ", Cell("code", graph.source)))]
+    if graph.n_inputs:
+        notes.append(Note(("at ", *point)))
+    return notes
+
+
+def report_blocks(report, wrt=None, side_by_side=False):
+    """Every block of a report, in order."""
+    return (header_notes(report) + trace_blocks(report, wrt, side_by_side) + symbolic_block(report)
+            + difference_block(report) + comparison_blocks(report) + verdict_notes(report))
