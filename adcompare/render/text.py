@@ -2,8 +2,8 @@
 between a trace's input rows, working rows and output rows as in Baydin's tables.
 
     >>> from adcompare import trace
-    >>> print(render_report(trace("x*y", at=(2, 3))).splitlines()[5])
-    v₋₁  = x                = 2
+    >>> print(render_report(trace("x*y", at=(2, 3))).splitlines()[3])
+    Forward primal trace
 """
 
 from tabulate import SEPARATING_LINE, tabulate
