@@ -1,32 +1,37 @@
 """The command line: argument handling only; the mathematics lives in the package.
 
-    adcompare trace EXPR --at VALUES [--vars x1,x2] [--wrt x1] [--digits N]
-                    [--methods finite_difference,symbolic,forward,reverse]
-                    [--format text|json] [--rtol R] [--atol A] [--fd-rtol R] [--fd-atol A]
-                    [--fd-scheme central|forward] [--merge]
+    adcompare trace EXPR --at VALUES [--vars x1,x2] [--wrt x1] [--digits N] [--methods LIST]
+                    [--format text|markdown|latex|html|json] [--out FILE] [--standalone]
+                    [--rtol R] [--atol A] [--fd-rtol R] [--fd-atol A] [--fd-scheme central|forward] [--merge]
+    adcompare graph EXPR --at VALUES [--format dot|svg|png] [--out FILE]
+    adcompare steps EXPR --at VALUES [--wrt x1] [--plot FILE.svg|png]
+    adcompare lecture [--out DIR] [--check]
 
-Exit codes: 0 when every method ran and all agree, 1 when they do not (a mismatch, a
-method that could not run, or a kink), 2 for bad input.
+Exit codes: 0 when every method ran and all agree (or the command did what was asked),
+1 when they do not (a mismatch, a method that could not run, a kink; for ``lecture
+--check``, traces out of date), 2 for bad input or a missing program.
 """
 
 import argparse
 import re
 import sys
+from pathlib import Path
 
 from . import __version__
 from .backends import METHODS
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
-from .render import json as json_render
-from .render import text as text_render
-from .report import trace
+from .report import resolve_point, trace
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
 METHOD_ALIASES = {"fd": "finite_difference", "finite-difference": "finite_difference", "sym": "symbolic",
                   "symbolic": "symbolic", "forward": "forward", "reverse": "reverse",
                   "finite_difference": "finite_difference"}
+TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "html", ".htm": "html",
+                 ".json": "json"}
+GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
 OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
-                       "--fd-rtol", "--fd-atol", "--fd-scheme")
+                       "--fd-rtol", "--fd-atol", "--fd-scheme", "--out", "--plot")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -73,27 +78,37 @@ def _methods(text):
     return tuple(chosen)
 
 
-def build_parser():
-    """The argparse parser for the ``adcompare`` command."""
-    parser = _Parser(prog="adcompare", description="Derivatives four ways, cross-checked, "
-                     "with Baydin-style evaluation traces.")
-    parser.add_argument("--version", action="version", version=f"adcompare {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    command = commands.add_parser("trace", help="evaluation traces and the four-way cross-check",
-                                  description="Print the primal, tangent and adjoint traces of EXPR at a "
-                                  "point, then compare finite differences, symbolic, forward and reverse mode.")
+def _add_expression_arguments(command):
     command.add_argument("expression", metavar="EXPR", help='e.g. "ln(x1)+x1*x2-sin(x2)"; several outputs '
                          "separated by commas")
     command.add_argument("--at", required=True, metavar="VALUES",
                          help="the point: 2,5 or x1=2,x2=5 (negative values as typed: --at -1,2)")
     command.add_argument("--vars", metavar="NAMES", help="variable order, e.g. x2,x1 (default: the order in "
                          "--at name=value, else natural order of the names)")
+    command.add_argument("--merge", action="store_true", help="merge identical subexpressions into one node")
+
+
+def build_parser():
+    """The argparse parser for the ``adcompare`` command."""
+    parser = _Parser(prog="adcompare", description="Derivatives four ways, cross-checked, "
+                     "with Baydin-style evaluation traces.")
+    parser.add_argument("--version", action="version", version=f"adcompare {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    command = commands.add_parser("trace", help="evaluation traces and the four-way cross-check",
+                                  description="Print the primal, tangent and adjoint traces of EXPR at a "
+                                  "point, then compare finite differences, symbolic, forward and reverse mode.")
+    _add_expression_arguments(command)
     command.add_argument("--wrt", metavar="NAME", help="show the forward tangent trace for this variable only")
     command.add_argument("--digits", type=int, default=3, metavar="N",
                          help="decimals shown in traces (display only; default 3)")
     command.add_argument("--methods", type=_methods, default=METHODS, metavar="LIST",
                          help="comma-separated subset of " + ",".join(METHODS))
-    command.add_argument("--format", choices=("text", "json"), default="text")
+    command.add_argument("--format", choices=("text", "markdown", "latex", "html", "json"),
+                         help="output format (default text, or guessed from --out's extension)")
+    command.add_argument("--out", metavar="FILE", help="write to FILE (.txt .md .tex .html .json)")
+    command.add_argument("--standalone", action="store_true",
+                         help="LaTeX: a complete document for pdflatex; HTML: a complete page")
     command.add_argument("--rtol", type=float, default=DEFAULT_TOLERANCES["forward"].rtol,
                          help="relative tolerance for forward and reverse mode (default %(default)g)")
     command.add_argument("--atol", type=float, default=DEFAULT_TOLERANCES["forward"].atol,
@@ -104,7 +119,30 @@ def build_parser():
                          help="absolute tolerance for finite differences (default %(default)g)")
     command.add_argument("--fd-scheme", choices=("central", "forward"), default="central",
                          help="finite-difference stencil (default central)")
-    command.add_argument("--merge", action="store_true", help="merge identical subexpressions into one node")
+
+    command = commands.add_parser("graph", help="the computational graph in DOT, SVG or PNG",
+                                  description="Draw EXPR's computational graph: each edge labelled with its "
+                                  "value (green) and the adjoint flowing back along it (red).")
+    _add_expression_arguments(command)
+    command.add_argument("--format", choices=("dot", "svg", "png"),
+                         help="dot (default), or svg/png drawn by Graphviz's dot program")
+    command.add_argument("--out", metavar="FILE", help="write to FILE (.dot .svg .png)")
+    command.add_argument("--digits", type=int, default=3, metavar="N", help="decimals on the edges (default 3)")
+
+    command = commands.add_parser("steps", help="finite-difference error against the step size",
+                                  description="Error of forward and central differences against the symbolic "
+                                  "reference for steps 1e-1 … 1e-15: truncation error falls, round-off rises.")
+    _add_expression_arguments(command)
+    command.add_argument("--wrt", metavar="NAME", help="the variable (default: the first)")
+    command.add_argument("--plot", metavar="FILE", help="also draw the log-log plot (.svg or .png; "
+                         "needs matplotlib: pip install 'adcompare[plot]')")
+
+    command = commands.add_parser("lecture", help="regenerate the lecture catalogue's traces",
+                                  description="Write each catalogue example's Markdown, LaTeX and DOT traces, "
+                                  "and an index, into a folder.")
+    command.add_argument("--out", default="traces", metavar="DIR", help="the folder (default: traces)")
+    command.add_argument("--check", action="store_true",
+                         help="write nothing; exit 1 if the folder is not what would be written")
     return parser
 
 
@@ -141,29 +179,111 @@ def _error(message, extra=()):
     return EXIT_BAD_INPUT
 
 
-def run_trace(args):
-    """The ``trace`` command; returns the exit code."""
+def _output_format(args, by_extension, default):
+    if args.format is not None:
+        return args.format
+    if args.out is None:
+        return default
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in by_extension:
+        raise UsageError(f"--out: cannot tell the format from {suffix or 'no extension'!r}; "
+                         f"give --format (extensions: {' '.join(by_extension)})")
+    return by_extension[suffix]
+
+
+def _emit(args, content):
+    """Write text or bytes to --out, or to standard output."""
+    if args.out is None:
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
+        return
+    try:
+        if isinstance(content, bytes):
+            Path(args.out).write_bytes(content)
+        else:
+            Path(args.out).write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--out: cannot write {args.out}: {error.strerror}") from None
+
+
+def _variables(args):
+    return None if args.vars is None else [name.strip() for name in args.vars.split(",")]
+
+
+def _check_digits(args):
     if args.digits < 0 or args.digits > 17:
         raise UsageError("--digits must be between 0 and 17")
+
+
+def run_trace(args):
+    """The ``trace`` command; returns the exit code."""
+    from .render import FORMATS
+    _check_digits(args)
     for option in ("rtol", "atol", "fd_rtol", "fd_atol"):
         value = getattr(args, option)
         if not (value >= 0 and value != float("inf")):
             raise UsageError(f"--{option.replace('_', '-')} must be a finite number ≥ 0")
-    variables = None
-    if args.vars is not None:
-        variables = [name.strip() for name in args.vars.split(",")]
-    point = parse_point(args.at)
+    output_format = _output_format(args, TRACE_FORMATS, "text")
     tolerances = {"forward": Tolerance(args.rtol, args.atol), "reverse": Tolerance(args.rtol, args.atol),
                   "finite_difference": Tolerance(args.fd_rtol, args.fd_atol)}
-    report = trace(args.expression, point, variables=variables, methods=args.methods,
+    report = trace(args.expression, parse_point(args.at), variables=_variables(args), methods=args.methods,
                    merge_common=args.merge, fd_scheme=args.fd_scheme, tolerances=tolerances)
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
-    if args.format == "json":
-        sys.stdout.write(json_render.render_report(report))
-    else:
-        sys.stdout.write(text_render.render_report(report, digits=args.digits, wrt=args.wrt))
+    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone))
     return EXIT_AGREE if report.agree else EXIT_DISAGREE
+
+
+def run_graph(args):
+    """The ``graph`` command."""
+    from .render.dot import render_graph, run_graphviz
+    _check_digits(args)
+    output_format = _output_format(args, GRAPH_FORMATS, "dot")
+    report = trace(args.expression, parse_point(args.at), variables=_variables(args), methods=("reverse",),
+                   merge_common=args.merge)
+    dot_text = render_graph(report, digits=args.digits)
+    _emit(args, dot_text if output_format == "dot" else run_graphviz(dot_text, output_format))
+    return EXIT_AGREE
+
+
+def run_steps(args):
+    """The ``steps`` command."""
+    from .render.steps import render_step_study
+    from .studies import step_study
+    graph, point = resolve_point(args.expression, parse_point(args.at), _variables(args), args.merge)
+    if not graph.variables:
+        raise UsageError("the expression has no variable to differentiate")
+    if args.wrt is not None and args.wrt not in graph.variables:
+        raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(graph.variables)})")
+    variable = graph.variables.index(args.wrt) if args.wrt else 0
+    study = step_study(graph, point, variable)
+    sys.stdout.write(render_step_study(study, graph, point))
+    if args.plot is not None:
+        from .render.plot import plot_step_study
+        plot_step_study(study, graph, args.plot)
+    return EXIT_AGREE
+
+
+def run_lecture(args):
+    """The ``lecture`` command."""
+    from .lecture import check_catalogue, write_catalogue
+    folder = Path(args.out)
+    if args.check:
+        stale = check_catalogue(folder)
+        for name in stale:
+            print(f"out of date: {folder / name}", file=sys.stderr)
+        if stale:
+            print(f"adcompare: {len(stale)} file(s) in {folder} are out of date; run: adcompare lecture "
+                  f"--out {folder}", file=sys.stderr)
+        return EXIT_DISAGREE if stale else EXIT_AGREE
+    for path in write_catalogue(folder):
+        print(path)
+    return EXIT_AGREE
+
+
+COMMANDS = {"trace": run_trace, "graph": run_graph, "steps": run_steps, "lecture": run_lecture}
 
 
 def main(argv=None):
@@ -175,15 +295,16 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
-        return run_trace(args)
+        return COMMANDS[args.command](args)
     except UsageError as error:
-        return _error(f"{error} (see adcompare trace --help)")
+        return _error(f"{error} (see adcompare {argv[0] if argv else ''} --help)".replace("  ", " "))
     except ParseError as error:
         return _error(str(error), error.caret_lines())
     except DomainError as error:
         where = ""
         if error.node is not None and error.graph is not None:
-            where = text_render.describe_slot(error.graph, error.node) + ": "
+            from .render.text import describe_slot
+            where = describe_slot(error.graph, error.node) + ": "
         return _error(f"{where}{error}")
     except AdcompareError as error:
         return _error(str(error))

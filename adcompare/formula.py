@@ -52,7 +52,7 @@ MINUS = Notation("$0 − $1", "$0 - $1")
 NEGATE = Notation("−$0", "-$0")
 TIMES_SIGN = Notation("$0 × $1", r"$0 \times $1")
 DIVIDE_SIGN = Notation("$0 / $1", "$0 / $1")
-PARTIAL = Notation("∂$0/∂$1", r"\frac{\partial $0}{\partial $1}")
+PARTIAL = Notation("∂$0/∂$1", r"\partial $0/\partial $1")
 JUXTAPOSE = Notation("$0 $1", "$0 $1")
 
 
@@ -83,9 +83,10 @@ class Sweep:
     first access, so that a sweep nobody prints costs no formatting.
     """
 
-    def __init__(self, kind, seed, build_rows):
+    def __init__(self, kind, seed, build_rows, record=None):
         self.kind = kind
         self.seed = seed
+        self.record = record   # what the sweep recorded, for renderers (adjoint: its steps)
         self._build_rows = build_rows
 
     @cached_property
@@ -192,12 +193,12 @@ def tangent_rows(graph, primals, tangents, seed):
 def adjoint_rows(graph, values, output, steps, gradient):
     """A reverse adjoint trace, in execution order, from the steps one sweep recorded.
 
-    Each step is (slot, position, node adjoint, argument adjoint before, after); the
-    argument's adjoint "before" is None for its first contribution.
+    Each step is (slot, position, node adjoint, contribution, argument adjoint before,
+    after); "before" is None for the argument's first contribution.
     """
     start = graph.outputs[output]
     rows = [TraceRow(Var("vbar", start), Var("ybar", output), 1.0, section="input", source=Var("y", output))]
-    for slot, position, node_adjoint, before, after in steps:
+    for slot, position, node_adjoint, _, before, after in steps:
         node = graph.node(slot)
         arg = node.args[position]
         definition, local = adjoint_rows_formulas(node, slot, position, before is not None)

@@ -34,6 +34,28 @@ class Report:
         """True when every method ran and all agree within tolerance."""
         return self.comparison.agree
 
+    def render(self, output_format="text", digits=3, wrt=None, standalone=False):
+        """The report as text, markdown, latex, html or json (see ``adcompare.render``)."""
+        from .render import FORMATS
+        return FORMATS[output_format](self, digits=digits, wrt=wrt, standalone=standalone)
+
+    def drawing(self, digits=3):
+        """The computational graph, which a notebook shows as SVG when Graphviz is installed."""
+        from .render.dot import GraphDrawing, render_graph
+        return GraphDrawing(render_graph(self, digits=digits))
+
+    def _repr_markdown_(self):
+        return self.render("markdown")
+
+    def _repr_html_(self):
+        return self.render("html")
+
+    def _repr_latex_(self):
+        return self.render("latex")
+
+    def __str__(self):
+        return self.render("text")
+
 
 def _as_float(name, value):
     try:

@@ -40,6 +40,50 @@ def step_size(x, scheme="central"):
     return (x + h) - x
 
 
+def difference_quotient(f, point, j, h, scheme="central", center=None):
+    """The difference quotient in component j with step h: (estimate, f(x + h), f(x − h) or f(x)).
+
+    ``f`` maps a point to an array of output values; ``center`` is f(point) if known.
+    """
+    shifted = list(point)
+    shifted[j] = point[j] + h
+    plus = f(shifted)
+    if scheme == "central":
+        shifted[j] = point[j] - h
+        minus = f(shifted)
+        return (plus - minus) / (2.0 * h), plus, minus
+    minus = f(point) if center is None else center
+    return (plus - minus) / h, plus, minus
+
+
+def primal_function(graph):
+    """The outputs of ``graph`` as a function of a point: the only way this module evaluates f."""
+    def f(x):
+        return np.array(output_values(graph, evaluate(graph, x)), dtype=float)
+    return f
+
+
+def step_study(graph, point, variable, output=0, steps=tuple(10.0 ** -k for k in range(1, 16))):
+    """Forward and central estimates of ∂y_output/∂x_variable for each step in ``steps``.
+
+    Returns rows (h, forward estimate, central estimate); an estimate is None where a
+    stencil point leaves the domain.
+    """
+    f = primal_function(graph)
+    center = f(point)
+    rows = []
+    for h in steps:
+        h = (point[variable] + h) - point[variable]
+        estimates = []
+        for scheme in ("forward", "central"):
+            try:
+                estimates.append(float(difference_quotient(f, point, variable, h, scheme, center)[0][output]))
+            except DomainError:
+                estimates.append(None)
+        rows.append((h, *estimates))
+    return rows
+
+
 def run(graph, point, scheme="central"):
     """Finite-difference Jacobian of ``graph`` at ``point`` ('central' or 'forward' scheme)."""
     if scheme not in SCHEMES:
@@ -47,26 +91,15 @@ def run(graph, point, scheme="central"):
     n, m = graph.n_inputs, len(graph.outputs)
     ops = len(graph.nodes)
 
-    def f(x):
-        return np.array(output_values(graph, evaluate(graph, x)), dtype=float)
-
+    f = primal_function(graph)
     center = f(point)
     evaluations = 1
     jacobian = np.zeros((m, n))
     rows = []
     for j in range(n):
         h = step_size(point[j], scheme)
-        shifted = list(point)
         try:
-            shifted[j] = point[j] + h
-            plus = f(shifted)
-            if scheme == "central":
-                shifted[j] = point[j] - h
-                minus = f(shifted)
-                estimate = (plus - minus) / (2.0 * h)
-            else:
-                minus = center
-                estimate = (plus - center) / h
+            estimate, plus, minus = difference_quotient(f, point, j, h, scheme, center)
         except DomainError as error:
             return Result("finite_difference", tuple(center), None, Cost(evaluations, 0, evaluations * ops),
                           details={"scheme": scheme},

@@ -31,7 +31,8 @@ def adjoint_sweep(graph, partials, output):
     """One reverse sweep seeded at output ``output``.
 
     Returns (input adjoints, steps, operations); each step is (slot, argument position,
-    node adjoint, argument adjoint before or None for a first contribution, after).
+    node adjoint, contribution along that edge, argument adjoint before or None for a
+    first contribution, after).
     """
     n = graph.n_inputs
     adjoint = {graph.outputs[output]: 1.0}
@@ -48,7 +49,7 @@ def adjoint_sweep(graph, partials, output):
             before = adjoint.get(arg)
             after = contribution if before is None else before + contribution
             operations += 1 if before is None else 2
-            steps.append((slot, position, node_adjoint, before, after))
+            steps.append((slot, position, node_adjoint, contribution, before, after))
             adjoint[arg] = after
     return [adjoint.get(i, 0.0) for i in range(n)], steps, operations
 
@@ -64,6 +65,6 @@ def run(graph, point):
         jacobian[k, :] = gradient
         operations += spent
         sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
-                            adjoint_rows(graph, values, k, steps, gradient)))
+                            adjoint_rows(graph, values, k, steps, gradient), record=steps))
     return Result("reverse", output_values(graph, values), jacobian,
                   Cost(1, len(graph.outputs), operations), sweeps=tuple(sweeps))

@@ -91,6 +91,6 @@ def report_to_dict(report):
     }
 
 
-def render_report(report):
-    """The Report as a JSON document."""
+def render_report(report, digits=None, wrt=None, standalone=False):
+    """The Report as a JSON document (full precision: ``digits``, ``wrt`` and ``standalone`` do not apply)."""
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"

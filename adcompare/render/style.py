@@ -112,3 +112,39 @@ def render_formula(formula, graph, style=TEXT, digits=3, nested=False):
         return formula.notation.fill(style.template, [render_formula(a, graph, style, digits, True)
                                                       for a in formula.args])
     raise TypeError(f"not a formula: {formula!r}")
+
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+          "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega"}
+
+
+def _latex_name(base, mark, subscript):
+    """v, DOT, '-1' → \\dot{v}_{-1}; x1 → x_{1}; theta2 → \\theta_{2}; w_out → \\mathit{w\\_out}."""
+    letters = base.rstrip("0123456789")
+    digits = base[len(letters):]
+    if len(letters) == 1:
+        core = letters
+    elif letters in _GREEK:
+        core = "\\" + letters
+    else:
+        core = r"\mathit{" + letters.replace("_", r"\_") + "}"
+    if mark:
+        core = (r"\dot{" if mark == DOT else r"\bar{") + core + "}"
+    sub = subscript or digits
+    return core + ("_{" + sub + "}" if sub else "")
+
+
+def latex_number(value, digits=3):
+    """A number for LaTeX math: 1.2 \\times 10^{-5} rather than 1.2e-5."""
+    text = format_number(value, digits, minus="-")
+    if text.endswith("∞"):
+        return text.replace("∞", r"\infty")
+    if text == "nan":
+        return r"\mathrm{NaN}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{exponent}}}"
+    return text
+
+
+LATEX = Style("latex", _latex_name, latex_number, r"\left({}\right)", "-", {"pi": r"\pi", "e": "e"})

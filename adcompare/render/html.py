@@ -1,0 +1,63 @@
+"""HTML for course pages and notebooks: Baydin's side-by-side layout, Unicode names,
+one ``<tbody>`` per section of a trace so that rules fall between inputs, body and outputs.
+
+    >>> from adcompare import trace
+    >>> "<td>v̇₂</td>" in render_report(trace("ln(x1)+x1*x2-sin(x2)", at=(2, 5)))
+    True
+"""
+
+import html
+
+import sympy
+from tabulate import tabulate
+
+from . import common
+from .style import TEXT
+
+_STYLE = """<style>
+.adcompare table { border-collapse: collapse; margin: 0.5em 0 1.2em 0; }
+.adcompare td, .adcompare th { padding: 0.15em 0.7em; text-align: left; white-space: nowrap; }
+.adcompare thead th { border-bottom: 1px solid #444; }
+.adcompare tbody + tbody { border-top: 1px solid #444; }
+.adcompare table { border-top: 2px solid #222; border-bottom: 2px solid #222; }
+</style>"""
+
+
+def _body_rows(rows):
+    """The <tr> rows tabulate lays out for one section."""
+    text = tabulate(rows, tablefmt="unsafehtml", disable_numparse=True)
+    inner = text.split("<tbody>", 1)[1].rsplit("</tbody>", 1)[0]
+    return "\n".join(line.strip() for line in inner.strip().splitlines())
+
+
+def _table(title, headers, groups, sections):
+    # tabulate lays out each section's rows; sections become <tbody> elements so CSS draws
+    # the rules between them (tabulate's own html format cannot put rules inside a table).
+    head = ""
+    if groups:
+        head = "<thead><tr>" + "".join(f'<th colspan="{span}">{group}</th>' for group, span in groups) + "</tr></thead>\n"
+    elif headers:
+        head = "<thead><tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr></thead>\n"
+    bodies = "\n".join(f"<tbody>\n{_body_rows(section)}\n</tbody>" for section in sections)
+    caption = f"<h3>{title}</h3>\n" if title else ""
+    return f"{caption}<table>\n{head}{bodies}\n</table>"
+
+
+def _document(pieces, standalone):
+    body = "\n".join(text if kind == "table" else f"<p>{text}</p>" for kind, text in pieces)
+    fragment = f'<div class="adcompare">\n{_STYLE}\n{body}\n</div>\n'
+    if not standalone:
+        return fragment
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            "<title>adcompare trace</title>\n</head>\n<body>\n" + fragment + "</body>\n</html>\n")
+
+
+HTML_FORMAT = common.Format(
+    name="html", style=TEXT, math=html.escape, text=html.escape, code=lambda s: f"<code>{html.escape(s)}</code>",
+    sympy=lambda e: html.escape(sympy.sstr(e)), title=lambda t: t, note=lambda t: t, table=_table,
+    document=_document, side_by_side=True)
+
+
+def render_report(report, digits=3, wrt=None, standalone=False):
+    """The report as an HTML fragment, or a complete page with ``standalone``."""
+    return common.render_report(report, HTML_FORMAT, digits, wrt, standalone)

@@ -1,0 +1,43 @@
+"""Markdown (GitHub tables) for course pages and notes: Baydin's side-by-side layout,
+Unicode names (v̇₂, v̄₀), laid out by tabulate.
+
+    >>> from adcompare import trace
+    >>> text = render_report(trace("x*y", at=(2, 3)))
+    >>> text.splitlines()[0]
+    'f(x, y) = `x*y`'
+"""
+
+import re
+
+import sympy
+from tabulate import tabulate
+
+from . import common
+from .style import TEXT
+
+_SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
+
+
+def escape(text):
+    """Backslash-escape the characters Markdown would read as markup (| * _ ` [ ] < > #)."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _table(title, headers, groups, sections):
+    rows = [row for section in sections for row in section]
+    if groups:
+        headers = [cell for group_title, span in groups for cell in [group_title] + [""] * (span - 1)]
+    table = tabulate(rows, headers=headers or [""] * len(rows[0]), tablefmt="github", disable_numparse=True)
+    return f"**{title}**\n\n{table}" if title else table
+
+
+MARKDOWN_FORMAT = common.Format(
+    name="markdown", style=TEXT, math=escape, text=escape, code=lambda s: f"`{s}`",
+    sympy=lambda e: escape(sympy.sstr(e)), title=lambda t: f"**{t}**", note=lambda t: t,
+    table=_table, document=lambda pieces, standalone: "\n\n".join(text for _, text in pieces) + "\n",
+    side_by_side=True)
+
+
+def render_report(report, digits=3, wrt=None, standalone=False):
+    """The report as Markdown (``standalone`` makes no difference: Markdown is a document)."""
+    return common.render_report(report, MARKDOWN_FORMAT, digits, wrt, standalone)
