@@ -7,6 +7,7 @@ one ``<tbody>`` per section of a trace so that rules fall between inputs, body a
 """
 
 import html
+import re
 
 import sympy
 from tabulate import tabulate
@@ -27,7 +28,7 @@ def _body_rows(rows):
     """The <tr> rows tabulate lays out for one section."""
     text = tabulate(rows, tablefmt="unsafehtml", disable_numparse=True)
     inner = text.split("<tbody>", 1)[1].rsplit("</tbody>", 1)[0]
-    return "\n".join(line.strip() for line in inner.strip().splitlines())
+    return re.sub(r" +</td>", "</td>", "\n".join(line.strip() for line in inner.strip().splitlines()))
 
 
 def _table(title, headers, groups, sections):
