@@ -236,3 +236,19 @@ def test_notebook_display(report):
         assert "<svg" in drawing._repr_svg_()
     else:
         assert drawing._repr_svg_() is None
+
+
+def test_json_trace_rows_follow_table_2_in_full_precision(report):
+    from adcompare.render.json import report_to_dict
+    import math
+    data = report_to_dict(report)
+    rows = data["primal_trace"]
+    expected = _rows(TABLE_2_PRIMAL)
+    assert [row["name"] for row in rows] == [row[0] for row in expected]
+    assert ["= " + row["definition"] for row in rows] == [row[1] for row in expected]
+    # Values in full precision, from the math module (not rounded as the tables show them).
+    assert [row["value"] for row in rows] == [2.0, 5.0, math.log(2), 10.0, math.sin(5), math.log(2) + 10,
+                                              math.log(2) + 10 - math.sin(5), math.log(2) + 10 - math.sin(5)]
+    tangent = data["methods"]["forward"]["trace"][1]
+    assert tangent["kind"] == "tangent" and tangent["seed"] == 0
+    assert [row["name"] for row in tangent["rows"]] == [row[0] for row in _rows(TABLE_2_TANGENT_X1)]
