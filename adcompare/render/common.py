@@ -11,6 +11,7 @@ not a branch here.
 from typing import Callable, NamedTuple
 
 import mpmath
+from tabulate import SEPARATING_LINE, tabulate
 
 from .layout import Cell, Note, Table, report_blocks
 from .style import Style, full_precision, quantity_name, render_formula
@@ -30,6 +31,16 @@ class Format(NamedTuple):
     table: Callable         # (title, headers, groups, sections) of rendered strings → text
     document: Callable      # ([(kind 'table' or 'note', text)], standalone) → the whole output
     side_by_side: bool      # Baydin's layout of traces (Tables 2 and 3) or one table per trace
+
+
+def tabulate_sections(sections, headers, tablefmt):
+    """tabulate's layout of sections of rows, with its rule (SEPARATING_LINE) between sections."""
+    rows = []
+    for section in sections:
+        if rows:
+            rows.append(SEPARATING_LINE)
+        rows.extend(section)
+    return tabulate(rows, headers=headers or (), tablefmt=tablefmt, disable_numparse=True)
 
 
 def reference_text(value, method):

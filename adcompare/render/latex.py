@@ -10,7 +10,6 @@ document that compiles with pdflatex as it is.
 """
 
 import sympy
-from tabulate import SEPARATING_LINE, tabulate
 
 from . import common
 from .style import LATEX
@@ -33,12 +32,7 @@ def _math(body):
 
 
 def _table(title, headers, groups, sections):
-    rows = []
-    for section in sections:
-        if rows:
-            rows.append(SEPARATING_LINE)
-        rows.extend(section)
-    text = tabulate(rows, headers=headers or (), tablefmt="latex_raw", disable_numparse=True)
+    text = common.tabulate_sections(sections, headers, "latex_raw")
     if groups:
         spanning = " & ".join(rf"\multicolumn{{{span}}}{{l}}{{{group}}}" for group, span in groups)
         begin, rule, rest = text.partition("\\hline\n")

@@ -6,20 +6,13 @@ between a trace's input rows, working rows and output rows as in Baydin's tables
     Forward primal trace
 """
 
-from tabulate import SEPARATING_LINE, tabulate
-
 from . import common, layout
 from .layout import slot_cells
 from .style import TEXT
 
 
 def _table(title, headers, groups, sections):
-    rows = []
-    for section in sections:
-        if rows:
-            rows.append(SEPARATING_LINE)
-        rows.extend(section)
-    table = tabulate(rows, headers=headers or (), tablefmt="simple", disable_numparse=True)
+    table = common.tabulate_sections(sections, headers, "simple")
     return f"{title}\n{table}" if title else table
 
 
