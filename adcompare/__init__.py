@@ -8,10 +8,13 @@ Baydin-style evaluation traces.
 """
 
 from .errors import AdcompareError, DomainError, InputError, ParseError
+from .gradcheck import GradcheckError, GradcheckReport, check_layer, gradcheck
 from .graph import Const, Graph, Node, evaluate
 from .parse import Limits, parse
 from .report import Report, trace
+from .tracing import TracedFunction, TracingError, functions, trace_function
 
-__all__ = ["AdcompareError", "Const", "DomainError", "Graph", "InputError", "Limits", "Node",
-           "ParseError", "Report", "evaluate", "parse", "trace"]
+__all__ = ["AdcompareError", "Const", "DomainError", "GradcheckError", "GradcheckReport", "Graph", "InputError",
+           "Limits", "Node", "ParseError", "Report", "TracedFunction", "TracingError", "check_layer", "evaluate",
+           "functions", "gradcheck", "parse", "trace", "trace_function"]
 __version__ = "0.1.0"

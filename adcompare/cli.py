@@ -2,7 +2,8 @@
 
     adcompare trace EXPR --at VALUES [--vars x1,x2] [--wrt x1] [--digits N] [--methods LIST]
                     [--format text|markdown|latex|html|json] [--out FILE] [--standalone]
-                    [--rtol R] [--atol A] [--fd-rtol R] [--fd-atol A] [--fd-scheme central|forward] [--merge]
+                    [--rtol R] [--atol A] [--fd-rtol R] [--fd-atol A] [--merge]
+                    [--fd-method central|forward|richardson|complex-step]
     adcompare graph EXPR --at VALUES [--format dot|svg|png] [--out FILE]
     adcompare steps EXPR --at VALUES [--wrt x1] [--plot FILE.svg|png]
     adcompare lecture [--out DIR] [--check]
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from . import __version__
 from .backends import METHODS
+from .backends.finite_difference import FD_METHODS
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
 from .report import resolve_point, trace
@@ -31,7 +33,7 @@ TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "h
                  ".json": "json"}
 GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
 OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
-                       "--fd-rtol", "--fd-atol", "--fd-scheme", "--out", "--plot")
+                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -117,8 +119,9 @@ def build_parser():
                          help="relative tolerance for finite differences (default %(default)g)")
     command.add_argument("--fd-atol", type=float, default=DEFAULT_TOLERANCES["finite_difference"].atol,
                          help="absolute tolerance for finite differences (default %(default)g)")
-    command.add_argument("--fd-scheme", choices=("central", "forward"), default="central",
-                         help="finite-difference stencil (default central)")
+    command.add_argument("--fd-method", "--fd-scheme", dest="fd_method", choices=FD_METHODS, default="central",
+                         help="finite differences: central (default), forward, richardson (extrapolated) "
+                              "or complex-step (exact to rounding for analytic functions)")
 
     command = commands.add_parser("graph", help="the computational graph in DOT, SVG or PNG",
                                   description="Draw EXPR's computational graph: each edge labelled with its "
@@ -229,7 +232,7 @@ def run_trace(args):
     tolerances = {"forward": Tolerance(args.rtol, args.atol), "reverse": Tolerance(args.rtol, args.atol),
                   "finite_difference": Tolerance(args.fd_rtol, args.fd_atol)}
     report = trace(args.expression, parse_point(args.at), variables=_variables(args), methods=args.methods,
-                   merge_common=args.merge, fd_scheme=args.fd_scheme, tolerances=tolerances)
+                   merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances)
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
     _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone))

@@ -115,7 +115,7 @@ def _where_first(mask):
 
 
 def _show(value, position):
-    text = repr(float(np.asarray(value)[position]))
+    text = repr(float(np.real(np.asarray(value)[position])))
     text = text[:-2] if text.endswith(".0") else text
     return f"({text})" if text.startswith("-") else text
 
@@ -141,7 +141,8 @@ def apply(graph, slot, args):
     """
     op = OPERATIONS[graph.node(slot).op]
     if op.domain is not None:
-        position = _where_first(op.domain(*args))
+        # The complex step evaluates at x + ih: the domain is that of the real part.
+        position = _where_first(op.domain(*[np.real(a) for a in args]))
         if position is not None:
             raise DomainError(f"{op.name} needs {op.domain_text}, got {_written(op, args, position)}", slot, graph)
     value = op.evaluate(*args)

@@ -11,6 +11,8 @@ Each `Op` carries everything the rest of adcompare needs to know about it:
   differentiates with sympy's own rules and never reads ``partials``;
 - ``domain``: where the operation is defined (a mask over the arguments), in words too;
 - ``kink``: where it is defined but not differentiable (``abs`` at 0), in words too;
+- ``analytic``: whether it extends to a complex-analytic function (what the complex-step
+  method needs; ``abs``, ``relu``, ``max`` and ``min`` do not);
 - ``notation``: how the operation is written in a trace, as plain text and as LaTeX.
 
 Templates use ``$0``, ``$1`` for the arguments. Adding an operation means adding one
@@ -71,6 +73,7 @@ class Op:
     kink_text: str = ""
     parser_names: tuple = ()
     internal: bool = False
+    analytic: bool = True    # complex-analytic, so the complex-step method may evaluate it
 
     @property
     def arity(self):
@@ -91,8 +94,23 @@ def _minus_one():
 
 
 def _sigmoid(a):
-    # exp(-logaddexp(0, -a)) = 1 / (1 + exp(-a)), without overflow for large |a|.
+    # exp(-logaddexp(0, -a)) = 1 / (1 + exp(-a)), without overflow for large |a|;
+    # logaddexp has no complex version, so the complex step uses the plain formula.
+    if np.iscomplexobj(a):
+        return 1.0 / (1.0 + np.exp(-a))
     return np.exp(-np.logaddexp(0.0, -a))
+
+
+def _softplus(a):
+    if np.iscomplexobj(a):
+        return np.log1p(np.exp(a))
+    return np.logaddexp(0.0, a)
+
+
+def _sqrt_one_minus_square(a):
+    # √((1 − a)(1 + a)) rather than √(1 − a²): near |a| = 1, 1 − a is exact (Sterbenz) while
+    # 1 − a² cancels away the digits asin′ and acos′ need.
+    return np.sqrt((1.0 - a) * (1.0 + a))
 
 
 def _step(condition):
@@ -151,11 +169,11 @@ _OPERATION_LIST = (
     Op("tan", np.tan, (Partial(lambda a, y: 1.0 + y * y, TIMES, _n("(1 + tan² $0)", r"(1 + \tan^{2} $0)")),),
        sympy.tan, _n("tan $0", r"\tan $0"), parser_names=("tan",)),
     Op("asin", np.arcsin,
-       (Partial(lambda a, y: 1.0 / np.sqrt(1.0 - a * a), DIVIDE, _n("√(1 − $0²)", r"\sqrt{1 - $0^{2}}")),),
+       (Partial(lambda a, y: 1.0 / _sqrt_one_minus_square(a), DIVIDE, _n("√(1 − $0²)", r"\sqrt{1 - $0^{2}}")),),
        sympy.asin, _n("asin $0", r"\arcsin $0"),
        domain=lambda a: np.abs(a) <= 1, domain_text="an argument in [−1, 1]", parser_names=("asin",)),
     Op("acos", np.arccos,
-       (Partial(lambda a, y: -1.0 / np.sqrt(1.0 - a * a), TIMES,
+       (Partial(lambda a, y: -1.0 / _sqrt_one_minus_square(a), TIMES,
                 _n("(−1 / √(1 − $0²))", r"\left(-\frac{1}{\sqrt{1 - $0^{2}}}\right)")),),
        sympy.acos, _n("acos $0", r"\arccos $0"),
        domain=lambda a: np.abs(a) <= 1, domain_text="an argument in [−1, 1]", parser_names=("acos",)),
@@ -172,23 +190,23 @@ _OPERATION_LIST = (
        lambda a: 1 / (1 + sympy.exp(-a)), _n("σ $0", r"\sigma($0)"), parser_names=("sigmoid",)),
     Op("relu", lambda a: np.maximum(a, 0.0), (Partial(lambda a, y: _step(a > 0), TIMES, _n("[$0 > 0]")),),
        lambda a: sympy.Max(0, a), _n("relu $0", r"\operatorname{relu}($0)"),
-       kink=lambda a: a == 0, kink_text="relu at 0", parser_names=("relu",)),
-    Op("softplus", lambda a: np.logaddexp(0.0, a), (Partial(lambda a, y: _sigmoid(a), TIMES, _n("σ $0", r"\sigma($0)")),),
+       kink=lambda a: a == 0, kink_text="relu at 0", parser_names=("relu",), analytic=False),
+    Op("softplus", _softplus, (Partial(lambda a, y: _sigmoid(a), TIMES, _n("σ $0", r"\sigma($0)")),),
        lambda a: sympy.log(1 + sympy.exp(a)), _n("softplus $0", r"\operatorname{softplus}($0)"),
        parser_names=("softplus",)),
     Op("abs", np.abs, (Partial(lambda a, y: np.sign(a), TIMES, _n("sign $0", r"\operatorname{sign} $0")),),
        sympy.Abs, _n("|$0|", r"\left|$0\right|"),
-       kink=lambda a: a == 0, kink_text="abs at 0", parser_names=("abs",)),
+       kink=lambda a: a == 0, kink_text="abs at 0", parser_names=("abs",), analytic=False),
     Op("max", np.maximum,
        (Partial(lambda a, b, y: _tie_split(a, b), TIMES, _n("[$0 > $1]")),
         Partial(lambda a, b, y: _tie_split(b, a), TIMES, _n("[$1 > $0]"))),
        sympy.Max, _n("max($0, $1)", r"\max($0, $1)"),
-       kink=lambda a, b: a == b, kink_text="max with equal arguments", parser_names=("max",)),
+       kink=lambda a, b: a == b, kink_text="max with equal arguments", parser_names=("max",), analytic=False),
     Op("min", np.minimum,
        (Partial(lambda a, b, y: _tie_split(b, a), TIMES, _n("[$0 < $1]")),
         Partial(lambda a, b, y: _tie_split(a, b), TIMES, _n("[$1 < $0]"))),
        sympy.Min, _n("min($0, $1)", r"\min($0, $1)"),
-       kink=lambda a, b: a == b, kink_text="min with equal arguments", parser_names=("min",)),
+       kink=lambda a, b: a == b, kink_text="min with equal arguments", parser_names=("min",), analytic=False),
     # Not written by users: the node of an expression that is a bare constant ("y = 2").
     Op("identity", lambda a: np.add(a, 0.0), (_one(),),
        lambda a: a, _n("$0"), internal=True),

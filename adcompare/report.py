@@ -105,7 +105,7 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
 
 
 def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
-          fd_scheme="central", digits=30, tolerances=None):
+          fd_method="central", digits=30, tolerances=None):
     """Run ``methods`` on ``expression`` at ``at`` and cross-check them.
 
     Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
@@ -116,7 +116,7 @@ def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
     graph, point = resolve_point(expression, at, variables, merge_common)
     values = evaluate(graph, point)
-    options = {"finite_difference": {"scheme": fd_scheme}, "symbolic": {"digits": digits}}
+    options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits}}
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
     comparison = compare(results, tolerances, find_kinks(graph, values))
     return Report(graph, point, results, primal_rows(graph, values), comparison)

@@ -24,7 +24,7 @@ def test_central_step_is_scaled_to_the_point_and_reported():
     steps = result.details["steps"]
     assert steps[0] == pytest.approx(eps ** (1 / 3), rel=1e-6)           # max(1, |0.5|) = 1
     assert steps[1] == pytest.approx(eps ** (1 / 3) * 300.0, rel=1e-6)
-    assert result.details["scheme"] == "central"
+    assert result.details["method"] == "central"
 
 
 def test_steps_are_exactly_representable():
@@ -39,8 +39,8 @@ def test_difference_formulas_on_x_squared_at_zero():
     # operation below is exact in binary. Forward: (h² − 0)/h = h, the O(h) truncation
     # error exactly. Central: (h² − h²)/2h = 0 exactly.
     graph = adcompare.parse("x^2")
-    forward = run_method("finite_difference", graph, (0.0,), scheme="forward")
-    central = run_method("finite_difference", graph, (0.0,), scheme="central")
+    forward = run_method("finite_difference", graph, (0.0,), method="forward")
+    central = run_method("finite_difference", graph, (0.0,), method="central")
     assert forward.details["steps"][0] == 2.0 ** -26
     assert forward.jacobian[0, 0] == 2.0 ** -26
     assert central.jacobian[0, 0] == 0.0
@@ -152,11 +152,18 @@ def test_kink_is_reported_and_not_called_agreement():
     assert not report.agree
 
 
-def test_finite_differences_leaving_the_domain_is_reported_not_crashed():
-    report = adcompare.trace("ln(x)", at=(1e-9,))
-    assert "leaves the domain" in report.comparison.failures["finite_difference"]
-    assert report.results["reverse"].jacobian[0, 0] == pytest.approx(1e9, rel=1e-15)
-    assert not report.agree
+@pytest.mark.parametrize("expression, x, exact", [
+    ("ln(x)", 1e-9, 1e9),                       # d/dx ln x = 1/x
+    ("sqrt(x)", 1e-12, 0.5 / math.sqrt(1e-12)),  # d/dx √x = 1/(2√x)
+    ("asin(x)", 1 - 1e-10, 1 / math.sqrt(1 - (1 - 1e-10) ** 2)),
+])
+def test_finite_differences_at_a_domain_edge_go_one_sided_and_say_so(expression, x, exact):
+    report = adcompare.trace(expression, at=(x,))
+    difference = report.results["finite_difference"]
+    assert difference.error is None
+    assert "one-sided" in difference.details["notes"][0] and "leaves the domain" in difference.details["notes"][0]
+    assert difference.jacobian[0, 0] == pytest.approx(exact, rel=1e-6)
+    assert report.agree
 
 
 def test_a_wrong_local_partial_is_caught_by_the_cross_check(monkeypatch):

@@ -56,6 +56,6 @@ def _registry():
 METHODS = ("finite_difference", "symbolic", "forward", "reverse")
 
 
-def run_method(method, graph, point, **options):
+def run_method(name, graph, point, **options):
     """Run one back end by name (one of METHODS) on ``graph`` at ``point``."""
-    return _registry()[method](graph, point, **options)
+    return _registry()[name](graph, point, **options)

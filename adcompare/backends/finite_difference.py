@@ -1,9 +1,21 @@
 """Finite differences: derivatives from primal evaluations alone.
 
-Central differences by default, (f(x + hᵢeᵢ) − f(x − hᵢeᵢ)) / 2hᵢ, with a step scaled to
-the point, hᵢ = ε^(1/3)·max(1, |xᵢ|), which balances truncation error (O(h²)) against
-round-off (O(ε/h)). The forward difference (f(x + hᵢeᵢ) − f(x)) / hᵢ uses
-hᵢ = ε^(1/2)·max(1, |xᵢ|). Each step is rounded so that xᵢ + hᵢ − xᵢ = hᵢ exactly.
+Methods (the step hᵢ is scaled to the point, hᵢ = ε^p·max(1, |xᵢ|), and rounded so that
+xᵢ + hᵢ − xᵢ = hᵢ exactly):
+
+- ``central`` (default, p = 1/3): (f(x + h) − f(x − h)) / 2h, error O(h²) + O(ε/h);
+- ``forward`` (p = 1/2): (f(x + h) − f(x)) / h, error O(h) + O(ε/h);
+- ``richardson`` (p = 1/7): central differences at 4h, 2h and h combined by Richardson
+  extrapolation to remove the h² and h⁴ error terms, error O(h⁶) + O(ε/h);
+- ``complex-step`` (h = 1e-20·max(1, |x|)): Im f(x + ih) / h, no subtraction and so no
+  cancellation: exact to rounding for functions that are complex-analytic. It refuses
+  graphs with ``abs``, ``relu``, ``max`` or ``min``.
+
+Each entry comes with an error estimate (the difference between estimates at h and 2h,
+plus the round-off bound ε·|f|/h). When a stencil point falls outside the domain (ln(x)
+at 1e-9), the derivative is taken with a one-sided second-order stencil on the side that
+stays inside, with the step among h·10⁻ᵏ whose error estimate is smallest, and the result
+says so.
 This back end calls nothing but `adcompare.graph.evaluate`.
 
     >>> from adcompare.parse import parse
@@ -18,37 +30,69 @@ import numpy as np
 
 from ..errors import DomainError
 from ..graph import evaluate
+from ..ops import OPERATIONS
 from . import Cost, Result, output_values
 
-SCHEMES = {"central": 1.0 / 3.0, "forward": 1.0 / 2.0}
+EPS = np.finfo(float).eps
+STEP_EXPONENTS = {"central": 1.0 / 3.0, "forward": 1.0 / 2.0, "richardson": 1.0 / 7.0}
+COMPLEX_STEP = 1e-20
+EDGE_SEARCH_DECADES = 17
+FD_METHODS = ("central", "forward", "richardson", "complex-step")
 
 
 @dataclass(frozen=True)
 class DifferenceRow:
-    """One partial by differences: variable j, its step, f at the stencil points, the estimate."""
+    """One column of the Jacobian by differences: variable j, the step, f at x ± h, the
+    estimate, its error estimate, and how the stencil was chosen."""
 
     variable: int
     step: float
     plus: tuple
     minus: tuple
     estimate: tuple
+    error_estimate: tuple
+    stencil: str
 
 
-def step_size(x, scheme="central"):
-    """The step for one component, scaled to the point and exactly representable from x."""
-    h = np.finfo(float).eps ** SCHEMES[scheme] * max(1.0, abs(x))
+def step_size(x, method="central", scale=None):
+    """The step for one component, scaled to ``scale`` (default max(1, |x|)), exactly
+    representable from x."""
+    scale = max(1.0, abs(x)) if scale is None else scale
+    if method == "complex-step":
+        return COMPLEX_STEP * scale
+    h = EPS ** STEP_EXPONENTS[method] * scale
     return (x + h) - x
 
 
-def difference_quotient(f, point, j, h, scheme="central", center=None):
-    """The difference quotient in component j with step h: (estimate, f(x + h), f(x − h) or f(x)).
+def primal_function(graph):
+    """The outputs of ``graph`` as a function of a point: the only way this module evaluates f."""
+    def f(x):
+        return np.array(output_values(graph, evaluate(graph, x)))
+    return f
 
-    ``f`` maps a point to an array of output values; ``center`` is f(point) if known.
-    """
+
+class _Counted:
+    """f, counting evaluations."""
+
+    def __init__(self, f):
+        self.f, self.calls = f, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.f(x)
+
+    def at(self, point, j, offset):
+        shifted = list(point)
+        shifted[j] = point[j] + offset
+        return self(shifted)
+
+
+def difference_quotient(f, point, j, h, method="central", center=None):
+    """The plain difference quotient in component j with step h: (estimate, f(x + h), f(x − h) or f(x))."""
     shifted = list(point)
     shifted[j] = point[j] + h
     plus = f(shifted)
-    if scheme == "central":
+    if method == "central":
         shifted[j] = point[j] - h
         minus = f(shifted)
         return (plus - minus) / (2.0 * h), plus, minus
@@ -56,11 +100,134 @@ def difference_quotient(f, point, j, h, scheme="central", center=None):
     return (plus - minus) / h, plus, minus
 
 
-def primal_function(graph):
-    """The outputs of ``graph`` as a function of a point: the only way this module evaluates f."""
-    def f(x):
-        return np.array(output_values(graph, evaluate(graph, x)), dtype=float)
-    return f
+def _roundoff(values, h):
+    return EPS * np.maximum(np.abs(values), 1.0) / h
+
+
+# Each stencil returns (estimate, f(x + h), f(x − h) or f(x), error estimate, evaluations
+# for the derivative, further evaluations for the error estimate).
+
+def _central(f, point, j, h, center):
+    d1, plus, minus = difference_quotient(f, point, j, h, "central")
+    d2 = (f.at(point, j, 2 * h) - f.at(point, j, -2 * h)) / (4.0 * h)
+    return d1, plus, minus, np.abs(d1 - d2) / 3.0 + _roundoff(center, h), 2, 2
+
+
+def _forward(f, point, j, h, center):
+    d1, plus, _ = difference_quotient(f, point, j, h, "forward", center)
+    d2 = (f.at(point, j, 2 * h) - center) / (2.0 * h)
+    return d1, plus, center, np.abs(d1 - d2) + _roundoff(center, h), 1, 1
+
+
+def _richardson(f, point, j, h, center):
+    # Central differences at h, 2h, 4h; each level of the tableau removes one even power
+    # of h, and the last two levels give the error estimate for free.
+    plus, minus = f.at(point, j, h), f.at(point, j, -h)
+    d = [(plus - minus) / (2 * h)]
+    for k in (2, 4):
+        d.append((f.at(point, j, k * h) - f.at(point, j, -k * h)) / (2 * k * h))
+    r1 = [(4 * d[i] - d[i + 1]) / 3 for i in (0, 1)]
+    r2 = (16 * r1[0] - r1[1]) / 15
+    return r2, plus, minus, np.abs(r2 - r1[0]) + _roundoff(center, h), 6, 0
+
+
+def _complex_step(f, point, j, h, center):
+    plus = f.at(point, j, 1j * h)
+    estimate = plus.imag / h
+    # No subtraction, so no cancellation: what is left is the rounding of f itself.
+    return estimate, plus.real, center, EPS * np.maximum(np.abs(estimate), 1.0), 1, 0
+
+
+def _one_sided(f, point, j, h, center, side):
+    """Second-order one-sided stencil: (−3f(x) + 4f(x + sh) − f(x + 2sh)) / 2sh, s = ±1,
+    and the same with 2h for its error estimate."""
+    near, far, farther = (f.at(point, j, k * side * h) for k in (1, 2, 4))
+    d1 = (-3 * center + 4 * near - far) / (2 * side * h)
+    d2 = (-3 * center + 4 * far - farther) / (4 * side * h)
+    return d1, near, center, np.abs(d1 - d2) / 3.0 + _roundoff(center, h), 2, 1
+
+
+STENCILS = {"central": _central, "forward": _forward, "richardson": _richardson, "complex-step": _complex_step}
+
+NOT_ANALYTIC = tuple(name for name, op in OPERATIONS.items() if not op.analytic)
+
+
+def _column(f, point, j, method, center, variable_name):
+    """One Jacobian column: a stencil's results (see STENCILS), the step, and a description
+    of the stencil: the method's name, or why another was used."""
+    h = step_size(point[j], method)
+    try:
+        return (*STENCILS[method](f, point, j, h, center), h, method)
+    except DomainError as error:
+        if method == "complex-step":
+            raise
+        reason = error
+    # Near a domain edge the distance to the edge sets the scale, and it is not known:
+    # try one-sided stencils inside the domain with steps h·10⁻ᵏ and keep the one whose
+    # own error estimate is smallest.
+    h = step_size(point[j], "central")
+    best = None
+    spent = 0
+    for k in range(EDGE_SEARCH_DECADES):
+        step = (point[j] + h * 10.0 ** -k) - point[j]
+        if step == 0:
+            break
+        for side, name in ((1, "forward"), (-1, "backward")):
+            try:
+                result = _one_sided(f, point, j, step, center, side)
+            except DomainError:
+                continue
+            spent += result[4] + result[5]
+            if best is None or np.max(result[3]) < np.max(best[0][3]):
+                best = (result, step, name)
+    if best is None:
+        raise reason
+    (estimate, near, _, error, used, _), step, name = best
+    note = (f"one-sided ({name}) second-order stencil with h = {step:.3g}, the step of smallest "
+            f"error estimate: the {method} stencil in {variable_name} leaves the domain ({reason})")
+    return estimate, near, center, error, used, spent - used, step, note
+
+
+def run(graph, point, method="central"):
+    """Finite-difference Jacobian of ``graph`` at ``point`` with ``method`` (see the module doc).
+
+    The cost counts the evaluations that make the derivative (central: 2n + 1, with f(x));
+    those spent on the error estimates are in ``details["estimate_evaluations"]``.
+    """
+    if method not in STENCILS:
+        raise ValueError(f"unknown finite-difference method {method!r} (one of {', '.join(FD_METHODS)})")
+    n, m = graph.n_inputs, len(graph.outputs)
+    f = _Counted(primal_function(graph))
+    center = f(point)
+    details = {"method": method}
+    if method == "complex-step":
+        kinks = [OPERATIONS[node.op].name for node in graph.nodes if node.op in NOT_ANALYTIC]
+        if kinks:
+            return Result("finite_difference", tuple(center), None, Cost(1, 0, len(graph.nodes)), details=details,
+                          error=f"the complex step needs complex-analytic operations, and {kinks[0]} is not "
+                                "(choose --fd-method central)")
+    jacobian = np.zeros((m, n))
+    errors = np.zeros((m, n))
+    rows = []
+    derivative_evaluations, estimate_evaluations = 1, 0   # f(x) first
+    for j in range(n):
+        try:
+            estimate, plus, minus, error, used, checking, h, stencil = _column(
+                f, point, j, method, center, graph.variables[j])
+        except DomainError as error:
+            return Result("finite_difference", tuple(center), None,
+                          Cost(f.calls, 0, f.calls * len(graph.nodes)), details=details,
+                          error=f"no stencil in {graph.variables[j]} stays inside the domain ({error})")
+        derivative_evaluations += used
+        estimate_evaluations += checking
+        jacobian[:, j] = estimate
+        errors[:, j] = error
+        rows.append(DifferenceRow(j, h, tuple(plus), tuple(minus), tuple(estimate), tuple(error), stencil))
+    details.update(steps=tuple(r.step for r in rows), rows=tuple(rows), error_estimate=errors,
+                   notes=tuple(r.stencil for r in rows if r.stencil != method),
+                   estimate_evaluations=estimate_evaluations)
+    return Result("finite_difference", tuple(np.real(center)), jacobian,
+                  Cost(derivative_evaluations, 0, derivative_evaluations * len(graph.nodes)), details=details)
 
 
 def step_study(graph, point, variable, output=0, steps=tuple(10.0 ** -k for k in range(1, 16))):
@@ -75,37 +242,10 @@ def step_study(graph, point, variable, output=0, steps=tuple(10.0 ** -k for k in
     for h in steps:
         h = (point[variable] + h) - point[variable]
         estimates = []
-        for scheme in ("forward", "central"):
+        for method in ("forward", "central"):
             try:
-                estimates.append(float(difference_quotient(f, point, variable, h, scheme, center)[0][output]))
+                estimates.append(float(difference_quotient(f, point, variable, h, method, center)[0][output]))
             except DomainError:
                 estimates.append(None)
         rows.append((h, *estimates))
     return rows
-
-
-def run(graph, point, scheme="central"):
-    """Finite-difference Jacobian of ``graph`` at ``point`` ('central' or 'forward' scheme)."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown finite-difference scheme {scheme!r}")
-    n, m = graph.n_inputs, len(graph.outputs)
-    ops = len(graph.nodes)
-
-    f = primal_function(graph)
-    center = f(point)
-    evaluations = 1
-    jacobian = np.zeros((m, n))
-    rows = []
-    for j in range(n):
-        h = step_size(point[j], scheme)
-        try:
-            estimate, plus, minus = difference_quotient(f, point, j, h, scheme, center)
-        except DomainError as error:
-            return Result("finite_difference", tuple(center), None, Cost(evaluations, 0, evaluations * ops),
-                          details={"scheme": scheme},
-                          error=f"the step h = {h:.3g} in {graph.variables[j]} leaves the domain ({error})")
-        evaluations += 2 if scheme == "central" else 1
-        jacobian[:, j] = estimate
-        rows.append(DifferenceRow(j, h, tuple(plus), tuple(minus), tuple(estimate)))
-    return Result("finite_difference", tuple(center), jacobian, Cost(evaluations, 0, evaluations * ops),
-                  details={"scheme": scheme, "steps": tuple(r.step for r in rows), "rows": tuple(rows)})

@@ -48,9 +48,11 @@ def _method(graph, result):
             item["jacobian_digits"] = [[mpmath.nstr(d, digits) for d in row] for row in result.jacobian]
         item["trace"] = []
     elif result.method == "finite_difference":
-        item["scheme"] = result.details["scheme"]
+        item["method"] = result.details["method"]
+        item["estimate_evaluations"] = result.details.get("estimate_evaluations", 0)
         item["trace"] = [{"variable": graph.variables[r.variable], "step": r.step, "f_plus": list(r.plus),
-                          "f_minus": list(r.minus), "estimate": list(r.estimate)}
+                          "f_minus": list(r.minus), "estimate": list(r.estimate),
+                          "error_estimate": list(r.error_estimate), "stencil": r.stencil}
                          for r in result.details.get("rows", ())]
     else:
         item["trace"] = [{"kind": s.kind, "seed": None if s.seed is None else s.seed,

@@ -181,22 +181,27 @@ def symbolic_block(report):
 
 
 def difference_block(report):
-    """The finite-difference steps and the evaluations they took."""
+    """The finite-difference steps, the evaluations they took and their error estimates."""
     result = report.results.get("finite_difference")
     if result is None:
         return []
-    scheme = result.details["scheme"]
+    method = result.details["method"]
     if result.jacobian is None:
-        return [Note((f"Finite differences ({scheme}): not available: {result.error}",))]
-    rule = "ε^(1/3)" if scheme == "central" else "ε^(1/2)"
+        return [Note((f"Finite differences ({method}): not available: {result.error}",))]
+    rule = {"central": "ε^(1/3)·max(1, |xᵢ|)", "forward": "ε^(1/2)·max(1, |xᵢ|)",
+            "richardson": "ε^(1/7)·max(1, |xᵢ|), extrapolated from 4h, 2h, h",
+            "complex-step": "1e-20·max(1, |xᵢ|), Im f(x + ih)/h"}[method]
     rows = []
     for row in result.details["rows"]:
         for k in range(len(report.graph.outputs)):
             rows.append((Cell("formula", derivative(k, row.variable)), Cell("exact", float(f"{row.step:.3g}")),
-                         Cell("exact", row.plus[k]), Cell("exact", row.minus[k]), Cell("exact", row.estimate[k])))
-    minus = "f(x − h)" if scheme == "central" else "f(x)"
-    title = (f"Finite differences ({scheme}; step h = {rule}·max(1, |xᵢ|))",)
-    return [Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate"))]
+                         Cell("exact", row.plus[k]), Cell("exact", row.minus[k]), Cell("exact", row.estimate[k]),
+                         _error_cell(row.error_estimate[k])))
+    minus = "f(x)" if method in ("forward", "complex-step") else "f(x − h)"
+    title = (f"Finite differences ({method}; step h = {rule})",)
+    blocks = [Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate", "error estimate"))]
+    blocks += [Note((f"Finite differences: {note}",)) for note in result.details["notes"]]
+    return blocks
 
 
 def _error_cell(value):
