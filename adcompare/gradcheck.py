@@ -192,7 +192,8 @@ class GradcheckReport:
             sections.append(("Kinks: entries where the function is not differentiable", self.kink_table(fmt)))
         m, n = len(self.traced.graph.outputs), self.traced.graph.n_inputs
         if m > 1 and m * n <= 100:
-            sections.append((f"Jacobian ({self.method_title(self.reference)}), {m} outputs × {n} inputs",
+            sections.append((f"Jacobian ({self.method_title(self.reference)}), {m} outputs × "
+                             f"{n} input{'s' if n != 1 else ''}",
                              self.jacobian_table(fmt)))
         if m * n <= max_rows * 3:
             sections.append(("Entries", self.entry_table(fmt)))
@@ -264,7 +265,8 @@ class GradcheckReport:
             row += [_number(checks[m].got) if m in checks else "" for m in methods[1:]]
             row.append("ok" if all(c.ok for c in checks.values()) else "FAILED")
             rows.append(row)
-        headers = ["entry", self.method_title(self.reference) + " (reference)"] + [self.method_title(m) for m in methods[1:]] + [""]
+        headers = (["entry", self.method_title(self.reference) + " (reference)"]
+                   + [self.method_title(m) for m in methods[1:]] + [""])
         return _table(rows, headers, fmt)
 
     def cost_table(self, fmt="simple"):
@@ -353,8 +355,10 @@ def _expected_text(expected):
     return _number(expected)
 
 
-def _tolerance_text(tolerance):
-    return f"{tolerance.rtol:g} rel + {tolerance.atol:g}"
+def _tolerance_text(tolerance, explanation=None):
+    # compare's explanation of a mismatch (a kink, finite differences' own error), if any.
+    text = f"{tolerance.rtol:g} rel + {tolerance.atol:g}"
+    return f"{text} ({explanation})" if explanation else text
 
 
 # Reading the user's gradient.
@@ -451,6 +455,7 @@ def _check_trace_reproduces_function(function, traced):
 
 
 def _methods_to_run(methods, graph, notes):
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})" if unknown
@@ -476,6 +481,10 @@ def _distance_to_interval(value, low, high):
 def run_check(function, args, *, names=None, grad=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
               methods=None, title=None, grad_title="grad", user_title="your gradient"):
     """The machinery behind `gradcheck` and `check_layer`; returns a GradcheckReport."""
+    __tracebackhide__ = True   # pytest shows the failing test and the message, not this frame
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise InputError(f"{name} must be a non-negative number, got {value!r}")
     traced = trace_function(function, *args, names=names)
     graph, point = traced.graph, traced.point
     _check_trace_reproduces_function(function, traced)
@@ -503,7 +512,8 @@ def run_check(function, args, *, names=None, grad=None, rtol=DEFAULT_RTOL, atol=
         worst = max(off, key=lambda c: c.excess)
         notes.append(f"{TITLES[worst.method]} differ{'s' if worst.method != 'finite_difference' else ''} from "
                      f"{TITLES[comparison.reference]} at {len(off)} entr{'y' if len(off) == 1 else 'ies'} "
-                     f"(largest relative error {_error(worst.rel_error)}); the reference is used")
+                     f"(largest relative error {_error(worst.rel_error)}; tolerance {worst.tolerance}); "
+                     "the reference is used")
     report = GradcheckReport(title or f"gradcheck of {_name(function)}", traced, results, comparison,
                              tuple(checks), tuple(kink_entries),
                              tuple(_kink_source(graph, slot, text) for slot, text in kinks),
@@ -539,7 +549,8 @@ def _checks(comparison, results, sides, tolerances):
         if not at_kink:
             checks += [EntryCheck(k, j, c.method, expected, c.value, c.abs_error, c.rel_error,
                                   c.tolerance.atol + c.tolerance.rtol * abs(float(expected)),
-                                  _tolerance_text(c.tolerance), c.ok) for c in entry.checks]
+                                  _tolerance_text(c.tolerance, getattr(c, "explanation", None)), c.ok)
+                       for c in entry.checks]
             continue
         low, high = min(left, right), max(left, right)
         values = [(comparison.reference, entry.reference)] + [(c.method, c.value) for c in entry.checks]
@@ -561,9 +572,8 @@ def _checks(comparison, results, sides, tolerances):
 def failure_message(report, max_rows=MAX_ROWS):
     """The GradcheckError message: the verdict, the worst entry, the table of failing entries."""
     lines = [f"{report.title}: {report.verdict()}"]
-    entry_failures = [c for c in report.failures if c.variable >= 0]
-    if entry_failures:
-        worst = max(entry_failures, key=lambda c: c.excess)
+    if report.failures:
+        worst = max(report.failures, key=lambda c: c.excess)
         who = f"{report.method_title(worst.method)} at " if report.cross_check else ""
         name, index = report.variable_label(worst.variable)
         where = f"{report.output_label(worst.output)} w.r.t. " if report.traced.output_shape else ""
@@ -599,6 +609,7 @@ def gradcheck(f, *args, grad=None, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, methods
     >>> report.jacobian.round(3).tolist()
     [[-0.112, 0.636]]
     """
+    __tracebackhide__ = True
     return run_check(f, args, grad=grad, rtol=rtol, atol=atol, methods=methods)
 
 
@@ -647,6 +658,7 @@ def check_layer(layer, *inputs, seed=0, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, me
     >>> check_layer(Square(), np.array([1.0, -2.0, 3.0])).passed
     True
     """
+    __tracebackhide__ = True
     forward, backward = getattr(layer, "forward", None), getattr(layer, "backward", None)
     if not (callable(forward) and callable(backward)):
         raise InputError(f"a {type(layer).__name__} has no forward() and backward() methods to check")

@@ -11,7 +11,8 @@ in the order the operations ran, which is already a valid evaluation order.
 
 Variables are named after the function's parameters: ``x`` for a scalar, ``W[0,1]`` for
 an entry of an array. Python and numpy numbers met along the way become `Const`
-literals, ``Const(value, Fraction(value), repr(value))`` (a float's Fraction is exact).
+literals, ``Const(value, Fraction(value), repr(value))`` (a float's Fraction is exact;
+the text drops a trailing ``.0``, so that ``x ** 2`` reads as the parser writes it).
 
     >>> import numpy as np
     >>> traced = trace_function(lambda x, W: np.sum((W @ x) ** 2),
@@ -179,7 +180,8 @@ class _Recorder:
         self.comparisons += 1
         if a == b:
             traced = left if isinstance(left, Tracer) else right
-            names = [self.describe(x.slot) if isinstance(x, Tracer) else _constant_text(float(x)) for x in (left, right)]
+            names = [self.describe(x.slot) if isinstance(x, Tracer) else _constant_text(float(x))
+                     for x in (left, right)]
             self.ties.append(Tie(traced.slot, f"{names[0]} {symbol} {names[1]} (both sides {_constant_text(a)})"))
         return bool(_COMPARE[symbol](a, b))
 
@@ -234,14 +236,16 @@ class Tracer:
     def __repr__(self):
         return f"<traced {self.recorder.describe(self.slot)} = {self.value!r}>"
 
-    # Arithmetic: one node each, operands in the order written.
-    def _binary(self, name, other, reflected=False):
+    # Arithmetic: Python's operators are spelled as the numpy ufuncs they match, so that
+    # one table (UFUNCS) maps both to the operation table. Operands keep the written order.
+    def _binary(self, ufunc_name, other, reflected=False):
         if isinstance(other, np.ndarray):
-            ufunc = _BINARY_UFUNC[name]
+            ufunc = getattr(np, ufunc_name)
             return ufunc(other, self) if reflected else ufunc(self, other)
         if not (_is_number(other) or isinstance(other, Tracer)):
             return NotImplemented
-        return apply_operation(name, *((other, self) if reflected else (self, other)))
+        function = UFUNCS[ufunc_name]
+        return function(other, self) if reflected else function(self, other)
 
     def __add__(self, other):
         return self._binary("add", other)
@@ -250,39 +254,39 @@ class Tracer:
         return self._binary("add", other, reflected=True)
 
     def __sub__(self, other):
-        return self._binary("sub", other)
+        return self._binary("subtract", other)
 
     def __rsub__(self, other):
-        return self._binary("sub", other, reflected=True)
+        return self._binary("subtract", other, reflected=True)
 
     def __mul__(self, other):
-        return self._binary("mul", other)
+        return self._binary("multiply", other)
 
     def __rmul__(self, other):
-        return self._binary("mul", other, reflected=True)
+        return self._binary("multiply", other, reflected=True)
 
     def __truediv__(self, other):
-        return self._binary("div", other)
+        return self._binary("divide", other)
 
     def __rtruediv__(self, other):
-        return self._binary("div", other, reflected=True)
+        return self._binary("divide", other, reflected=True)
 
     def __pow__(self, other, modulo=None):
         if modulo is not None:
             raise TracingError("pow(x, y, modulo) is not supported on traced values")
-        return self._binary("pow", other)
+        return self._binary("power", other)
 
     def __rpow__(self, other):
-        return self._binary("pow", other, reflected=True)
+        return self._binary("power", other, reflected=True)
 
     def __neg__(self):
-        return apply_operation("neg", self)
+        return UFUNCS["negative"](self)
 
     def __pos__(self):
-        return self
+        return UFUNCS["positive"](self)
 
     def __abs__(self):
-        return apply_operation("abs", self)
+        return UFUNCS["absolute"](self)
 
     # Comparisons: answered from the primal values, recorded (see the module docstring).
     def _compare(self, symbol, other):
@@ -437,7 +441,8 @@ UFUNCS = {
     "clip": lambda x, low, high: apply_operation("min", apply_operation("max", x, low), high),
     "logaddexp": _logaddexp,
 }
-"""numpy ufunc name → function of scalar elements (Tracers or numbers)."""
+"""The one mapping table: numpy ufunc name → function of scalar elements (Tracers or
+numbers). Python's operators use it under their ufunc names (``+`` is ``add``)."""
 
 
 def _install_object_loop_methods():
@@ -462,7 +467,6 @@ _install_object_loop_methods()
 _COMPARISON_NAMES = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
                      "equal": "==", "not_equal": "!="}
 _COMPARISON_UFUNC = {symbol: getattr(np, name) for name, symbol in _COMPARISON_NAMES.items()}
-_BINARY_UFUNC = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power}
 
 
 def _elementwise(function):
