@@ -47,6 +47,7 @@ class Check:
     rel_error: float
     tolerance: Tolerance
     ok: bool
+    explanation: str = None
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,15 @@ class Comparison:
 
     ``kinks`` lists (slot, description) of nodes at a point where they are not
     differentiable: there the methods may each be right about a different one-sided
-    derivative, so the verdict cannot be "agree".
+    derivative, so the verdict cannot be "agree". ``lost`` lists (slot, float value, exact
+    value) of nodes whose value rounding has destroyed (see `symbolic.lost_to_rounding`).
     """
 
     reference: str
     entries: list
     failures: dict = field(default_factory=dict)
     kinks: list = field(default_factory=list)
+    lost: list = field(default_factory=list)
 
     @property
     def mismatches(self):
@@ -84,17 +87,53 @@ class Comparison:
         return self.reference is not None and not (self.failures or self.mismatches or self.kinks)
 
 
-def compare(results, tolerances=None, kinks=()):
+def explain(result, output, variable, error, kinks, rounding=None):
+    """Why a method may differ from the reference at one entry, or None when nothing explains it.
+
+    - 'kink': the point is not differentiable, so the methods may each be right about a
+      different one-sided derivative;
+    - 'finite-difference error': the difference is within finite differences' own error
+      estimate, so their step cannot resolve it (round-off or truncation);
+    - 'domain edge', 'kink nearby' or 'pole nearby': finite differences had to use a
+      one-sided stencil, because the default one left the domain or straddled a kink or a
+      pole, and still differ by more than their estimate says.
+    - 'cancellation': forward or reverse mode differs by less than its rounding bound,
+      ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
+    - 'rounding': forward or reverse mode differs by less than the first-order bound on
+      the rounding error of the float program (``rounding``, see `adcompare.rounding`):
+      the float program is not the function any more at this point.
+    Any other mismatch of forward or reverse mode is a bug to report.
+    """
+    if kinks:
+        return "kink"
+    if result.method in ("forward", "reverse"):
+        if error <= float(result.details["rounding_bound"][output, variable]):
+            return "cancellation"
+        if rounding and error <= rounding.get((output, variable), 0.0):
+            return "rounding"
+        return None
+    if result.method == "finite_difference":
+        row = result.details["rows"][variable]
+        if error <= 2.0 * float(result.details["error_estimate"][output, variable]):
+            return "finite-difference error"
+        if row.fallback is not None:
+            return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby"}[row.fallback]
+    return None
+
+
+def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
     """Line up ``results`` (method name → Result) against the best available reference.
 
-    ``kinks`` are (slot, description) of nodes at a non-differentiable point.
+    ``kinks`` are (slot, description) of nodes at a non-differentiable point; ``lost`` are
+    (slot, float, exact) of nodes whose value rounding destroyed; ``rounding`` maps
+    (output, variable) to a bound on the float program's rounding error there.
     """
     tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     ran = {name: r for name, r in results.items() if r.error is None}
     failures = {name: r.error for name, r in results.items() if r.error is not None}
     reference = next((name for name in REFERENCE_PREFERENCE if name in ran), None)
     if reference is None:
-        return Comparison(None, [], failures, list(kinks))
+        return Comparison(None, [], failures, list(kinks), list(lost))
     reference_jacobian = ran[reference].jacobian
     m, n = reference_jacobian.shape
     entries = []
@@ -111,6 +150,7 @@ def compare(results, tolerances=None, kinks=()):
                     relative = error / abs(expected) if expected != 0 else (0 if error == 0 else mpmath.inf)
                     tolerance = tolerances[name]
                     ok = bool(error <= tolerance.atol + tolerance.rtol * abs(expected))
-                    checks.append(Check(name, got, float(error), float(relative), tolerance, ok))
+                    why = None if ok else explain(ran[name], k, j, float(error), kinks, rounding)
+                    checks.append(Check(name, got, float(error), float(relative), tolerance, ok, why))
                 entries.append(Entry(k, j, expected, tuple(checks)))
-    return Comparison(reference, entries, failures, list(kinks))
+    return Comparison(reference, entries, failures, list(kinks), list(lost))

@@ -31,10 +31,13 @@ class InputError(AdcompareError):
 class DomainError(AdcompareError):
     """An operation evaluated outside its domain, or a derivative that does not exist there.
 
-    ``node`` is the slot of the offending node in ``graph``, or None.
+    ``node`` is the slot of the offending node in ``graph``, or None. ``kind`` is 'domain'
+    (an argument outside the domain), 'overflow' (a result too large for a float) or
+    'derivative' (a local derivative that is not finite, as √ at 0).
     """
 
-    def __init__(self, message, node=None, graph=None):
+    def __init__(self, message, node=None, graph=None, kind="domain"):
         super().__init__(message)
         self.node = node
         self.graph = graph
+        self.kind = kind

@@ -18,6 +18,7 @@ Nothing here recurses over the graph, and values may be floats or numpy arrays.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from typing import Union
 
@@ -89,6 +90,19 @@ class Graph:
         """The Node computing ``slot`` (a slot index of an operation, not an input)."""
         return self.nodes[slot - len(self.variables)]
 
+    @cached_property
+    def live(self):
+        """For each slot, whether some output depends on it (dead nodes change nothing)."""
+        live = [False] * self.size
+        for slot in self.outputs:
+            live[slot] = True
+        for slot in range(self.size - 1, self.n_inputs - 1, -1):
+            if live[slot]:
+                for arg in self.node(slot).args:
+                    if not isinstance(arg, Const):
+                        live[arg] = True
+        return live
+
     def baydin_number(self, slot):
         """Baydin's subscript for a slot: inputs 1−n … 0, operations 1 … l."""
         return slot - len(self.variables) + 1
@@ -149,7 +163,7 @@ def apply(graph, slot, args):
     position = _where_first(np.isfinite(value))
     if position is not None:
         raise DomainError(f"{_written(op, args, position)} is not finite ({_show(value, position)}): "
-                          "overflow", slot, graph)
+                          "overflow", slot, graph, kind="overflow")
     return value
 
 
@@ -171,7 +185,7 @@ def local_partials(graph, slot, args, value):
         where = _where_first(np.isfinite(local))
         if where is not None:
             raise DomainError(f"{op.name} has no finite derivative with respect to {_argument_words(op, position)} "
-                              f"at {_written(op, args, where)}", slot, graph)
+                              f"at {_written(op, args, where)}", slot, graph, kind="derivative")
         partials.append(local)
     return partials
 
@@ -189,11 +203,21 @@ def evaluate(graph, point):
 
 def find_kinks(graph, values):
     """Slots whose operation is at a point where it is not differentiable, with a description."""
-    kinks = []
+    return [(slot, OPERATIONS[graph.node(slot).op].kink_text)
+            for slot, kind, side in singular_sides(graph, values) if kind == "kink" and np.any(np.asarray(side) == 0)]
+
+
+def singular_sides(graph, values):
+    """For every operation with a kink or a pole that an output depends on: (slot, 'kink'
+    or 'pole', the side of it that its arguments are on: the sign of the op table's
+    kink_side or pole_side)."""
+    sides = []
+    live = graph.live
     for slot in range(graph.n_inputs, graph.size):
+        if not live[slot]:
+            continue
         op = OPERATIONS[graph.node(slot).op]
-        if op.kink is not None:
-            args = argument_values(graph.node(slot).args, values)
-            if np.any(op.kink(*args)):
-                kinks.append((slot, op.kink_text))
-    return kinks
+        for kind, side in (("kink", op.kink_side), ("pole", op.pole_side)):
+            if side is not None:
+                sides.append((slot, kind, np.sign(side(*argument_values(graph.node(slot).args, values)))))
+    return sides

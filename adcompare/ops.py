@@ -10,7 +10,10 @@ Each `Op` carries everything the rest of adcompare needs to know about it:
 - ``to_sympy(*args)``: the sympy counterpart, used only by the symbolic back end, which
   differentiates with sympy's own rules and never reads ``partials``;
 - ``domain``: where the operation is defined (a mask over the arguments), in words too;
-- ``kink``: where it is defined but not differentiable (``abs`` at 0), in words too;
+- ``kink_side`` and ``pole_side``: for an operation with a kink (``abs`` at 0, ``max`` at
+  a tie) or a pole (``div`` at a zero divisor, ``tan`` where cos = 0), a function of the
+  arguments whose sign tells which side of it they are on (0: at it), and the point in
+  words. A finite-difference stencil whose points differ in sign straddles it;
 - ``analytic``: whether it extends to a complex-analytic function (what the complex-step
   method needs; ``abs``, ``relu``, ``max`` and ``min`` do not);
 - ``notation``: how the operation is written in a trace, as plain text and as LaTeX.
@@ -69,8 +72,10 @@ class Op:
     notation: Notation
     domain: Optional[Callable] = None
     domain_text: str = ""
-    kink: Optional[Callable] = None
+    kink_side: Optional[Callable] = None
     kink_text: str = ""
+    pole_side: Optional[Callable] = None
+    pole_text: str = ""
     parser_names: tuple = ()
     internal: bool = False
     analytic: bool = True    # complex-analytic, so the complex-step method may evaluate it
@@ -135,7 +140,8 @@ _OPERATION_LIST = (
        (Partial(lambda a, b, y: 1.0 / b, DIVIDE, _n("$1")),
         Partial(lambda a, b, y: -y / b, TIMES, _n("(−$0 / $1²)", r"\left(-\frac{$0}{$1^{2}}\right)"))),
        lambda a, b: a / b, _n("$0 / $1", r"\frac{$0}{$1}"),
-       domain=lambda a, b: b != 0, domain_text="a nonzero divisor", parser_names=("/",)),
+       domain=lambda a, b: b != 0, domain_text="a nonzero divisor", parser_names=("/",),
+       pole_side=lambda a, b: np.sign(b), pole_text="division by zero"),
     Op("neg", np.negative, (_minus_one(),),
        lambda a: -a, _n("−$0", "-$0"), parser_names=("unary -",)),
     Op("pow", np.power,
@@ -146,7 +152,9 @@ _OPERATION_LIST = (
        domain=lambda a, b: (a > 0) | ((a < 0) & (b == np.floor(b))) | ((a == 0) & (b > 0)),
        domain_text="a positive base, an integer exponent for a negative base, "
                    "or a positive exponent for a zero base",
-       parser_names=("^", "**", "pow")),
+       parser_names=("^", "**", "pow"),
+       pole_side=lambda a, b: np.where(np.real(b) < 0, np.sign(np.real(a)), 1.0)[()],
+       pole_text="a negative power of 0"),
     Op("exp", np.exp, (Partial(lambda a, y: y, TIMES, _n("exp $0", r"\exp $0")),),
        sympy.exp, _n("exp $0", r"\exp $0"), parser_names=("exp",)),
     Op("ln", np.log, (Partial(lambda a, y: 1.0 / a, DIVIDE, _n("$0")),),
@@ -158,7 +166,8 @@ _OPERATION_LIST = (
                 _n("(−log($0, $1) / ($1 ln $1))", r"\left(-\frac{\log_{$1} $0}{$1 \ln $1}\right)"))),
        lambda a, b: sympy.log(a, b), _n("log($0, $1)", r"\log_{$1} $0"),
        domain=lambda a, b: (a > 0) & (b > 0) & (b != 1),
-       domain_text="a positive argument and a positive base other than 1", parser_names=("log",)),
+       domain_text="a positive argument and a positive base other than 1", parser_names=("log",),
+       pole_side=lambda a, b: np.sign(b - 1.0), pole_text="a logarithm to base 1"),
     Op("sqrt", np.sqrt, (Partial(lambda a, y: 0.5 / y, DIVIDE, _n("(2 √$0)", r"\left(2\sqrt{$0}\right)")),),
        sympy.sqrt, _n("√$0", r"\sqrt{$0}"),
        domain=lambda a: a >= 0, domain_text="a non-negative argument", parser_names=("sqrt",)),
@@ -167,7 +176,8 @@ _OPERATION_LIST = (
     Op("cos", np.cos, (Partial(lambda a, y: -np.sin(a), TIMES, _n("(−sin $0)", r"(-\sin $0)")),),
        sympy.cos, _n("cos $0", r"\cos $0"), parser_names=("cos",)),
     Op("tan", np.tan, (Partial(lambda a, y: 1.0 + y * y, TIMES, _n("(1 + tan² $0)", r"(1 + \tan^{2} $0)")),),
-       sympy.tan, _n("tan $0", r"\tan $0"), parser_names=("tan",)),
+       sympy.tan, _n("tan $0", r"\tan $0"), parser_names=("tan",),
+       pole_side=lambda a: np.sign(np.cos(a)), pole_text="tan where cos = 0"),
     Op("asin", np.arcsin,
        (Partial(lambda a, y: 1.0 / _sqrt_one_minus_square(a), DIVIDE, _n("√(1 − $0²)", r"\sqrt{1 - $0^{2}}")),),
        sympy.asin, _n("asin $0", r"\arcsin $0"),
@@ -190,23 +200,25 @@ _OPERATION_LIST = (
        lambda a: 1 / (1 + sympy.exp(-a)), _n("σ $0", r"\sigma($0)"), parser_names=("sigmoid",)),
     Op("relu", lambda a: np.maximum(a, 0.0), (Partial(lambda a, y: _step(a > 0), TIMES, _n("[$0 > 0]")),),
        lambda a: sympy.Max(0, a), _n("relu $0", r"\operatorname{relu}($0)"),
-       kink=lambda a: a == 0, kink_text="relu at 0", parser_names=("relu",), analytic=False),
+       kink_side=np.sign, kink_text="relu at 0", parser_names=("relu",), analytic=False),
     Op("softplus", _softplus, (Partial(lambda a, y: _sigmoid(a), TIMES, _n("σ $0", r"\sigma($0)")),),
        lambda a: sympy.log(1 + sympy.exp(a)), _n("softplus $0", r"\operatorname{softplus}($0)"),
        parser_names=("softplus",)),
     Op("abs", np.abs, (Partial(lambda a, y: np.sign(a), TIMES, _n("sign $0", r"\operatorname{sign} $0")),),
        sympy.Abs, _n("|$0|", r"\left|$0\right|"),
-       kink=lambda a: a == 0, kink_text="abs at 0", parser_names=("abs",), analytic=False),
+       kink_side=np.sign, kink_text="abs at 0", parser_names=("abs",), analytic=False),
     Op("max", np.maximum,
        (Partial(lambda a, b, y: _tie_split(a, b), TIMES, _n("[$0 > $1]")),
         Partial(lambda a, b, y: _tie_split(b, a), TIMES, _n("[$1 > $0]"))),
        sympy.Max, _n("max($0, $1)", r"\max($0, $1)"),
-       kink=lambda a, b: a == b, kink_text="max with equal arguments", parser_names=("max",), analytic=False),
+       kink_side=lambda a, b: np.sign(a - b), kink_text="max with equal arguments", parser_names=("max",),
+       analytic=False),
     Op("min", np.minimum,
        (Partial(lambda a, b, y: _tie_split(b, a), TIMES, _n("[$0 < $1]")),
         Partial(lambda a, b, y: _tie_split(a, b), TIMES, _n("[$1 < $0]"))),
        sympy.Min, _n("min($0, $1)", r"\min($0, $1)"),
-       kink=lambda a, b: a == b, kink_text="min with equal arguments", parser_names=("min",), analytic=False),
+       kink_side=lambda a, b: np.sign(a - b), kink_text="min with equal arguments", parser_names=("min",),
+       analytic=False),
     # Not written by users: the node of an expression that is a bare constant ("y = 2").
     Op("identity", lambda a: np.add(a, 0.0), (_one(),),
        lambda a: a, _n("$0"), internal=True),

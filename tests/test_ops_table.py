@@ -101,8 +101,10 @@ def test_operation_entry_is_complete(name):
                 assert set(re.findall(r"\$\d", template)) <= placeholders, (name, template)
     if op.domain is not None:
         assert op.domain_text
-    if op.kink is not None:
-        assert op.kink_text
+    if op.kink_side is not None:
+        assert op.kink_text and not op.analytic
+    if op.pole_side is not None:
+        assert op.pole_text
     assert op.internal or op.parser_names, f"{name} cannot be written by users"
     symbols = sympy.symbols(f"a0:{op.arity}", real=True)
     assert isinstance(op.to_sympy(*symbols), sympy.Expr)

@@ -30,7 +30,9 @@ class Result:
     """A back end's answer: output values, the Jacobian (m × n), its traces and cost.
 
     ``error`` is set, and ``jacobian`` is None, when the method could not produce a
-    derivative at this point (the message says why).
+    derivative at this point (the message says why); ``error_kind`` classifies it:
+    'domain' (a stencil leaves the domain), 'overflow', 'not analytic' (complex step),
+    'too large' (symbolic expression swell) or 'undefined' (no finite real value).
     """
 
     method: str
@@ -40,6 +42,7 @@ class Result:
     sweeps: tuple = ()
     details: dict = field(default_factory=dict)
     error: Optional[str] = None
+    error_kind: Optional[str] = None
 
 
 def output_values(graph, values):

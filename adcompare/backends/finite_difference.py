@@ -13,9 +13,10 @@ xᵢ + hᵢ − xᵢ = hᵢ exactly):
 
 Each entry comes with an error estimate (the difference between estimates at h and 2h,
 plus the round-off bound ε·|f|/h). When a stencil point falls outside the domain (ln(x)
-at 1e-9), the derivative is taken with a one-sided second-order stencil on the side that
-stays inside, with the step among h·10⁻ᵏ whose error estimate is smallest, and the result
-says so.
+at 1e-9), or the stencil straddles a kink or a pole (abs(x) at 1e-8, 1/x at 1e-130), the
+derivative is taken with a
+one-sided second-order stencil on the point's side, with the step among h·10⁻ᵏ whose
+error estimate is smallest, and the result says so.
 This back end calls nothing but `adcompare.graph.evaluate`.
 
     >>> from adcompare.parse import parse
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DomainError
-from ..graph import evaluate
+from ..graph import evaluate, singular_sides
 from ..ops import OPERATIONS
 from . import Cost, Result, output_values
 
@@ -54,6 +55,7 @@ class DifferenceRow:
     estimate: tuple
     error_estimate: tuple
     stencil: str
+    fallback: object = None   # why the method's own stencil was not used: 'domain', 'kink' or 'pole'
 
 
 def step_size(x, method="central", scale=None):
@@ -74,19 +76,31 @@ def primal_function(graph):
 
 
 class _Counted:
-    """f, counting evaluations."""
+    """f, counting evaluations and noting, for each, which side of every kink and pole it is on."""
 
-    def __init__(self, f):
-        self.f, self.calls = f, 0
+    def __init__(self, graph):
+        self.graph, self.calls, self.sides = graph, 0, []
 
     def __call__(self, x):
         self.calls += 1
-        return self.f(x)
+        values = evaluate(self.graph, x)
+        self.sides.append(tuple((slot, kind, tuple(np.ravel(np.real(side))))
+                                for slot, kind, side in singular_sides(self.graph, values)))
+        return np.array(output_values(self.graph, values))
 
     def at(self, point, j, offset):
         shifted = list(point)
         shifted[j] = point[j] + offset
         return self(shifted)
+
+    def crossed_since(self, start, center_sides):
+        """The kind ('kink' or 'pole') of the first singular point that an evaluation recorded
+        since position ``start`` of ``sides`` lies across from the center, or None."""
+        for sides in self.sides[start:]:
+            for here, there in zip(center_sides, sides):
+                if here != there:
+                    return here[1]
+        return None
 
 
 def difference_quotient(f, point, j, h, method="central", center=None):
@@ -154,19 +168,41 @@ STENCILS = {"central": _central, "forward": _forward, "richardson": _richardson,
 NOT_ANALYTIC = tuple(name for name, op in OPERATIONS.items() if not op.analytic)
 
 
-def _column(f, point, j, method, center, variable_name):
-    """One Jacobian column: a stencil's results (see STENCILS), the step, and a description
-    of the stencil: the method's name, or why another was used."""
+class _Straddles(Exception):
+    """A stencil straddles a kink (abs, relu, max, min) or a pole (div, tan, …): its
+    quotient means nothing. ``args[0]`` is 'kink' or 'pole'."""
+
+
+def _inside(stencil, f, point, j, h, center, center_sides):
+    """A stencil's result, refusing one whose points leave the domain or straddle a kink or pole."""
+    start = len(f.sides)   # evaluations that raised recorded no sides, so count those recorded
+    result = stencil(f, point, j, h, center)
+    crossed = f.crossed_since(start, center_sides)
+    if crossed is not None:
+        raise _Straddles(crossed)
+    return result
+
+
+def _column(f, point, j, method, center, center_sides, variable_name):
+    """One Jacobian column: a stencil's results (see STENCILS), the step, a description of
+    the stencil (the method's name, or why another was used) and the fallback reason."""
     h = step_size(point[j], method)
+    at_kink = any(kind == "kink" and 0 in side for _, kind, side in center_sides)
     try:
-        return (*STENCILS[method](f, point, j, h, center), h, method)
+        if at_kink or method == "complex-step":
+            return (*STENCILS[method](f, point, j, h, center), h, method, None)
+        return (*_inside(STENCILS[method], f, point, j, h, center, center_sides), h, method, None)
     except DomainError as error:
         if method == "complex-step":
             raise
-        reason = error
-    # Near a domain edge the distance to the edge sets the scale, and it is not known:
-    # try one-sided stencils inside the domain with steps h·10⁻ᵏ and keep the one whose
-    # own error estimate is smallest.
+        reason, fallback = f"leaves the domain ({error})", "domain"
+        refusal = error
+    except _Straddles as crossing:
+        fallback = crossing.args[0]
+        reason, refusal = f"straddles a {fallback}", None
+    # Near a domain edge or a kink the distance to it sets the scale, and it is not known:
+    # try one-sided stencils that stay on this side, with steps h·10⁻ᵏ, and keep the one
+    # whose own error estimate is smallest.
     h = step_size(point[j], "central")
     best = None
     spent = 0
@@ -176,18 +212,20 @@ def _column(f, point, j, method, center, variable_name):
             break
         for side, name in ((1, "forward"), (-1, "backward")):
             try:
-                result = _one_sided(f, point, j, step, center, side)
-            except DomainError:
+                result = _inside(lambda *a: _one_sided(*a, side), f, point, j, step, center, center_sides)
+            except (DomainError, _Straddles):
                 continue
             spent += result[4] + result[5]
             if best is None or np.max(result[3]) < np.max(best[0][3]):
                 best = (result, step, name)
     if best is None:
-        raise reason
+        if refusal is not None:
+            raise refusal
+        return (*STENCILS[method](f, point, j, h, center), h, f"{method} (its stencil {reason})", fallback)
     (estimate, near, _, error, used, _), step, name = best
     note = (f"one-sided ({name}) second-order stencil with h = {step:.3g}, the step of smallest "
-            f"error estimate: the {method} stencil in {variable_name} leaves the domain ({reason})")
-    return estimate, near, center, error, used, spent - used, step, note
+            f"error estimate: the {method} stencil in {variable_name} {reason}")
+    return estimate, near, center, error, used, spent - used, step, note, fallback
 
 
 def run(graph, point, method="central"):
@@ -199,32 +237,35 @@ def run(graph, point, method="central"):
     if method not in STENCILS:
         raise ValueError(f"unknown finite-difference method {method!r} (one of {', '.join(FD_METHODS)})")
     n, m = graph.n_inputs, len(graph.outputs)
-    f = _Counted(primal_function(graph))
+    f = _Counted(graph)
     center = f(point)
+    center_sides = f.sides[0]
     details = {"method": method}
     if method == "complex-step":
         kinks = [OPERATIONS[node.op].name for node in graph.nodes if node.op in NOT_ANALYTIC]
         if kinks:
             return Result("finite_difference", tuple(center), None, Cost(1, 0, len(graph.nodes)), details=details,
                           error=f"the complex step needs complex-analytic operations, and {kinks[0]} is not "
-                                "(choose --fd-method central)")
+                                "(choose --fd-method central)", error_kind="not analytic")
     jacobian = np.zeros((m, n))
     errors = np.zeros((m, n))
     rows = []
     derivative_evaluations, estimate_evaluations = 1, 0   # f(x) first
     for j in range(n):
         try:
-            estimate, plus, minus, error, used, checking, h, stencil = _column(
-                f, point, j, method, center, graph.variables[j])
+            estimate, plus, minus, error, used, checking, h, stencil, fallback = _column(
+                f, point, j, method, center, center_sides, graph.variables[j])
         except DomainError as error:
             return Result("finite_difference", tuple(center), None,
                           Cost(f.calls, 0, f.calls * len(graph.nodes)), details=details,
-                          error=f"no stencil in {graph.variables[j]} stays inside the domain ({error})")
+                          error=f"no stencil in {graph.variables[j]} stays inside the domain ({error})",
+                          error_kind=error.kind if error.kind == "overflow" else "domain")
         derivative_evaluations += used
         estimate_evaluations += checking
         jacobian[:, j] = estimate
         errors[:, j] = error
-        rows.append(DifferenceRow(j, h, tuple(plus), tuple(minus), tuple(estimate), tuple(error), stencil))
+        rows.append(DifferenceRow(j, h, tuple(plus), tuple(minus), tuple(estimate), tuple(error), stencil,
+                                  fallback))
     details.update(steps=tuple(r.step for r in rows), rows=tuple(rows), error_estimate=errors,
                    notes=tuple(r.stencil for r in rows if r.stencil != method),
                    estimate_evaluations=estimate_evaluations)

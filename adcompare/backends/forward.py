@@ -28,7 +28,7 @@ class Dual(NamedTuple):
 
 
 def dual_node(graph, slot, args):
-    """Evaluate the node at ``slot`` on dual arguments; returns (Dual, operations spent)."""
+    """Evaluate the node at ``slot`` on dual arguments; returns (Dual, local partials, operations)."""
     primals = [a.primal for a in args]
     value = apply(graph, slot, primals)
     partials = local_partials(graph, slot, primals, value)
@@ -38,20 +38,27 @@ def dual_node(graph, slot, args):
         if partial is not None:
             tangent = tangent + partial * arg.tangent
             terms += 1
-    return Dual(value, tangent), 1 + 2 * terms
+    return Dual(value, tangent), partials, 1 + 2 * terms
 
 
 def tangent_sweep(graph, point, seed):
-    """One forward sweep from tangent ``seed`` (one per input); returns (duals, operations)."""
+    """One forward sweep from tangent ``seed`` (one per input).
+
+    Returns (duals, magnitudes, operations). ``magnitudes`` carries Σ |∂v/∂u|·|u̇| along
+    every path (the tangent with no cancellation), from which rounding error is bounded.
+    """
     duals = [Dual(x, s) for x, s in zip(point, seed)]
+    magnitudes = [abs(s) for s in seed]
     operations = 0
     with quiet():
         for slot in range(graph.n_inputs, graph.size):
-            args = [Dual(a.value, 0.0) if isinstance(a, Const) else duals[a] for a in graph.node(slot).args]
-            dual, spent = dual_node(graph, slot, args)
+            node_args = graph.node(slot).args
+            args = [Dual(a.value, 0.0) if isinstance(a, Const) else duals[a] for a in node_args]
+            dual, partials, spent = dual_node(graph, slot, args)
             duals.append(dual)
+            magnitudes.append(sum(np.abs(p) * magnitudes[a] for p, a in zip(partials, node_args) if p is not None))
             operations += spent
-    return duals, operations
+    return duals, magnitudes, operations
 
 
 def _tangent_trace(graph, duals, direction, seed):
@@ -64,17 +71,44 @@ def run(graph, point):
     """Forward-mode Jacobian of ``graph`` at ``point``: n tangent sweeps, one per input."""
     n, m = graph.n_inputs, len(graph.outputs)
     jacobian = np.zeros((m, n))
+    bound = np.zeros((m, n))
     sweeps = []
     operations = 0
     for j in range(n):
         seed = [1.0 if i == j else 0.0 for i in range(n)]
-        duals, spent = tangent_sweep(graph, point, seed)
+        duals, magnitudes, spent = tangent_sweep(graph, point, seed)
         operations += spent
         sweeps.append(_tangent_trace(graph, duals, j, seed))
         for k, slot in enumerate(graph.outputs):
             jacobian[k, j] = duals[slot].tangent
+            bound[k, j] = rounding_bound(graph, magnitudes[slot])
     if n == 0:
-        duals, operations = tangent_sweep(graph, point, [])
+        duals, _, operations = tangent_sweep(graph, point, [])
     primals = [d.primal for d in duals]
-    return Result("forward", output_values(graph, primals), jacobian, Cost(max(n, 1), n, operations),
-                  sweeps=(Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps))
+    sweeps = (Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps)
+    cost = Cost(max(n, 1), n, operations)
+    details = {"rounding_bound": bound}
+    overflow = overflow_error(jacobian, "tangent")
+    if overflow:
+        return Result("forward", output_values(graph, primals), None, cost, sweeps=sweeps, details=details,
+                      error=overflow, error_kind="overflow")
+    return Result("forward", output_values(graph, primals), jacobian, cost, sweeps=sweeps, details=details)
+
+
+def overflow_error(jacobian, what):
+    """A message when an accumulated derivative is not finite (terms overflowed), else None."""
+    if np.all(np.isfinite(jacobian)):
+        return None
+    k, j = np.argwhere(~np.isfinite(jacobian))[0]
+    return (f"the {what} overflowed (entry [{k}, {j}] is {jacobian[k, j]}): chain-rule terms beyond the "
+            "float range, though the derivative may be finite")
+
+
+def rounding_bound(graph, magnitude):
+    """A bound on the rounding error of an accumulated derivative: ε · l · Σ|terms|.
+
+    Each of the l operations on a path rounds once; the sum of the absolute values of the
+    chain-rule terms (``magnitude``) is what that rounding is relative to. It is tiny beside
+    the derivative unless terms of large size cancel (x/x at x = 1e-12: terms of ±1e12).
+    """
+    return float(np.finfo(float).eps * max(len(graph.nodes), 1) * np.max(magnitude))

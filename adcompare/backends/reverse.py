@@ -16,6 +16,7 @@ import numpy as np
 from ..formula import Sweep, adjoint_rows, primal_rows
 from ..graph import Const, argument_values, evaluate, local_partials, quiet
 from . import Cost, Result, output_values
+from .forward import overflow_error, rounding_bound
 
 
 def forward_pass(graph, point):
@@ -30,12 +31,14 @@ def forward_pass(graph, point):
 def adjoint_sweep(graph, partials, output):
     """One reverse sweep seeded at output ``output``.
 
-    Returns (input adjoints, steps, operations); each step is (slot, argument position,
-    node adjoint, contribution along that edge, argument adjoint before or None for a
-    first contribution, after).
+    Returns (input adjoints, steps, operations, magnitudes); each step is (slot, argument
+    position, node adjoint, contribution along that edge, argument adjoint before or None
+    for a first contribution, after); ``magnitudes`` are Σ |terms| per input, from which
+    rounding error is bounded (see `forward.rounding_bound`).
     """
     n = graph.n_inputs
     adjoint = {graph.outputs[output]: 1.0}
+    magnitude = {graph.outputs[output]: 1.0}   # Σ |terms|: the adjoint with no cancellation
     steps = []
     operations = 0
     for slot in range(graph.size - 1, n - 1, -1):
@@ -45,26 +48,38 @@ def adjoint_sweep(graph, partials, output):
         for position, arg in enumerate(graph.node(slot).args):
             if isinstance(arg, Const):
                 continue
-            contribution = partials[slot - n][position] * node_adjoint
+            local = partials[slot - n][position]
+            contribution = local * node_adjoint
             before = adjoint.get(arg)
             after = contribution if before is None else before + contribution
+            magnitude[arg] = magnitude.get(arg, 0.0) + np.abs(local) * magnitude[slot]
             operations += 1 if before is None else 2
             steps.append((slot, position, node_adjoint, contribution, before, after))
             adjoint[arg] = after
-    return [adjoint.get(i, 0.0) for i in range(n)], steps, operations
+    magnitudes = [magnitude.get(i, 0.0) for i in range(n)]
+    return [adjoint.get(i, 0.0) for i in range(n)], steps, operations, magnitudes
 
 
 def run(graph, point):
     """Reverse-mode Jacobian of ``graph`` at ``point``: one forward pass, one sweep per output."""
     values, partials = forward_pass(graph, point)
+    # Adjoints may overflow (inf − inf = nan); that is reported, not returned.
     jacobian = np.zeros((len(graph.outputs), graph.n_inputs))
     sweeps = [Sweep("primal", None, lambda: primal_rows(graph, values))]
     operations = len(graph.nodes) + sum(p is not None for node in partials for p in node)
-    for k in range(len(graph.outputs)):
-        gradient, steps, spent = adjoint_sweep(graph, partials, k)
+    bound = np.zeros_like(jacobian)
+    with quiet():
+        sweeps_done = [adjoint_sweep(graph, partials, k) for k in range(len(graph.outputs))]
+    for k, (gradient, steps, spent, magnitudes) in enumerate(sweeps_done):
         jacobian[k, :] = gradient
+        bound[k, :] = [rounding_bound(graph, size) for size in magnitudes]
         operations += spent
         sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
                             adjoint_rows(graph, values, k, steps, gradient), record=steps))
-    return Result("reverse", output_values(graph, values), jacobian,
-                  Cost(1, len(graph.outputs), operations), sweeps=tuple(sweeps))
+    cost = Cost(1, len(graph.outputs), operations)
+    overflow = overflow_error(jacobian, "adjoint")
+    if overflow:
+        return Result("reverse", output_values(graph, values), None, cost, sweeps=tuple(sweeps),
+                      details={"rounding_bound": bound}, error=overflow, error_kind="overflow")
+    return Result("reverse", output_values(graph, values), jacobian, cost, sweeps=tuple(sweeps),
+                  details={"rounding_bound": bound})

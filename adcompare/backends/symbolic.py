@@ -12,6 +12,9 @@ exactly. The other methods are compared against these values.
     (x2 + 1/x1, x1 - cos(x2))
 """
 
+import signal
+import threading
+from contextlib import contextmanager
 from fractions import Fraction
 
 import mpmath
@@ -32,46 +35,113 @@ def to_sympy_constant(const):
     return _NAMED_CONSTANTS[const.exact]
 
 
-def to_sympy(graph):
-    """The variables' symbols and one sympy expression per output, built from the Graph."""
+def slot_expressions(graph):
+    """The variables' symbols and one sympy expression per slot, built from the Graph."""
     symbols = [sympy.Symbol(name, real=True) for name in graph.variables]
     expressions = list(symbols)
     for node in graph.nodes:
         args = [to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
         expressions.append(OPERATIONS[node.op].to_sympy(*args))
+    return symbols, expressions
+
+
+def to_sympy(graph):
+    """The variables' symbols and one sympy expression per output, built from the Graph."""
+    symbols, expressions = slot_expressions(graph)
     return symbols, [expressions[slot] for slot in graph.outputs]
+
+
+def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
+    """Operation slots whose float value is off its exact value by more than ``threshold``
+    relative: (slot, float value, exact value). Where rounding has destroyed a value
+    (exp(4e-27) = 1 exactly in floats, so ln of it is 0, not 4e-27), the float program's
+    derivative may differ from the exact one however carefully it is accumulated."""
+    if len(graph.nodes) > MAX_OPERATIONS:
+        return []
+    symbols, expressions = slot_expressions(graph)
+    substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
+    lost = []
+    with mpmath.workdps(digits + 10):
+        for slot in range(graph.n_inputs, graph.size):
+            exact = _high_precision(expressions[slot], substitutions, digits)
+            if exact is None:
+                continue
+            error = abs(mpmath.mpf(float(values[slot])) - exact)
+            if error > threshold * abs(exact):
+                lost.append((slot, float(values[slot]), exact))
+    return lost
+
+
+# What sympy may raise while evaluating at a point where an expression is undefined (a
+# Heaviside or Max at a tie, 0**-1 …): the value is then reported as undefined.
+_EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, AttributeError)
 
 
 def _high_precision(expression, substitutions, digits):
     """An mpmath number for ``expression`` at the point, or None where it is not a finite real."""
-    value = expression.evalf(digits, subs=substitutions)
-    if not (value.is_number and value.is_real and value.is_finite):
+    try:
+        value = expression.evalf(digits, subs=substitutions)
+    except _EVALUATION_ERRORS:
         return None
-    with mpmath.workdps(digits + 10):
-        return mpmath.mpf(str(value))
+    if not (value.is_Number and value.is_real and value.is_finite):
+        return None   # not reduced to one finite real number
+    with mpmath.workdps(digits + 10):   # mpf() rounds to the working precision
+        return mpmath.mpf(value._to_mpmath(mpmath.mp.prec))
 
 
 MAX_OPERATIONS = 2000
+TIME_BUDGET = 10.0
 
 
-def run(graph, point, digits=30, max_operations=MAX_OPERATIONS):
+class _OverBudget(Exception):
+    pass
+
+
+@contextmanager
+def time_budget(seconds):
+    """Raise _OverBudget in the block after ``seconds`` (SIGALRM: main thread, Unix; elsewhere
+    the block runs unbounded)."""
+    usable = (seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def over(signum, frame):
+        raise _OverBudget()
+
+    previous = signal.signal(signal.SIGALRM, over)
+    # Repeat: an exception raised while Python runs a callback (a GC hook) is swallowed.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run(graph, point, digits=30, max_operations=MAX_OPERATIONS, budget=TIME_BUDGET):
     """Symbolic Jacobian of ``graph``, evaluated at ``point`` to ``digits`` significant digits.
 
-    Graphs of more than ``max_operations`` operations are skipped with a reason: sympy's
-    expressions swell and its algorithms recurse over expression depth.
+    Graphs of more than ``max_operations`` operations, and work over ``budget`` seconds,
+    are skipped with a reason: sympy's expressions swell, its algorithms recurse over
+    expression depth, and some evaluations (piecewise functions at a tie) are slow.
     """
     if len(graph.nodes) > max_operations:
         return _skipped(graph, f"skipped: symbolic expression too large ({len(graph.nodes):,} operations; "
                                f"the symbolic method's limit is {max_operations:,})")
     try:
-        return _run(graph, point, digits)
+        with time_budget(budget):
+            return _run(graph, point, digits)
     except RecursionError:
         return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
+    except _OverBudget:
+        return _skipped(graph, f"skipped: sympy took longer than its budget of {budget:g} s "
+                               "(expression swell)")
 
 
 def _skipped(graph, reason):
     return Result("symbolic", tuple(None for _ in graph.outputs), None, Cost(0, 0, 0), error=reason,
-                  details={"expressions": (), "derivatives": (), "digits": 0})
+                  error_kind="too large", details={"expressions": (), "derivatives": (), "digits": 0})
 
 
 def _run(graph, point, digits):
@@ -90,4 +160,4 @@ def _run(graph, point, digits):
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
                   Cost(0, 0, int(size)),
                   details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits},
-                  error=error)
+                  error=error, error_kind="undefined" if error else None)

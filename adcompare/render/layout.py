@@ -12,10 +12,23 @@ row it comes from).
 """
 
 from dataclasses import dataclass
+
+import mpmath
 from typing import Optional
 
 from ..formula import Apply, PARTIAL, Var
 
+EXPLANATIONS = {
+    "kink": "the point is a kink, where the derivative does not exist",
+    "domain edge": "finite differences had to use a one-sided stencil at the edge of the domain",
+    "kink nearby": "finite differences had to use a one-sided stencil beside a kink",
+    "pole nearby": "finite differences had to use a one-sided stencil beside a pole",
+    "cancellation": "within the method's rounding bound: chain-rule terms of large size cancelled",
+    "rounding": "within the first-order bound on the rounding error of the float program: "
+                "rounding, not the method, makes the difference here",
+    "finite-difference error": "the difference lies within finite differences' own error estimate "
+                               "(try --fd-method richardson or complex-step)",
+}
 METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
                  "forward": "forward mode", "reverse": "reverse mode"}
 
@@ -253,6 +266,9 @@ def verdict_notes(report):
     for slot, text in comparison.kinks:
         notes.append(Note(("Not differentiable here: ", *slot_cells(graph, slot), f" is at a kink ({text}); "
                            "the methods may each return a different one-sided derivative or subgradient.")))
+    for slot, value, exact in comparison.lost:
+        notes.append(Note(("Rounding lost a value: ", *slot_cells(graph, slot),
+                           f" is {value!r} in floating point, {mpmath.nstr(exact, 6)} exactly.")))
     for method, error in comparison.failures.items():
         notes.append(Note((f"{METHOD_TITLES[method]} could not be computed: {error}",)))
     for entry, check in comparison.mismatches:
@@ -260,7 +276,10 @@ def verdict_notes(report):
                            Cell("formula", derivative(entry.output, entry.variable)), ": ",
                            Cell("exact", check.value), " vs ",
                            Cell("reference", (entry.reference, comparison.reference)),
-                           f" (relative error {_error_cell(check.rel_error).content})")))
+                           f" (relative error {_error_cell(check.rel_error).content})",
+                           f"; explained: {EXPLANATIONS[check.explanation]}" if check.explanation else
+                           "; NOT explained by a kink, a pole, a domain edge, finite-difference error, cancellation "
+                           "or rounding")))
     ran = len(report.results) - len(comparison.failures)
     if comparison.agree:
         verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."

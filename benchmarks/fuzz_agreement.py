@@ -1,0 +1,42 @@
+"""The long run of the agreement property (tests/test_properties.py runs a bounded one).
+
+Run:  python benchmarks/fuzz_agreement.py [examples] [max operations per graph]
+
+Random traces over the whole operation table at random points: the four back ends must
+agree, or disagree for a classified reason that is checked to be right (see
+tests/strategies.py). Prints how many examples were tried and how they were classified;
+a failure prints the shrunk counterexample.
+"""
+
+import collections
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from strategies import check_agreement, graphs_and_points  # noqa: E402
+
+
+def main(examples=20_000, max_operations=9):
+    outcomes = collections.Counter()
+
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(graphs_and_points(max_operations=max_operations))
+    def property_holds(case):
+        outcomes[check_agreement(*case)] += 1
+
+    start = time.perf_counter()
+    property_holds()
+    seconds = time.perf_counter() - start
+    tried = sum(outcomes.values())
+    print(f"{tried} examples checked in {seconds:.0f} s (points outside the domain, which hypothesis also "
+          "drew, are not examples)")
+    for outcome, count in outcomes.most_common():
+        print(f"  {outcome:26} {count:7d}")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:]))
