@@ -23,6 +23,7 @@ from .backends import METHODS
 from .backends.finite_difference import FD_METHODS
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
+from .parse import DEFAULT_LIMITS
 from .report import resolve_point, trace
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -82,7 +83,7 @@ def _methods(text):
 
 def _add_expression_arguments(command):
     command.add_argument("expression", metavar="EXPR", help='e.g. "ln(x1)+x1*x2-sin(x2)"; several outputs '
-                         "separated by commas")
+                         "separated by commas; - reads it from standard input")
     command.add_argument("--at", required=True, metavar="VALUES",
                          help="the point: 2,5 or x1=2,x2=5 (negative values as typed: --at -1,2)")
     command.add_argument("--vars", metavar="NAMES", help="variable order, e.g. x2,x1 (default: the order in "
@@ -167,7 +168,7 @@ def _join_option_values(argv):
         if item == "--":
             expression.extend(argv[index + 1:])
             break
-        if item.startswith("-") and not item.startswith("--") and item != "-h" and not expression:
+        if item.startswith("-") and item != "-" and not item.startswith("--") and item != "-h" and not expression:
             expression.append(item)
         else:
             joined.append(item)
@@ -211,6 +212,25 @@ def _emit(args, content):
         raise UsageError(f"--out: cannot write {args.out}: {error.strerror}") from None
 
 
+def read_expression(args):
+    """The expression argument, or standard input when it is '-' (how a large one arrives).
+
+    At most one character more than the parser's length limit is read, so a 10 MB input
+    is refused at once by the parser's own message.
+    """
+    if args.expression != "-":
+        return args.expression
+    cap = 4 * DEFAULT_LIMITS.max_length + 4   # a character is at most 4 bytes
+    data = sys.stdin.buffer.read(cap)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if len(data) < cap:
+            raise UsageError("standard input is not text (UTF-8)") from None
+        text = data.decode("utf-8", errors="ignore")   # cut mid-character; too long anyway
+    return text[:-1] if text.endswith("\n") else text
+
+
 def _variables(args):
     return None if args.vars is None else [name.strip() for name in args.vars.split(",")]
 
@@ -231,7 +251,7 @@ def run_trace(args):
     output_format = _output_format(args, TRACE_FORMATS, "text")
     tolerances = {"forward": Tolerance(args.rtol, args.atol), "reverse": Tolerance(args.rtol, args.atol),
                   "finite_difference": Tolerance(args.fd_rtol, args.fd_atol)}
-    report = trace(args.expression, parse_point(args.at), variables=_variables(args), methods=args.methods,
+    report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=args.methods,
                    merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances)
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
@@ -244,7 +264,7 @@ def run_graph(args):
     from .render.dot import render_graph, run_graphviz
     _check_digits(args)
     output_format = _output_format(args, GRAPH_FORMATS, "dot")
-    report = trace(args.expression, parse_point(args.at), variables=_variables(args), methods=("reverse",),
+    report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=("reverse",),
                    merge_common=args.merge)
     dot_text = render_graph(report, digits=args.digits)
     _emit(args, dot_text if output_format == "dot" else run_graphviz(dot_text, output_format))
@@ -255,7 +275,7 @@ def run_steps(args):
     """The ``steps`` command."""
     from .render.steps import render_step_study
     from .studies import step_study
-    graph, point = resolve_point(args.expression, parse_point(args.at), _variables(args), args.merge)
+    graph, point = resolve_point(read_expression(args), parse_point(args.at), _variables(args), args.merge)
     if not graph.variables:
         raise UsageError("the expression has no variable to differentiate")
     if args.wrt is not None and args.wrt not in graph.variables:

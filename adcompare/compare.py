@@ -87,7 +87,7 @@ class Comparison:
         return self.reference is not None and not (self.failures or self.mismatches or self.kinks)
 
 
-def explain(result, output, variable, error, kinks, rounding=None):
+def explain(result, output, variable, error, reference, kinks, rounding=None):
     """Why a method may differ from the reference at one entry, or None when nothing explains it.
 
     - 'kink': the point is not differentiable, so the methods may each be right about a
@@ -96,7 +96,10 @@ def explain(result, output, variable, error, kinks, rounding=None):
       estimate, so their step cannot resolve it (round-off or truncation);
     - 'domain edge', 'kink nearby' or 'pole nearby': finite differences had to use a
       one-sided stencil, because the default one left the domain or straddled a kink or a
-      pole, and still differ by more than their estimate says.
+      pole, and still differ by more than their estimate says;
+    - 'step too coarse': the function changes by |f′|·h, a tenth of |f| or more, across
+      one finite-difference step: it varies faster than the step resolves (a sawtooth
+      of slope 1e5), which the error estimate can miss.
     - 'cancellation': forward or reverse mode differs by less than its rounding bound,
       ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
     - 'rounding': forward or reverse mode differs by less than the first-order bound on
@@ -118,6 +121,8 @@ def explain(result, output, variable, error, kinks, rounding=None):
             return "finite-difference error"
         if row.fallback is not None:
             return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby"}[row.fallback]
+        if abs(reference) * row.step >= 0.1 * max(1.0, abs(float(result.value[output]))):
+            return "step too coarse"
     return None
 
 
@@ -150,7 +155,7 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
                     relative = error / abs(expected) if expected != 0 else (0 if error == 0 else mpmath.inf)
                     tolerance = tolerances[name]
                     ok = bool(error <= tolerance.atol + tolerance.rtol * abs(expected))
-                    why = None if ok else explain(ran[name], k, j, float(error), kinks, rounding)
+                    why = None if ok else explain(ran[name], k, j, float(error), float(expected), kinks, rounding)
                     checks.append(Check(name, got, float(error), float(relative), tolerance, ok, why))
                 entries.append(Entry(k, j, expected, tuple(checks)))
     return Comparison(reference, entries, failures, list(kinks), list(lost))

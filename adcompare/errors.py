@@ -19,7 +19,7 @@ class ParseError(AdcompareError):
 
     def caret_lines(self):
         """The expression and a caret under the offending column, or () when not applicable."""
-        if self.column is None or self.source is None or len(self.source) > 200 or "\n" in self.source:
+        if self.column is None or self.source is None or len(self.source) > 200 or not self.source.isprintable():
             return ()
         return (f"  {self.source}", "  " + " " * (self.column - 1) + "^")
 

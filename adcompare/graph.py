@@ -134,6 +134,16 @@ def _show(value, position):
     return f"({text})" if text.startswith("-") else text
 
 
+def _special(value, position):
+    """How a value at a domain error reads: −∞, ∞, undefined (NaN), or the number."""
+    number = complex(np.asarray(value)[position])
+    if np.isnan(number):
+        return "undefined"
+    if np.isinf(number.real):
+        return "−∞" if number.real < 0 else "∞"
+    return _show(np.real(number), ())
+
+
 def _written(op, args, position):
     """The operation applied to the offending argument values, as a trace writes it: ln (-1)."""
     shape = np.broadcast(*args).shape
@@ -158,7 +168,9 @@ def apply(graph, slot, args):
         # The complex step evaluates at x + ih: the domain is that of the real part.
         position = _where_first(op.domain(*[np.real(a) for a in args]))
         if position is not None:
-            raise DomainError(f"{op.name} needs {op.domain_text}, got {_written(op, args, position)}", slot, graph)
+            value = op.evaluate(*args)
+            raise DomainError(f"{_written(op, args, position)} = {_special(value, position)}: {op.name} needs "
+                              f"{op.domain_text}", slot, graph)
     value = op.evaluate(*args)
     position = _where_first(np.isfinite(value))
     if position is not None:

@@ -23,6 +23,8 @@ EXPLANATIONS = {
     "domain edge": "finite differences had to use a one-sided stencil at the edge of the domain",
     "kink nearby": "finite differences had to use a one-sided stencil beside a kink",
     "pole nearby": "finite differences had to use a one-sided stencil beside a pole",
+    "step too coarse": "the function changes by a tenth of its size or more within one finite-difference "
+                       "step: the step is too coarse for it",
     "cancellation": "within the method's rounding bound: chain-rule terms of large size cancelled",
     "rounding": "within the first-order bound on the rounding error of the float program: "
                 "rounding, not the method, makes the difference here",
@@ -278,8 +280,8 @@ def verdict_notes(report):
                            Cell("reference", (entry.reference, comparison.reference)),
                            f" (relative error {_error_cell(check.rel_error).content})",
                            f"; explained: {EXPLANATIONS[check.explanation]}" if check.explanation else
-                           "; NOT explained by a kink, a pole, a domain edge, finite-difference error, cancellation "
-                           "or rounding")))
+                           "; NOT explained by a kink, a pole, a domain edge, finite-difference error, a step too "
+                           "coarse, cancellation or rounding")))
     ran = len(report.results) - len(comparison.failures)
     if comparison.agree:
         verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."
