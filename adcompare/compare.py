@@ -87,7 +87,7 @@ class Comparison:
         return self.reference is not None and not (self.failures or self.mismatches or self.kinks)
 
 
-def explain(result, output, variable, error, reference, kinks, rounding=None):
+def explain(result, output, variable, error, reference, kinks, rounding=None, lost=()):
     """Why a method may differ from the reference at one entry, or None when nothing explains it.
 
     - 'kink': the point is not differentiable, so the methods may each be right about a
@@ -103,8 +103,9 @@ def explain(result, output, variable, error, reference, kinks, rounding=None):
     - 'cancellation': forward or reverse mode differs by less than its rounding bound,
       ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
     - 'rounding': forward or reverse mode differs by less than the first-order bound on
-      the rounding error of the float program (``rounding``, see `adcompare.rounding`):
-      the float program is not the function any more at this point.
+      the rounding error of the float program (``rounding``, see `adcompare.rounding`), or
+      rounding has destroyed the value of a node the output depends on (``lost``: tan of
+      1e38, whose ulp is 1e22): the float program is not the function at this point.
     Any other mismatch of forward or reverse mode is a bug to report.
     """
     if kinks:
@@ -112,7 +113,7 @@ def explain(result, output, variable, error, reference, kinks, rounding=None):
     if result.method in ("forward", "reverse"):
         if error <= float(result.details["rounding_bound"][output, variable]):
             return "cancellation"
-        if rounding and error <= rounding.get((output, variable), 0.0):
+        if lost or (rounding and error <= rounding.get((output, variable), 0.0)):
             return "rounding"
         return None
     if result.method == "finite_difference":
@@ -155,7 +156,8 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
                     relative = error / abs(expected) if expected != 0 else (0 if error == 0 else mpmath.inf)
                     tolerance = tolerances[name]
                     ok = bool(error <= tolerance.atol + tolerance.rtol * abs(expected))
-                    why = None if ok else explain(ran[name], k, j, float(error), float(expected), kinks, rounding)
+                    why = None if ok else explain(ran[name], k, j, float(error), float(expected), kinks,
+                                                  rounding, lost)
                     checks.append(Check(name, got, float(error), float(relative), tolerance, ok, why))
                 entries.append(Entry(k, j, expected, tuple(checks)))
     return Comparison(reference, entries, failures, list(kinks), list(lost))

@@ -107,7 +107,7 @@ def check_agreement(graph, point):
                 bound = report.results[check.method].details["rounding_bound"][entry.output, entry.variable]
                 assert bound > 1e3 * np.finfo(float).eps * abs(float(entry.reference)), (bound, check)
             else:
-                # Right when the same chain rule in 30-digit arithmetic, with sympy's own
+                # Right when the same chain rule in 340-digit arithmetic, with sympy's own
                 # derivative of each operation, reproduces the reference: the float
                 # program's rounding, not the accumulation, made the difference.
                 exact = high_precision_tangent(graph, point, entry.output, entry.variable)
@@ -173,9 +173,10 @@ def central_stencil_leaves_or_straddles(graph, point):
     return False
 
 
-def high_precision_tangent(graph, point, output, variable, digits=30):
-    """Forward mode over the Graph in ``digits``-digit arithmetic, each local partial taken
-    from sympy's derivative of the operation's sympy counterpart (not from our table)."""
+def high_precision_tangent(graph, point, output, variable, digits=340):
+    """Forward mode over the Graph in ``digits``-digit arithmetic (enough for any float's
+    magnitude plus 30 digits: tan of 1e38 needs 38 before its first), each local partial
+    taken from sympy's derivative of the operation's sympy counterpart (not from our table)."""
     import sympy
     n = graph.n_inputs
     with mpmath.workdps(digits + 10):

@@ -61,8 +61,11 @@ def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
     symbols, expressions = slot_expressions(graph)
     substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
     lost = []
+    live = graph.live
     with mpmath.workdps(digits + 10):
         for slot in range(graph.n_inputs, graph.size):
+            if not live[slot]:
+                continue
             exact = _high_precision(expressions[slot], substitutions, digits)
             if exact is None:
                 continue
