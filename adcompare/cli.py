@@ -6,6 +6,7 @@
                     [--fd-method central|forward|richardson|complex-step]
     adcompare graph EXPR --at VALUES [--format dot|svg|png] [--out FILE]
     adcompare steps EXPR --at VALUES [--wrt x1] [--plot FILE.svg|png]
+    adcompare codegen EXPR [--mode primal|forward|reverse]
     adcompare lecture [--out DIR] [--check]
 
 Exit codes: 0 when every method ran and all agree (or the command did what was asked),
@@ -140,6 +141,16 @@ def build_parser():
     command.add_argument("--wrt", metavar="NAME", help="the variable (default: the first)")
     command.add_argument("--plot", metavar="FILE", help="also draw the log-log plot (.svg or .png; "
                          "needs matplotlib: pip install 'adcompare[plot]')")
+
+    command = commands.add_parser("codegen", help="the compiled sweeps as Python source",
+                                  description="Print the straight-line Python that adcompare generates from "
+                                  "EXPR's evaluation trace: the primal, the tangent (forward) sweep or the "
+                                  "adjoint (reverse) sweep, the backward() a student would write by hand.")
+    command.add_argument("expression", metavar="EXPR", help="the expression (- reads standard input)")
+    command.add_argument("--mode", choices=("primal", "forward", "reverse"), default="reverse",
+                         help="which sweep (default reverse)")
+    command.add_argument("--vars", metavar="NAMES", help="variable order (default: natural order of the names)")
+    command.add_argument("--merge", action="store_true", help="merge identical subexpressions into one node")
 
     command = commands.add_parser("lecture", help="regenerate the lecture catalogue's traces",
                                   description="Write each catalogue example's Markdown, LaTeX and DOT traces, "
@@ -289,6 +300,15 @@ def run_steps(args):
     return EXIT_AGREE
 
 
+def run_codegen(args):
+    """The ``codegen`` command."""
+    from .codegen import SOURCES
+    from .parse import parse
+    graph = parse(read_expression(args), _variables(args), args.merge)
+    sys.stdout.write(SOURCES[args.mode](graph))
+    return EXIT_AGREE
+
+
 def run_lecture(args):
     """The ``lecture`` command."""
     from .lecture import check_catalogue, write_catalogue
@@ -306,7 +326,8 @@ def run_lecture(args):
     return EXIT_AGREE
 
 
-COMMANDS = {"trace": run_trace, "graph": run_graph, "steps": run_steps, "lecture": run_lecture}
+COMMANDS = {"trace": run_trace, "graph": run_graph, "steps": run_steps, "codegen": run_codegen,
+            "lecture": run_lecture}
 
 
 def main(argv=None):

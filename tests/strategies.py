@@ -129,11 +129,12 @@ def check_agreement(graph, point):
             "every kink and pole")
         return sorted(nearby)[0]
     if "step too coarse" in kinds:
-        # Right when a step a thousand times smaller resolves it.
+        # Right when a step a thousand times smaller, and below the scale of x itself,
+        # resolves it (ln(x²) at 5e-68 varies on the scale of x).
         for entry, check in comparison.mismatches:
             if check.explanation == "step too coarse":
                 j = entry.variable
-                h = step_size(point[j]) / 1000
+                h = min(step_size(point[j]) / 1000, abs(point[j]) * 1e-3 or 1.0)
                 f = [evaluate(graph, point[:j] + (point[j] + s * h,) + point[j + 1:])[graph.outputs[entry.output]]
                      for s in (1, -1)]
                 finer = (f[0] - f[1]) / (2 * h)
