@@ -75,7 +75,7 @@ def report_to_dict(report):
                 "reference": _reference_digits(e.reference, comparison.reference, report),
                 "checks": [{"method": c.method, "value": _number(c.value), "abs_error": c.abs_error,
                             "rel_error": c.rel_error, "rtol": c.tolerance.rtol, "atol": c.tolerance.atol,
-                            "ok": c.ok} for c in e.checks]}
+                            "ok": c.ok, "explanation": c.explanation} for c in e.checks]}
                for e in comparison.entries]
     values = [row.value for row in report.primal if row.section == "output"]
     return {
@@ -88,7 +88,9 @@ def report_to_dict(report):
         "comparison": {"reference": comparison.reference, "entries": entries,
                        "failures": dict(comparison.failures),
                        "kinks": [{"node": describe_slot(graph, slot), "kink": text}
-                                 for slot, text in comparison.kinks]},
+                                 for slot, text in comparison.kinks],
+                       "lost_to_rounding": [{"node": describe_slot(graph, slot), "float": value,
+                                             "exact": str(exact)} for slot, value, exact in comparison.lost]},
         "agree": comparison.agree,
     }
 
