@@ -1,0 +1,79 @@
+"""Regression tests: each case a bug or a gap found by the property runs
+(tests/test_properties.py, benchmarks/fuzz_agreement.py), with the outcome that is right.
+check_agreement (tests/strategies.py) also verifies each classification independently."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import adcompare
+from adcompare.backends import run_method
+from adcompare.graph import Const, Graph, Node
+from strategies import check_agreement
+
+HALF = Const(0.5, Fraction(1, 2), "0.5")
+
+
+def graph(n, *nodes):
+    nodes = tuple(Node(op, args) for op, args in nodes)
+    return Graph(tuple(f"x{i + 1}" for i in range(n)), nodes, (n + len(nodes) - 1,))
+
+
+CASES = {
+    # A central stencil straddled abs's kink: 0.0017 instead of 1.
+    "stencil across a kink": (graph(1, ("abs", (0,))), (1e-8,), "agree"),
+    # A pole inside the stencil, every stencil point in the domain.
+    "stencil across a pole": (graph(2, ("div", (0, 1))), (1.0, 1.1932487393803931e-130), "pole nearby"),
+    # Bookkeeping drifted after a stencil evaluation raised, so a crossing went unseen.
+    "crossing after a domain error": (
+        Graph(("x1", "x2"), tuple(Node(op, args) for op, args in (
+            ("abs", (1,)), ("abs", (2,)), ("log", (0, HALF)), ("abs", (4,)), ("abs", (5,)), ("abs", (1,)),
+            ("abs", (7,)))), (8,)), (3.4562478553457593e-175, 1.15465113346734e-264), "agree"),
+    # Kinks of nodes the output does not depend on boxed the stencil in.
+    "kinks of dead nodes": (
+        graph(1, ("acos", (0,)), ("abs", (1,)), ("cos", (1,)), ("abs", (3,)), ("abs", (0,)), ("abs", (0,)),
+              ("abs", (0,)), ("abs", (0,)), ("abs", (1,))), (-1.78714537312201e-53,), "agree"),
+    # Reverse-mode adjoints overflowed (2 × 9e307) and came back as nan.
+    "adjoint overflow": (graph(3, ("div", (2, 2)), ("add", (3, 3))), (0.0, 0.0, 1.1125369292536007e-308),
+                         "overflow"),
+    # Terms of ±1e12 cancel differently in forward and reverse mode.
+    "cancellation": (graph(1, ("div", (0, 0)), ("add", (0, 1)), ("cos", (2,)), ("add", (3, HALF))), (1e-12,),
+                     "cancellation"),
+    # exp(4e-27) is exactly 1 in floats: ln of it is 0, not 4e-27.
+    "value lost to rounding": (graph(1, ("exp", (0,)), ("log", (1, 0))), (4.369590732336938e-27,), "rounding"),
+    # tan of 1.3e38, whose ulp is 1e22.
+    "periodic function beyond float precision": (
+        graph(1, ("exp", (0,)), ("exp", (1,)), ("sinh", (2,)), ("abs", (3,)), ("tan", (4,)), ("add", (5, HALF))),
+        (1.5,), "rounding"),
+    # A sawtooth of slope 1e5: one step spans whole periods.
+    "step too coarse": (graph(1, ("abs", (0,)), ("sinh", (1,)), ("sinh", (2,)), ("max", (0, 3)), ("cos", (4,)),
+                              ("acos", (5,)), ("abs", (6,))), (3.0,), "step too coarse"),
+    # ln(x²) at 5e-68 varies on the scale of x.
+    "log singularity far inside the step": (graph(2, ("mul", (1, 1)), ("ln", (2,))), (0.0, 5.137787877960735e-68),
+                                            "step too coarse"),
+    # tan(acos(0)): a pole in exact arithmetic that rounding moved off the point.
+    "pole moved by rounding": (graph(1, ("acos", (0,)), ("tan", (1,))), (0.0,), "undefined in exact arithmetic"),
+    # sympy raised while evaluating this graph's derivative instead of returning.
+    "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
+                       "agree"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_found_by_fuzzing(name):
+    graph_, point, outcome = CASES[name]
+    assert check_agreement(graph_, point) == outcome
+
+
+def test_stencil_across_a_kink_says_so():
+    result = run_method("finite_difference", adcompare.parse("abs(x)"), (1e-8,))
+    assert result.jacobian[0, 0] == pytest.approx(1.0, rel=1e-9)
+    assert "straddles a kink" in result.details["notes"][0]
+
+
+def test_complex_step_through_a_power():
+    # pow's pole test met complex arguments in the complex step.
+    result = run_method("finite_difference", adcompare.parse("x^y + x^-2"), (1.5, 2.5), method="complex-step")
+    exact = [2.5 * 1.5 ** 1.5 - 2 * 1.5 ** -3, 1.5 ** 2.5 * np.log(1.5)]
+    np.testing.assert_allclose(result.jacobian[0], exact, rtol=1e-14)
