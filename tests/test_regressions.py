@@ -54,6 +54,8 @@ CASES = {
                                             "step too coarse"),
     # tan(acos(0)): a pole in exact arithmetic that rounding moved off the point.
     "pole moved by rounding": (graph(1, ("acos", (0,)), ("tan", (1,))), (0.0,), "undefined in exact arithmetic"),
+    # |cos(acos(x))| at 0 is exactly |x|, at its kink; in floats cos(acos(0)) = 6.1e-17.
+    "kink moved by rounding": (graph(1, ("acos", (0,)), ("cos", (1,)), ("abs", (2,))), (0.0,), "rounding"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
