@@ -89,6 +89,7 @@ class _Counted:
         return np.array(output_values(self.graph, values))
 
     def at(self, point, j, offset):
+        """f at ``point`` with component j moved by ``offset``."""
         shifted = list(point)
         shifted[j] = point[j] + offset
         return self(shifted)
