@@ -285,31 +285,14 @@ def test_bad_tolerance_is_refused():
         gradcheck(lambda x: x, 1.0, grad=lambda x: 1.0, rtol=-1.0)
 
 
-def test_no_user_text_reaches_eval_exec_or_sympify(monkeypatch):
+def test_no_user_text_reaches_eval_exec_or_sympify(text_guard):
     # Parameter names become variable names and sympy Symbols, never parsed text.
-    import builtins
-    import sympy
-    seen = []
-
-    def guard(original):
-        def wrapper(source, *args, **kwargs):
-            if isinstance(source, str) and "zqmarker" in source:
-                seen.append(source)
-            return original(source, *args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(builtins, "eval", guard(builtins.eval))
-    monkeypatch.setattr(builtins, "exec", guard(builtins.exec))
-    monkeypatch.setattr(sympy, "sympify", guard(sympy.sympify))
-    sympify_module = importlib.import_module("sympy.core.sympify")
-    monkeypatch.setattr(sympify_module, "sympify", guard(sympify_module.sympify))
-
     def f(zqmarker, W):
         return np.sum(np.sin(W @ zqmarker))
 
     report = gradcheck(f, np.array([0.5, -1.0]), np.eye(2))
     assert report.reference == "symbolic" and "zqmarker[0]" in report.traced.graph.variables
-    assert seen == []
+    assert text_guard == []
 
 
 def test_methods_option():
