@@ -94,9 +94,10 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       different one-sided derivative;
     - 'finite-difference error': the difference is within finite differences' own error
       estimate, so their step cannot resolve it (round-off or truncation);
-    - 'domain edge', 'kink nearby' or 'pole nearby': finite differences had to use a
-      one-sided stencil, because the default one left the domain or straddled a kink or a
-      pole, and still differ by more than their estimate says;
+    - 'domain edge', 'kink nearby', 'pole nearby' or 'jump in slope nearby': finite
+      differences had to use a one-sided stencil, because the default one left the domain,
+      or straddled a kink, a pole, or a jump in slope hidden in smooth operations (√(x²)
+      at 0), and still differ by more than their estimate says;
     - 'step too coarse': the function changes by |f′|·h, a tenth of |f| or more, across
       one finite-difference step: it varies faster than the step resolves (a sawtooth
       of slope 1e5), which the error estimate can miss.
@@ -121,7 +122,8 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
         if error <= 2.0 * float(result.details["error_estimate"][output, variable]):
             return "finite-difference error"
         if row.fallback is not None:
-            return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby"}[row.fallback]
+            return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby",
+                    "jump": "jump in slope nearby"}[row.fallback]
         if abs(reference) * row.step >= 0.1 * max(1.0, abs(float(result.value[output]))):
             return "step too coarse"
     return None

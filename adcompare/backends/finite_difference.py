@@ -55,7 +55,7 @@ class DifferenceRow:
     estimate: tuple
     error_estimate: tuple
     stencil: str
-    fallback: object = None   # why the method's own stencil was not used: 'domain', 'kink' or 'pole'
+    fallback: object = None   # why the method's own stencil was not used: 'domain', 'kink', 'pole' or 'jump'
 
 
 def step_size(x, method="central", scale=None):
@@ -170,8 +170,9 @@ NOT_ANALYTIC = tuple(name for name, op in OPERATIONS.items() if not op.analytic)
 
 
 class _Straddles(Exception):
-    """A stencil straddles a kink (abs, relu, max, min) or a pole (div, tan, …): its
-    quotient means nothing. ``args[0]`` is 'kink' or 'pole'."""
+    """A stencil straddles a kink (abs, relu, max, min), a pole (div, tan, …) or a jump in
+    slope hidden in smooth operations: its quotient means nothing. ``args[0]`` is 'kink',
+    'pole' or 'jump'."""
 
 
 def _inside(stencil, f, point, j, h, center, center_sides):
@@ -184,6 +185,17 @@ def _inside(stencil, f, point, j, h, center, center_sides):
     return result
 
 
+def _slope_jumps(result, center, h, x):
+    """Whether the slopes left and right of x differ within the stencil by far more than a
+    smooth function allows: a kink hidden in smooth operations (√(x²) = |x| at 1e-12),
+    which no operation's kink test can see. The jump |f(x+h) − 2f(x) + f(x−h)| / h is
+    |f″|·h for a smooth f; it is compared with the derivative and the scale of f."""
+    estimate, plus, minus = result[0], result[1], result[2]
+    jump = np.abs(plus - 2 * center + minus) / h
+    scale = np.maximum(np.abs(estimate), np.maximum(1.0, np.abs(center)) / max(1.0, abs(x)))
+    return bool(np.any(jump >= 0.1 * scale))
+
+
 def _column(f, point, j, method, center, center_sides, variable_name):
     """One Jacobian column: a stencil's results (see STENCILS), the step, a description of
     the stencil (the method's name, or why another was used) and the fallback reason."""
@@ -192,7 +204,10 @@ def _column(f, point, j, method, center, center_sides, variable_name):
     try:
         if at_kink or method == "complex-step":
             return (*STENCILS[method](f, point, j, h, center), h, method, None)
-        return (*_inside(STENCILS[method], f, point, j, h, center, center_sides), h, method, None)
+        result = _inside(STENCILS[method], f, point, j, h, center, center_sides)
+        if method in ("central", "richardson") and _slope_jumps(result, center, h, point[j]):
+            raise _Straddles("jump")
+        return (*result, h, method, None)
     except DomainError as error:
         if method == "complex-step":
             raise
@@ -200,7 +215,9 @@ def _column(f, point, j, method, center, center_sides, variable_name):
         refusal = error
     except _Straddles as crossing:
         fallback = crossing.args[0]
-        reason, refusal = f"straddles a {fallback}", None
+        reason = {"kink": "straddles a kink", "pole": "straddles a pole",
+                  "jump": "straddles a jump in slope (a kink inside smooth operations, as √(x²) at 0)"}[fallback]
+        refusal = None
     # Near a domain edge or a kink the distance to it sets the scale, and it is not known:
     # try one-sided stencils that stay on this side, with steps h·10⁻ᵏ, and keep the one
     # whose own error estimate is smallest.

@@ -23,6 +23,8 @@ EXPLANATIONS = {
     "domain edge": "finite differences had to use a one-sided stencil at the edge of the domain",
     "kink nearby": "finite differences had to use a one-sided stencil beside a kink",
     "pole nearby": "finite differences had to use a one-sided stencil beside a pole",
+    "jump in slope nearby": "finite differences had to use a one-sided stencil beside a jump in slope "
+                            "(a kink inside smooth operations)",
     "step too coarse": "the function changes by a tenth of its size or more within one finite-difference "
                        "step: the step is too coarse for it",
     "cancellation": "within the method's rounding bound: chain-rule terms of large size cancelled",
