@@ -690,7 +690,7 @@ def test_many_unary_minuses_do_not_crash():
         graph = parse(text)
     except ParseError:
         graph = None
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 20.0   # a hang guard, not a benchmark
     if graph is not None:
         assert value_of(graph, [1.5]) == 1.5
 
