@@ -193,10 +193,14 @@ _OPERATION_LIST = (
        sympy.sinh, _n("sinh $0", r"\sinh $0"), parser_names=("sinh",)),
     Op("cosh", np.cosh, (Partial(lambda a, y: np.sinh(a), TIMES, _n("sinh $0", r"\sinh $0")),),
        sympy.cosh, _n("cosh $0", r"\cosh $0"), parser_names=("cosh",)),
-    Op("tanh", np.tanh, (Partial(lambda a, y: 1.0 - y * y, TIMES, _n("(1 − tanh² $0)", r"(1 - \tanh^{2} $0)")),),
+    # 1/cosh² a = 1 − tanh² a, but keeps its digits where tanh a rounds to ±1.
+    Op("tanh", np.tanh, (Partial(lambda a, y: 1.0 / np.cosh(a) ** 2, TIMES,
+                                 _n("(1 − tanh² $0)", r"(1 - \tanh^{2} $0)")),),
        sympy.tanh, _n("tanh $0", r"\tanh $0"), parser_names=("tanh",)),
     Op("sigmoid", _sigmoid,
-       (Partial(lambda a, y: y * (1.0 - y), TIMES, _n("σ $0 × (1 − σ $0)", r"\sigma($0)(1 - \sigma($0))")),),
+       # σ(a)·σ(−a) = σ(1 − σ), but keeps its digits where σ(a) rounds to 1.
+       (Partial(lambda a, y: _sigmoid(a) * _sigmoid(-a), TIMES,
+                _n("σ $0 × (1 − σ $0)", r"\sigma($0)(1 - \sigma($0))")),),
        lambda a: 1 / (1 + sympy.exp(-a)), _n("σ $0", r"\sigma($0)"), parser_names=("sigmoid",)),
     Op("relu", lambda a: np.maximum(a, 0.0), (Partial(lambda a, y: _step(a > 0), TIMES, _n("[$0 > 0]")),),
        lambda a: sympy.Max(0, a), _n("relu $0", r"\operatorname{relu}($0)"),

@@ -61,6 +61,9 @@ CASES = {
     "pole moved by rounding": (graph(1, ("acos", (0,)), ("tan", (1,))), (0.0,), "undefined in exact arithmetic"),
     # |cos(acos(x))| at 0 is exactly |x|, at its kink; in floats cos(acos(0)) = 6.1e-17.
     "kink moved by rounding": (graph(1, ("acos", (0,)), ("cos", (1,)), ("abs", (2,))), (0.0,), "rounding"),
+    # σ′ = σ(1 − σ) was 0 where σ(386) rounds to 1; the chain multiplies it by 1e168.
+    "saturated sigmoid": (graph(1, ("abs", (0,)), ("ln", (1,)), ("abs", (2,)), ("sigmoid", (3,))),
+                          (9.304689481996413e-169,), "agree"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
@@ -84,3 +87,13 @@ def test_complex_step_through_a_power():
     result = run_method("finite_difference", adcompare.parse("x^y + x^-2"), (1.5, 2.5), method="complex-step")
     exact = [2.5 * 1.5 ** 1.5 - 2 * 1.5 ** -3, 1.5 ** 2.5 * np.log(1.5)]
     np.testing.assert_allclose(result.jacobian[0], exact, rtol=1e-14)
+
+
+def test_saturated_tanh_and_sigmoid_keep_their_derivatives():
+    # tanh(20) rounds to 1, so 1 − tanh² gave 0; the exact sech²(20) is 1.7e-17, and
+    # relative accuracy is what a chain multiplying it by e^40 needs. Likewise σ′(20).
+    import mpmath
+    for expression, exact in (("tanh(x)", mpmath.sech(20) ** 2),
+                              ("sigmoid(x)", mpmath.exp(-20) / (1 + mpmath.exp(-20)) ** 2)):
+        gradient = run_method("reverse", adcompare.parse(expression), (20.0,)).jacobian[0, 0]
+        assert gradient == pytest.approx(float(exact), rel=1e-13), expression
