@@ -126,6 +126,8 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
                     "jump": "jump in slope nearby"}[row.fallback]
         if abs(reference) * row.step >= 0.1 * max(1.0, abs(float(result.value[output]))):
             return "step too coarse"
+        if lost:
+            return "rounding"   # they differentiate the float program, which lost a value
     return None
 
 

@@ -129,10 +129,10 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     kinks = find_kinks(graph, values)
     comparison = compare(results, tolerances, kinks)
     unexplained = {(entry.output, entry.variable) for entry, check in comparison.mismatches
-                   if check.method in ("forward", "reverse") and check.explanation is None}
+                   if check.explanation is None}
     if unexplained:
-        # Costly, so only when AD disagrees unexplained: can rounding account for it, and
-        # has it destroyed a value on the way?
+        # Costly, so only when a disagreement is unexplained: can rounding account for it,
+        # and has it destroyed a value on the way?
         rounding = {key: derivative_error_bound(graph, point, *key) for key in unexplained}
         comparison = compare(results, tolerances, kinks, lost_to_rounding(graph, point, values), rounding)
     return Report(graph, point, results, primal_rows(graph, values), comparison)
