@@ -99,8 +99,8 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       or straddled a kink, a pole, or a jump in slope hidden in smooth operations (√(x²)
       at 0), and still differ by more than their estimate says;
     - 'step too coarse': the function changes by |f′|·h, a tenth of |f| or more, across
-      one finite-difference step: it varies faster than the step resolves (a sawtooth
-      of slope 1e5), which the error estimate can miss.
+      one finite-difference step, or its second difference is a tenth of its first or
+      more: it varies faster than the step resolves, which the error estimate can miss.
     - 'cancellation': forward or reverse mode differs by less than its rounding bound,
       ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
     - 'rounding': forward or reverse mode differs by less than the first-order bound on
@@ -124,8 +124,15 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
         if row.fallback is not None:
             return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby",
                     "jump": "jump in slope nearby"}[row.fallback]
-        if abs(reference) * row.step >= 0.1 * max(1.0, abs(float(result.value[output]))):
+        center = float(result.value[output])
+        if abs(reference) * row.step >= 0.1 * max(1.0, abs(center)):
             return "step too coarse"
+        if row.stencil in ("central", "richardson"):
+            # The slope changes on the scale of the step when the second difference is
+            # comparable to the first ((x²)^(x²) at 1e-6: f″ is singular at 0).
+            second = abs(row.plus[output] - 2.0 * center + row.minus[output])
+            if second >= 0.1 * abs(row.plus[output] - row.minus[output]):
+                return "step too coarse"
         if lost:
             return "rounding"   # they differentiate the float program, which lost a value
     return None

@@ -144,7 +144,10 @@ def check_agreement(graph, point):
                 f = [evaluate(graph, point[:j] + (point[j] + s * h,) + point[j + 1:])[graph.outputs[entry.output]]
                      for s in (1, -1)]
                 finer = (f[0] - f[1]) / (2 * h)
-                assert math.isclose(finer, float(entry.reference), rel_tol=1e-3, abs_tol=1e-6), (finer, check)
+                center = report.results["finite_difference"].value[entry.output]
+                roundoff = 10 * np.finfo(float).eps * max(1.0, abs(float(center))) / h
+                assert math.isclose(finer, float(entry.reference), rel_tol=1e-3, abs_tol=max(1e-6, roundoff)), (
+                    finer, check)
         return "step too coarse" if "step too coarse" in kinds else "jump in slope nearby"
     # 'finite-difference error' is right when a more accurate difference method resolves it.
     better = "complex-step" if all(OPERATIONS[n.op].analytic for n in graph.nodes) else "richardson"

@@ -67,6 +67,9 @@ CASES = {
     # ln(cosh(1e-7)) keeps 4% of its value in floats; every method differentiates that.
     "value lost before finite differences": (graph(3, ("cosh", (2,)), ("ln", (3,)), ("pow", (4, 0))),
                                              (0.0, 0.0, 1e-7), "rounding"),
+    # (x²)^(x²) at 1e-6: f″ is singular at 0, inside the central step.
+    "curvature singular inside the step": (
+        graph(2, ("mul", (1, 1)), ("abs", (2,)), ("pow", (3, 3)), ("abs", (4,))), (0.0, 1e-6), "step too coarse"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
