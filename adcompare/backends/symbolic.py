@@ -80,8 +80,7 @@ def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
 _EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, AttributeError)
 
 
-def _high_precision(expression, substitutions, digits):
-    """An mpmath number for ``expression`` at the point, or None where it is not a finite real."""
+def _evaluate(expression, substitutions, digits):
     try:
         value = expression.evalf(digits, subs=substitutions)
     except _EVALUATION_ERRORS:
@@ -90,6 +89,22 @@ def _high_precision(expression, substitutions, digits):
         return None   # not reduced to one finite real number
     with mpmath.workdps(digits + 10):   # mpf() rounds to the working precision
         return mpmath.mpf(value._to_mpmath(mpmath.mp.prec))
+
+
+def _high_precision(expression, substitutions, digits):
+    """An mpmath number for ``expression`` at the point, or None where it is not a finite real.
+
+    Evaluated at ``digits`` and at twice as many, which must agree: at a pole (tan(acos(0)))
+    evalf can return a large finite number, which a second precision exposes.
+    """
+    value = _evaluate(expression, substitutions, digits)
+    if value is None:
+        return None
+    check = _evaluate(expression, substitutions, 2 * digits)
+    with mpmath.workdps(2 * digits):
+        if check is None or abs(check - value) > mpmath.mpf(10) ** (5 - digits) * max(1, abs(check)):
+            return None
+    return value
 
 
 MAX_OPERATIONS = 2000
