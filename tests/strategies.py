@@ -140,12 +140,14 @@ def check_agreement(graph, point):
         for entry, check in comparison.mismatches:
             if check.explanation in ("step too coarse", "jump in slope nearby"):
                 j = entry.variable
-                h = min(step_size(point[j]) / 1000, abs(point[j]) * 1e-3 or 1.0)
+                center = float(report.results["finite_difference"].value[entry.output])
+                # The step over which f changes by 1e-4 of itself, whatever sets that scale.
+                h = min(step_size(point[j]) / 1000, abs(point[j]) * 1e-3 or 1.0,
+                        1e-4 * max(1.0, abs(center)) / max(abs(float(entry.reference)), 1e-300))
                 f = [evaluate(graph, point[:j] + (point[j] + s * h,) + point[j + 1:])[graph.outputs[entry.output]]
                      for s in (1, -1)]
                 finer = (f[0] - f[1]) / (2 * h)
-                center = report.results["finite_difference"].value[entry.output]
-                roundoff = 10 * np.finfo(float).eps * max(1.0, abs(float(center))) / h
+                roundoff = 10 * np.finfo(float).eps * max(1.0, abs(center)) / h
                 assert math.isclose(finer, float(entry.reference), rel_tol=1e-3, abs_tol=max(1e-6, roundoff)), (
                     finer, check)
         return "step too coarse" if "step too coarse" in kinds else "jump in slope nearby"

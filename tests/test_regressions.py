@@ -73,6 +73,9 @@ CASES = {
     # tan(|acos(0)|) = tan(π/2): a pole, where sympy's 30-digit evalf returned -7.3e93.
     "pole the reference must see": (graph(1, ("acos", (0,)), ("abs", (1,)), ("tan", (2,))), (0.0,),
                                     "undefined in exact arithmetic"),
+    # σ(x1/x3) with x3 = 1e-12: in x1 the function varies on the scale 1e-12.
+    "scale set by another variable": (graph(3, ("div", (0, 2)), ("sigmoid", (3,))), (0.0, 0.0, 1e-12),
+                                      "step too coarse"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
