@@ -76,6 +76,11 @@ CASES = {
     # σ(x1/x3) with x3 = 1e-12: in x1 the function varies on the scale 1e-12.
     "scale set by another variable": (graph(3, ("div", (0, 2)), ("sigmoid", (3,))), (0.0, 0.0, 1e-12),
                                       "step too coarse"),
+    # softplus(ln x)/|x| = ln(1 + x)/x at 2e-113: −0.5 by cancelling terms of 4.9e112, which
+    # sympy's 30-digit evalf missed (it took log(1 + 2e-113) for 0).
+    "cancellation inside the reference": (
+        graph(2, ("ln", (1,)), ("softplus", (2,)), ("abs", (1,)), ("div", (3, 4))), (0.0, 2.046998921699987e-113),
+        "cancellation"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),

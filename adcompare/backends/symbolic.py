@@ -91,20 +91,26 @@ def _evaluate(expression, substitutions, digits):
         return mpmath.mpf(value._to_mpmath(mpmath.mp.prec))
 
 
-def _high_precision(expression, substitutions, digits):
+def _high_precision(expression, substitutions, digits, most_digits=2000):
     """An mpmath number for ``expression`` at the point, or None where it is not a finite real.
 
-    Evaluated at ``digits`` and at twice as many, which must agree: at a pole (tan(acos(0)))
-    evalf can return a large finite number, which a second precision exposes.
+    Evaluated at ``digits``, then at four times as many, and so on, until two successive
+    precisions agree to ``digits``: evalf alone can return a large finite number at a
+    pole (tan(acos(0))), or lose a term whose argument rounds (log(1 + 2e-113) as 0,
+    leaving 4.9e112 where cancellation gives −0.5).
     """
-    value = _evaluate(expression, substitutions, digits)
-    if value is None:
-        return None
-    check = _evaluate(expression, substitutions, 2 * digits)
-    with mpmath.workdps(2 * digits):
-        if check is None or abs(check - value) > mpmath.mpf(10) ** (5 - digits) * max(1, abs(check)):
+    previous = _evaluate(expression, substitutions, digits)
+    precision = digits
+    while previous is not None and precision < most_digits:
+        precision *= 4
+        current = _evaluate(expression, substitutions, precision)
+        if current is None:
             return None
-    return value
+        with mpmath.workdps(precision):
+            if abs(current - previous) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(current)):
+                return current
+        previous = current
+    return None
 
 
 MAX_OPERATIONS = 2000
