@@ -3,8 +3,8 @@
 The sympy expression is built from the Graph node by node through each operation's
 sympy counterpart (never from the user's text, and never from our local partials),
 differentiated with ``sympy.diff``, and evaluated at the point in high precision
-(``digits`` significant digits, 30 by default) with the point's float values taken
-exactly. The other methods are compared against these values.
+(``digits`` significant digits, 30 by default, confirmed at higher precisions) with the
+point's float values taken exactly. The other methods are compared against these values.
 
     >>> from adcompare.parse import parse
     >>> result = run(parse("ln(x1) + x1*x2 - sin(x2)"), (2.0, 5.0))
