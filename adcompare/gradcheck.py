@@ -35,7 +35,7 @@ from .backends import METHODS, Cost, Result, run_method
 from .backends.finite_difference import step_size
 from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
-from .graph import evaluate, find_kinks
+from .graph import evaluate, find_kinks, float_text
 from .tracing import TracingError, argument_names, as_float_argument, trace_function
 
 DEFAULT_RTOL = 1e-7
@@ -335,10 +335,7 @@ def _number(value):
     if isinstance(value, mpmath.mpf):
         return "0" if value == 0 else mpmath.nstr(value, 17, min_fixed=-5, max_fixed=17)
     value = float(value)
-    if math.isnan(value) or math.isinf(value):
-        return repr(value)
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
+    return float_text(value)
 
 
 def _error(value):

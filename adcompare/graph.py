@@ -128,9 +128,14 @@ def _where_first(mask):
     return np.unravel_index(np.argmax(bad), bad.shape) if bad.ndim else ()
 
 
+def float_text(value):
+    """The shortest text that reads back as the same float, without a trailing '.0'."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _show(value, position):
-    text = repr(float(np.real(np.asarray(value)[position])))
-    text = text[:-2] if text.endswith(".0") else text
+    text = float_text(np.real(np.asarray(value)[position]))
     return f"({text})" if text.startswith("-") else text
 
 

@@ -47,7 +47,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .errors import AdcompareError, DomainError
-from .graph import Const, Graph, Node, apply, quiet
+from .graph import Const, Graph, Node, apply, float_text, quiet
 from .ops import FUNCTIONS, OPERATIONS
 
 MAX_OPERATIONS = 2_000_000
@@ -107,8 +107,7 @@ class TracedFunction:
 
 
 def _constant_text(value):
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
+    return float_text(value)
 
 
 def _is_number(value):

@@ -16,7 +16,7 @@ import unicodedata
 from typing import Callable, NamedTuple
 
 from ..formula import Apply, Num, Var
-from ..graph import Const
+from ..graph import Const, float_text
 
 _SUBSCRIPT = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 DOT, BAR = "\u0307", "\u0304"   # combining dot above, combining macron
@@ -51,8 +51,7 @@ def _strip(text):
 
 def full_precision(value):
     """The shortest text that reads back as the same float (for values compared, not read)."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    return float_text(value)
 
 
 class Style(NamedTuple):
