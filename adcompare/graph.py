@@ -28,7 +28,7 @@ from .errors import DomainError
 from .ops import OPERATIONS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Const:
     """A literal in an expression: its float value, its exact value and how it was written.
 
@@ -40,7 +40,7 @@ class Const:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     """One elementary operation: its name in the operation table and its arguments."""
 
