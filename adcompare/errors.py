@@ -34,10 +34,20 @@ class DomainError(AdcompareError):
     ``node`` is the slot of the offending node in ``graph``, or None. ``kind`` is 'domain'
     (an argument outside the domain), 'overflow' (a result too large for a float) or
     'derivative' (a local derivative that is not finite, as √ at 0).
+
+    ``position`` is the index of the offending point when the values were arrays (None
+    for one point), and ``at_point`` then names it: ``at point 17 (x1 = -1, x2 = 3)``;
+    ``str(error)`` starts with it, ``message`` is the rest.
     """
 
-    def __init__(self, message, node=None, graph=None, kind="domain"):
+    def __init__(self, message, node=None, graph=None, kind="domain", position=None):
         super().__init__(message)
+        self.message = message
         self.node = node
         self.graph = graph
         self.kind = kind
+        self.position = position
+        self.at_point = None
+
+    def __str__(self):
+        return f"{self.at_point}: {self.message}" if self.at_point else self.message

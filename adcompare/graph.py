@@ -17,6 +17,7 @@ Nothing here recurses over the graph, and values may be floats or numpy arrays.
     11.652071455223084
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from fractions import Fraction
@@ -175,12 +176,12 @@ def apply(graph, slot, args):
         if position is not None:
             value = op.evaluate(*args)
             raise DomainError(f"{_written(op, args, position)} = {_special(value, position)}: {op.name} needs "
-                              f"{op.domain_text}", slot, graph)
+                              f"{op.domain_text}", slot, graph, position=position or None)
     value = op.evaluate(*args)
     position = _where_first(np.isfinite(value))
     if position is not None:
         raise DomainError(f"{_written(op, args, position)} is not finite ({_show(value, position)}): "
-                          "overflow", slot, graph, kind="overflow")
+                          "overflow", slot, graph, kind="overflow", position=position or None)
     return value
 
 
@@ -202,9 +203,74 @@ def local_partials(graph, slot, args, value):
         where = _where_first(np.isfinite(local))
         if where is not None:
             raise DomainError(f"{op.name} has no finite derivative with respect to {_argument_words(op, position)} "
-                              f"at {_written(op, args, where)}", slot, graph, kind="derivative")
+                              f"at {_written(op, args, where)}", slot, graph, kind="derivative",
+                              position=where or None)
         partials.append(local)
     return partials
+
+
+def point_shape(point):
+    """The common shape S of a point's values when some are numpy arrays (of one or more
+    dimensions), else None: a point of floats. Raises ValueError when shapes differ."""
+    shapes = [np.shape(x) for x in point if isinstance(x, np.ndarray) and x.ndim]
+    if not shapes:
+        return None
+    if any(shape != shapes[0] for shape in shapes):
+        raise ValueError(f"the points' arrays differ in shape: {', '.join(map(str, sorted(set(shapes))))}")
+    return shapes[0]
+
+
+def broadcast_point(point):
+    """The point as float64 arrays of its common shape (scalars repeated), for evaluation
+    over many points at once; a point of floats is returned as it is.
+
+        >>> [a.tolist() for a in broadcast_point((np.array([1, 2]), 3.0))]
+        [[1.0, 2.0], [3.0, 3.0]]
+    """
+    shape = point_shape(point)
+    if shape is None:
+        return tuple(point)
+    return tuple(np.array(np.broadcast_to(np.asarray(x, dtype=float), shape)) for x in point)
+
+
+def point_text(graph, point, position):
+    """The point at index ``position`` of array values, as an error names it:
+    ``at point 17 (x1 = -1, x2 = 3)``."""
+    index = position[0] if len(position) == 1 else tuple(int(i) for i in position)
+    coordinates = ", ".join(f"{name} = {float_text(np.asarray(x)[position] if np.ndim(x) else x)}"
+                            for name, x in zip(graph.variables, point))
+    return f"at point {int(index) if len(position) == 1 else index} ({coordinates})"
+
+
+@contextmanager
+def naming_points(graph, point):
+    """Within the block, a DomainError at one of many points (array values) names that
+    point: its index and coordinates (see `point_text`)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.position is not None and error.at_point is None and point_shape(point) is not None:
+            error.at_point = point_text(graph, point, error.position)
+        raise
+
+
+def evaluate_where_defined(graph, point):
+    """All slot values at a point of arrays, and a mask of the points where every operation
+    is inside its domain with a finite value; raises nothing for the others (their values
+    are then meaningless). Finite differences use it to try stencils at all points at once.
+    """
+    values = list(point)
+    defined = np.ones(np.broadcast(*point).shape if point else (), dtype=bool)
+    with quiet():
+        for slot in range(graph.n_inputs, graph.size):
+            op = OPERATIONS[graph.node(slot).op]
+            args = argument_values(graph.node(slot).args, values)
+            if op.domain is not None:
+                defined &= op.domain(*[np.real(a) for a in args])
+            value = op.evaluate(*args)
+            defined &= np.isfinite(value)
+            values.append(value)
+    return values, defined
 
 
 def evaluate(graph, point):

@@ -1,5 +1,10 @@
 """The four back ends. Each consumes a Graph and a point and returns a `Result`.
 
+A point is one value per variable: floats, or numpy arrays of one common shape S (many
+points at once, evaluated by numpy in one pass over the Graph). With arrays, the
+Jacobian has shape (m, n, *S), the values are arrays of shape S, and no traces are
+recorded (nobody prints a trace of 10⁶ points).
+
 They stay independent where it matters: finite differences call only primal
 evaluation; the symbolic back end differentiates sympy's rendering of the Graph with
 sympy's own rules and never reads the operation table's partials; forward and reverse
@@ -10,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+
+from ..graph import broadcast_point, naming_points
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,8 @@ class Cost:
 
 @dataclass(frozen=True)
 class Result:
-    """A back end's answer: output values, the Jacobian (m × n), its traces and cost.
+    """A back end's answer: output values, the Jacobian (m × n, or m × n × S over points of
+    shape S), its traces and cost (per call, however many points).
 
     ``error`` is set, and ``jacobian`` is None, when the method could not produce a
     derivative at this point (the message says why); ``error_kind`` classifies it:
@@ -60,5 +68,15 @@ METHODS = ("finite_difference", "symbolic", "forward", "reverse")
 
 
 def run_method(name, graph, point, **options):
-    """Run one back end by name (one of METHODS) on ``graph`` at ``point``."""
-    return _registry()[name](graph, point, **options)
+    """Run one back end by name (one of METHODS) on ``graph`` at ``point``.
+
+    ``point`` holds floats, or numpy arrays (scalars among them are repeated to the arrays'
+    common shape); a DomainError at one of many points names that point.
+
+        >>> from adcompare.parse import parse
+        >>> run_method("reverse", parse("x*y"), (np.array([1.0, 2.0]), 3.0)).jacobian.tolist()
+        [[[3.0, 3.0], [1.0, 2.0]]]
+    """
+    point = broadcast_point(point)
+    with naming_points(graph, point):
+        return _registry()[name](graph, point, **options)

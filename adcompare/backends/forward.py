@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..formula import Sweep, primal_rows, tangent_rows
-from ..graph import Const, apply, local_partials, quiet
+from ..graph import Const, apply, local_partials, point_shape, point_text, quiet
 from . import Cost, Result, output_values
 
 
@@ -68,40 +68,52 @@ def _tangent_trace(graph, duals, direction, seed):
 
 
 def run(graph, point):
-    """Forward-mode Jacobian of ``graph`` at ``point``: n tangent sweeps, one per input."""
+    """Forward-mode Jacobian of ``graph`` at ``point``: n tangent sweeps, one per input.
+
+    Over arrays of shape S (see `adcompare.backends`), each sweep runs over all points at
+    once and the Jacobian has shape (m, n, *S); the traces are kept for one point only.
+    """
     n, m = graph.n_inputs, len(graph.outputs)
-    jacobian = np.zeros((m, n))
-    bound = np.zeros((m, n))
+    shape = point_shape(point)
+    keep_traces = shape is None
+    jacobian = np.zeros((m, n) + (shape or ()))
+    bound = np.zeros_like(jacobian)
     sweeps = []
     operations = 0
     for j in range(n):
         seed = [1.0 if i == j else 0.0 for i in range(n)]
         duals, magnitudes, spent = tangent_sweep(graph, point, seed)
         operations += spent
-        sweeps.append(_tangent_trace(graph, duals, j, seed))
+        if keep_traces:
+            sweeps.append(_tangent_trace(graph, duals, j, seed))
         for k, slot in enumerate(graph.outputs):
             jacobian[k, j] = duals[slot].tangent
             bound[k, j] = rounding_bound(graph, magnitudes[slot])
     if n == 0:
         duals, _, operations = tangent_sweep(graph, point, [])
     primals = [d.primal for d in duals]
-    sweeps = (Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps)
+    if keep_traces:
+        sweeps = (Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps)
     cost = Cost(max(n, 1), n, operations)
     details = {"rounding_bound": bound}
-    overflow = overflow_error(jacobian, "tangent")
+    overflow = overflow_error(jacobian, "tangent", graph, point)
     if overflow:
-        return Result("forward", output_values(graph, primals), None, cost, sweeps=sweeps, details=details,
+        return Result("forward", output_values(graph, primals), None, cost, sweeps=tuple(sweeps), details=details,
                       error=overflow, error_kind="overflow")
-    return Result("forward", output_values(graph, primals), jacobian, cost, sweeps=sweeps, details=details)
+    return Result("forward", output_values(graph, primals), jacobian, cost, sweeps=tuple(sweeps), details=details)
 
 
-def overflow_error(jacobian, what):
-    """A message when an accumulated derivative is not finite (terms overflowed), else None."""
+def overflow_error(jacobian, what, graph=None, point=None):
+    """A message when an accumulated derivative is not finite (terms overflowed), else None.
+
+    Over many points (a Jacobian of shape (m, n, *S)) it names the first such point.
+    """
     if np.all(np.isfinite(jacobian)):
         return None
-    k, j = np.argwhere(~np.isfinite(jacobian))[0]
-    return (f"the {what} overflowed (entry [{k}, {j}] is {jacobian[k, j]}): chain-rule terms beyond the "
-            "float range, though the derivative may be finite")
+    k, j, *position = np.argwhere(~np.isfinite(jacobian))[0]
+    where = f"{point_text(graph, point, tuple(position))}: " if position else ""
+    return (f"{where}the {what} overflowed (entry [{k}, {j}] is {jacobian[(k, j, *position)]}): chain-rule terms "
+            "beyond the float range, though the derivative may be finite")
 
 
 def rounding_bound(graph, magnitude):
@@ -110,5 +122,7 @@ def rounding_bound(graph, magnitude):
     Each of the l operations on a path rounds once; the sum of the absolute values of the
     chain-rule terms (``magnitude``) is what that rounding is relative to. It is tiny beside
     the derivative unless terms of large size cancel (x/x at x = 1e-12: terms of ±1e12).
+    A float for one point; elementwise over an array of points.
     """
-    return float(np.finfo(float).eps * max(len(graph.nodes), 1) * np.max(magnitude))
+    bound = np.finfo(float).eps * max(len(graph.nodes), 1) * np.abs(magnitude)
+    return float(bound) if np.ndim(bound) == 0 else bound

@@ -14,7 +14,7 @@ appears in Baydin's Table 3. Rows are recorded in execution order.
 import numpy as np
 
 from ..formula import Sweep, adjoint_rows, primal_rows
-from ..graph import Const, argument_values, evaluate, local_partials, quiet
+from ..graph import Const, argument_values, evaluate, local_partials, point_shape, quiet
 from . import Cost, Result, output_values
 from .forward import overflow_error, rounding_bound
 
@@ -28,8 +28,8 @@ def forward_pass(graph, point):
     return values, partials
 
 
-def adjoint_sweep(graph, partials, output):
-    """One reverse sweep seeded at output ``output``.
+def adjoint_sweep(graph, partials, output, keep_steps=True):
+    """One reverse sweep seeded at output ``output`` (``keep_steps=False``: record no steps).
 
     Returns (input adjoints, steps, operations, magnitudes); each step is (slot, argument
     position, node adjoint, contribution along that edge, argument adjoint before or None
@@ -54,30 +54,39 @@ def adjoint_sweep(graph, partials, output):
             after = contribution if before is None else before + contribution
             magnitude[arg] = magnitude.get(arg, 0.0) + np.abs(local) * magnitude[slot]
             operations += 1 if before is None else 2
-            steps.append((slot, position, node_adjoint, contribution, before, after))
+            if keep_steps:
+                steps.append((slot, position, node_adjoint, contribution, before, after))
             adjoint[arg] = after
     magnitudes = [magnitude.get(i, 0.0) for i in range(n)]
     return [adjoint.get(i, 0.0) for i in range(n)], steps, operations, magnitudes
 
 
 def run(graph, point):
-    """Reverse-mode Jacobian of ``graph`` at ``point``: one forward pass, one sweep per output."""
+    """Reverse-mode Jacobian of ``graph`` at ``point``: one forward pass, one sweep per output.
+
+    Over arrays of shape S (see `adcompare.backends`), the passes run over all points at
+    once and the Jacobian has shape (m, n, *S); the traces are kept for one point only.
+    """
+    shape = point_shape(point)
+    keep_traces = shape is None
     values, partials = forward_pass(graph, point)
     # Adjoints may overflow (inf − inf = nan); that is reported, not returned.
-    jacobian = np.zeros((len(graph.outputs), graph.n_inputs))
-    sweeps = [Sweep("primal", None, lambda: primal_rows(graph, values))]
+    jacobian = np.zeros((len(graph.outputs), graph.n_inputs) + (shape or ()))
+    sweeps = [Sweep("primal", None, lambda: primal_rows(graph, values))] if keep_traces else []
     operations = len(graph.nodes) + sum(p is not None for node in partials for p in node)
     bound = np.zeros_like(jacobian)
     with quiet():
-        sweeps_done = [adjoint_sweep(graph, partials, k) for k in range(len(graph.outputs))]
+        sweeps_done = [adjoint_sweep(graph, partials, k, keep_traces) for k in range(len(graph.outputs))]
     for k, (gradient, steps, spent, magnitudes) in enumerate(sweeps_done):
-        jacobian[k, :] = gradient
-        bound[k, :] = [rounding_bound(graph, size) for size in magnitudes]
+        for j, (adjoint, size) in enumerate(zip(gradient, magnitudes)):
+            jacobian[k, j] = adjoint
+            bound[k, j] = rounding_bound(graph, size)
         operations += spent
-        sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
-                            adjoint_rows(graph, values, k, steps, gradient), record=steps))
+        if keep_traces:
+            sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
+                                adjoint_rows(graph, values, k, steps, gradient), record=steps))
     cost = Cost(1, len(graph.outputs), operations)
-    overflow = overflow_error(jacobian, "adjoint")
+    overflow = overflow_error(jacobian, "adjoint", graph, point)
     if overflow:
         return Result("reverse", output_values(graph, values), None, cost, sweeps=tuple(sweeps),
                       details={"rounding_bound": bound}, error=overflow, error_kind="overflow")
