@@ -6,6 +6,11 @@ differentiated with ``sympy.diff``, and evaluated at the point in high precision
 (``digits`` significant digits, 30 by default, confirmed at higher precisions) with the
 point's float values taken exactly. The other methods are compared against these values.
 
+Over many points (numpy arrays, see `adcompare.backends`), the same derivatives are turned
+into numpy functions by ``sympy.lambdify`` (with dummy argument names: no user text is
+ever compiled) and evaluated in float64 over the arrays; ``details["precision"]`` then
+says "float64" (for one point it is "high").
+
     >>> from adcompare.parse import parse
     >>> result = run(parse("ln(x1) + x1*x2 - sin(x2)"), (2.0, 5.0))
     >>> result.details["derivatives"][0]
@@ -21,7 +26,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from ..graph import Const
+from ..graph import Const, point_shape, point_text, quiet
 from ..ops import OPERATIONS
 from . import Cost, Result
 
@@ -171,6 +176,8 @@ def _skipped(graph, reason):
 def _run(graph, point, digits):
     symbols, outputs = to_sympy(graph)
     derivatives = tuple(tuple(sympy.diff(f, x) for x in symbols) for f in outputs)
+    if point_shape(point) is not None:
+        return _run_points(graph, point, symbols, outputs, derivatives)
     substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
     jacobian = [[_high_precision(d, substitutions, digits) for d in row] for row in derivatives]
     values = tuple(_high_precision(f, substitutions, digits) for f in outputs)
@@ -183,5 +190,42 @@ def _run(graph, point, digits):
     size = sum(sympy.count_ops(d) for row in derivatives for d in row)
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
                   Cost(0, 0, int(size)),
-                  details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits},
+                  details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits,
+                           "precision": "high"},
                   error=error, error_kind="undefined" if error else None)
+
+
+def _run_points(graph, point, symbols, outputs, derivatives):
+    """The symbolic Jacobian over arrays of points, in float64 (see the module doc)."""
+    shape = point_shape(point)
+    details = {"expressions": tuple(outputs), "derivatives": derivatives, "digits": None, "precision": "float64"}
+    size = int(sum(sympy.count_ops(d) for row in derivatives for d in row))
+    formulas = [*outputs, *(d for row in derivatives for d in row)]
+    try:
+        with quiet():
+            numeric = sympy.lambdify(symbols, formulas, modules="numpy", dummify=True)(*point)
+    except (NameError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
+        return Result("symbolic", tuple(None for _ in outputs), None, Cost(0, 0, size), details=details,
+                      error=f"sympy's derivatives could not be evaluated with numpy ({type(error).__name__}: "
+                            f"{error})", error_kind="undefined")
+    numeric = [_real_array(value, shape) for value in numeric]
+    m, n = len(outputs), len(symbols)
+    jacobian = np.array(numeric[m:]).reshape((m, n) + shape)
+    values = tuple(numeric[:m])
+    finite = np.isfinite(jacobian)
+    if not finite.all():
+        k, j, *position = np.argwhere(~finite)[0]
+        return Result("symbolic", values, None, Cost(0, 0, size), details=details,
+                      error=f"{point_text(graph, point, tuple(position))}: sympy's derivative "
+                            f"{sympy.sstr(derivatives[k][j])} with respect to {graph.variables[j]} is not a "
+                            "finite real number in float64", error_kind="undefined")
+    return Result("symbolic", values, jacobian, Cost(0, 0, size), details=details)
+
+
+def _real_array(value, shape):
+    """A lambdified formula's value as a float64 array of the points' shape (a constant
+    formula gives one number; a value with a non-zero imaginary part is not real: NaN)."""
+    value = np.broadcast_to(np.asarray(value), shape)
+    if np.iscomplexobj(value):
+        value = np.where(value.imag == 0, value.real, np.nan)
+    return np.array(value, dtype=float)
