@@ -17,7 +17,14 @@ at 1e-9), or the stencil straddles a kink or a pole (abs(x) at 1e-8, 1/x at 1e-1
 derivative is taken with a
 one-sided second-order stencil on the point's side, with the step among h·10⁻ᵏ whose
 error estimate is smallest, and the result says so.
-This back end calls nothing but `adcompare.graph.evaluate`.
+This back end calls nothing but `adcompare.graph.evaluate` (and, over many points,
+`adcompare.graph.evaluate_where_defined`).
+
+Over many points (numpy arrays, see `adcompare.backends`) every stencil is evaluated
+over all points at once, with per-point steps and error estimates. The points where the
+method's stencil is not usable — a stencil point leaves the domain, straddles a kink or
+a pole, shows a jump in slope, or the point is at a kink — are recomputed one by one by
+the single-point path above; ``details["fallback_points"]`` counts them.
 
     >>> from adcompare.parse import parse
     >>> result = run(parse("x^3"), (2.0,))
@@ -30,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DomainError
-from ..graph import evaluate, singular_sides
+from ..graph import evaluate, evaluate_where_defined, point_shape, point_text, singular_sides
 from ..ops import OPERATIONS
 from . import Cost, Result, output_values
 
@@ -60,8 +67,9 @@ class DifferenceRow:
 
 def step_size(x, method="central", scale=None):
     """The step for one component, scaled to ``scale`` (default max(1, |x|)), exactly
-    representable from x."""
-    scale = max(1.0, abs(x)) if scale is None else scale
+    representable from x (elementwise when x is an array of points)."""
+    if scale is None:
+        scale = max(1.0, abs(x)) if np.ndim(x) == 0 else np.maximum(1.0, np.abs(x))
     if method == "complex-step":
         return COMPLEX_STEP * scale
     h = EPS ** STEP_EXPONENTS[method] * scale
@@ -185,15 +193,20 @@ def _inside(stencil, f, point, j, h, center, center_sides):
     return result
 
 
-def _slope_jumps(result, center, h, x):
-    """Whether the slopes left and right of x differ within the stencil by far more than a
-    smooth function allows: a kink hidden in smooth operations (√(x²) = |x| at 1e-12),
-    which no operation's kink test can see. The jump |f(x+h) − 2f(x) + f(x−h)| / h is
-    |f″|·h for a smooth f; it is compared with the derivative and the scale of f."""
+def _slope_jump_mask(result, center, h, x):
+    """Per point, whether the slopes left and right of x differ within the stencil by far
+    more than a smooth function allows: a kink hidden in smooth operations (√(x²) = |x| at
+    1e-12), which no operation's kink test can see. The jump |f(x+h) − 2f(x) + f(x−h)| / h
+    is |f″|·h for a smooth f; it is compared with the derivative and the scale of f."""
     estimate, plus, minus = result[0], result[1], result[2]
     jump = np.abs(plus - 2 * center + minus) / h
-    scale = np.maximum(np.abs(estimate), np.maximum(1.0, np.abs(center)) / max(1.0, abs(x)))
-    return bool(np.any(jump >= 0.1 * scale))
+    scale = np.maximum(np.abs(estimate), np.maximum(1.0, np.abs(center)) / np.maximum(1.0, np.abs(x)))
+    return np.any(jump >= 0.1 * scale, axis=0)
+
+
+def _slope_jumps(result, center, h, x):
+    """Whether `_slope_jump_mask` finds a jump (at one point)."""
+    return bool(np.any(_slope_jump_mask(result, center, h, x)))
 
 
 def _column(f, point, j, method, center, center_sides, variable_name):
@@ -254,17 +267,16 @@ def run(graph, point, method="central"):
     """
     if method not in STENCILS:
         raise ValueError(f"unknown finite-difference method {method!r} (one of {', '.join(FD_METHODS)})")
+    if point_shape(point) is not None:
+        return _run_points(graph, point, method)
     n, m = graph.n_inputs, len(graph.outputs)
     f = _Counted(graph)
     center = f(point)
     center_sides = f.sides[0]
     details = {"method": method}
-    if method == "complex-step":
-        kinks = [OPERATIONS[node.op].name for node in graph.nodes if node.op in NOT_ANALYTIC]
-        if kinks:
-            return Result("finite_difference", tuple(center), None, Cost(1, 0, len(graph.nodes)), details=details,
-                          error=f"the complex step needs complex-analytic operations, and {kinks[0]} is not "
-                                "(choose --fd-method central)", error_kind="not analytic")
+    refusal = _complex_step_refusal(graph, method, center, details)
+    if refusal is not None:
+        return refusal
     jacobian = np.zeros((m, n))
     errors = np.zeros((m, n))
     rows = []
@@ -288,6 +300,97 @@ def run(graph, point, method="central"):
                    notes=tuple(r.stencil for r in rows if r.stencil != method),
                    estimate_evaluations=estimate_evaluations)
     return Result("finite_difference", tuple(np.real(center)), jacobian,
+                  Cost(derivative_evaluations, 0, derivative_evaluations * len(graph.nodes)), details=details)
+
+
+def _complex_step_refusal(graph, method, center, details):
+    """The Result refusing the complex step on a graph with an operation that is not
+    complex-analytic, or None."""
+    if method != "complex-step":
+        return None
+    kinks = [OPERATIONS[node.op].name for node in graph.nodes if node.op in NOT_ANALYTIC]
+    if not kinks:
+        return None
+    return Result("finite_difference", tuple(center), None, Cost(1, 0, len(graph.nodes)), details=details,
+                  error=f"the complex step needs complex-analytic operations, and {kinks[0]} is not "
+                        "(choose --fd-method central)", error_kind="not analytic")
+
+
+class _CountedPoints(_Counted):
+    """f over arrays of points, counting evaluations. Each evaluation raises nothing; it
+    marks, per point, whether a stencil point left the domain (``left_domain``) or lay on
+    another side of a kink or pole than the center (``crossed``)."""
+
+    def __init__(self, graph, shape, center_sides):
+        super().__init__(graph)
+        self.shape, self.center_sides = shape, center_sides
+        self.left_domain = np.zeros(shape, dtype=bool)
+        self.crossed = np.zeros(shape, dtype=bool)
+
+    def __call__(self, x):
+        self.calls += 1
+        values, defined = evaluate_where_defined(self.graph, x)
+        self.left_domain |= ~defined
+        for here, (_, _, there) in zip(self.center_sides, singular_sides(self.graph, values)):
+            self.crossed |= here != np.sign(np.real(there))
+        return _outputs_over_points(self.graph, values, self.shape)
+
+
+def _outputs_over_points(graph, values, shape):
+    """The outputs as one array (m, *S); an output that is a constant is repeated."""
+    return np.array([np.broadcast_to(value, shape) for value in output_values(graph, values)])
+
+
+def _run_points(graph, point, method):
+    """`run` over arrays of points of shape S: stencils over all points at once, and the
+    single-point path only where the method's own stencil is not usable (see the module doc)."""
+    shape = point_shape(point)
+    n, m = graph.n_inputs, len(graph.outputs)
+    values = evaluate(graph, point)   # a center outside the domain is the caller's error
+    center = _outputs_over_points(graph, values, shape)
+    details = {"method": method}
+    refusal = _complex_step_refusal(graph, method, center, details)
+    if refusal is not None:
+        return refusal
+    center_sides = [np.sign(np.real(side)) for _, _, side in singular_sides(graph, values)]
+    at_kink = np.zeros(shape, dtype=bool)
+    for (_, kind, _), side in zip(singular_sides(graph, values), center_sides):
+        if kind == "kink":
+            at_kink |= side == 0
+    jacobian = np.zeros((m, n) + shape)
+    errors = np.zeros_like(jacobian)
+    steps = []
+    fallback = at_kink.copy() if method != "complex-step" else np.zeros(shape, dtype=bool)
+    derivative_evaluations, estimate_evaluations = 1, 0
+    for j in range(n):
+        h = step_size(point[j], method)
+        f = _CountedPoints(graph, shape, center_sides)
+        result = STENCILS[method](f, point, j, h, center)
+        estimate, _, _, error, used, checking = result
+        fallback |= f.left_domain
+        if method != "complex-step":
+            fallback |= f.crossed
+        if method in ("central", "richardson"):
+            fallback |= _slope_jump_mask(result, center, h, point[j])
+        jacobian[:, j], errors[:, j] = np.real(estimate), error
+        steps.append(h)
+        derivative_evaluations += used
+        estimate_evaluations += checking
+    fallback_evaluations = 0
+    for position in map(tuple, np.argwhere(fallback)):
+        single = run(graph, tuple(float(x[position]) for x in point), method)
+        if single.error is not None:
+            return Result("finite_difference", tuple(center), None,
+                          Cost(derivative_evaluations, 0, derivative_evaluations * len(graph.nodes)),
+                          details=details, error=f"{point_text(graph, point, position)}: {single.error}",
+                          error_kind=single.error_kind)
+        jacobian[(slice(None), slice(None), *position)] = single.jacobian
+        errors[(slice(None), slice(None), *position)] = single.details["error_estimate"]
+        fallback_evaluations += single.cost.primal_evaluations + single.details["estimate_evaluations"]
+    details.update(steps=tuple(steps), error_estimate=errors, estimate_evaluations=estimate_evaluations,
+                   fallback_points=int(fallback.sum()), fallback=fallback, fallback_evaluations=fallback_evaluations,
+                   notes=())
+    return Result("finite_difference", tuple(center), jacobian,
                   Cost(derivative_evaluations, 0, derivative_evaluations * len(graph.nodes)), details=details)
 
 
