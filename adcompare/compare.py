@@ -11,11 +11,18 @@ computed in the reference's precision; an entry passes when
     >>> comparison = compare({m: run_method(m, g, (2.0, 5.0)) for m in METHODS})
     >>> comparison.agree, comparison.reference
     (True, 'symbolic')
+
+Over many points (Results over numpy arrays), `compare_points` makes the same checks in
+float64 for all points at once and summarises each method and entry: the largest errors,
+the worst point and how many points disagree. The worst disagreeing points are then run
+one at a time (see `adcompare.report.trace_points`) so that each gets the explanation a
+single-point run gives.
 """
 
 from dataclasses import dataclass, field
 
 import mpmath
+import numpy as np
 
 REFERENCE_PREFERENCE = ("symbolic", "reverse", "forward", "finite_difference")
 
@@ -26,6 +33,11 @@ class Tolerance:
 
     rtol: float
     atol: float
+
+    def allows(self, error, reference):
+        """Whether ``error`` is within tolerance of ``reference`` (floats, mpmath numbers, or
+        numpy arrays elementwise)."""
+        return error <= self.atol + self.rtol * abs(reference)
 
 
 # Exact methods agree to rounding; differences carry truncation and round-off error.
@@ -138,6 +150,16 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
     return None
 
 
+def _line_up(results, tolerances):
+    """The tolerances with the defaults filled in, the methods that ran, the failures
+    (method → message) and the reference method (None when no method ran)."""
+    tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
+    ran = {name: r for name, r in results.items() if r.error is None}
+    failures = {name: r.error for name, r in results.items() if r.error is not None}
+    reference = next((name for name in REFERENCE_PREFERENCE if name in ran), None)
+    return tolerances, ran, failures, reference
+
+
 def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
     """Line up ``results`` (method name → Result) against the best available reference.
 
@@ -145,10 +167,7 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
     (slot, float, exact) of nodes whose value rounding destroyed; ``rounding`` maps
     (output, variable) to a bound on the float program's rounding error there.
     """
-    tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
-    ran = {name: r for name, r in results.items() if r.error is None}
-    failures = {name: r.error for name, r in results.items() if r.error is not None}
-    reference = next((name for name in REFERENCE_PREFERENCE if name in ran), None)
+    tolerances, ran, failures, reference = _line_up(results, tolerances)
     if reference is None:
         return Comparison(None, [], failures, list(kinks), list(lost))
     reference_jacobian = ran[reference].jacobian
@@ -166,9 +185,101 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
                     error = abs(mpmath.mpf(got) - expected)
                     relative = error / abs(expected) if expected != 0 else (0 if error == 0 else mpmath.inf)
                     tolerance = tolerances[name]
-                    ok = bool(error <= tolerance.atol + tolerance.rtol * abs(expected))
+                    ok = bool(tolerance.allows(error, expected))
                     why = None if ok else explain(ran[name], k, j, float(error), float(expected), kinks,
                                                   rounding, lost)
                     checks.append(Check(name, got, float(error), float(relative), tolerance, ok, why))
                 entries.append(Entry(k, j, expected, tuple(checks)))
     return Comparison(reference, entries, failures, list(kinks), list(lost))
+
+
+@dataclass(frozen=True)
+class EntrySummary:
+    """One method against the reference at one Jacobian entry, over all points: the
+    largest absolute and relative errors, the worst point (the index where the error is
+    furthest beyond, or nearest to, its tolerance; None when there is no error at all) and
+    how many points are out of tolerance."""
+
+    output: int
+    variable: int
+    method: str
+    tolerance: Tolerance
+    max_abs_error: float
+    max_rel_error: float
+    worst_point: tuple
+    disagreeing: int
+
+
+@dataclass
+class PointsComparison:
+    """The cross-check over many points: per-entry summaries, failures, and per-point masks.
+
+    ``disagree`` marks the points where some entry is out of tolerance or an operation is
+    at a kink (``at_kink``); ``badness`` is each point's largest error as a multiple of its
+    tolerance. ``worst`` is filled by `adcompare.report.trace_points`: (point index, the
+    single-point Report there) for the worst disagreeing points.
+    """
+
+    reference: str
+    shape: tuple
+    summaries: list
+    failures: dict
+    at_kink: np.ndarray
+    disagree: np.ndarray
+    badness: np.ndarray
+    worst: list = field(default_factory=list)
+
+    @property
+    def n_points(self):
+        """How many points were compared."""
+        return int(np.prod(self.shape))
+
+    @property
+    def agree(self):
+        """True when every method ran and every entry is within tolerance at every point."""
+        return self.reference is not None and not self.failures and not self.disagree.any()
+
+    def worst_positions(self, count=5):
+        """The indices of up to ``count`` disagreeing points, the worst first."""
+        flat = np.flatnonzero(self.disagree)
+        order = np.argsort(-self.badness.ravel()[flat], kind="stable")[:count]
+        return [tuple(int(i) for i in np.unravel_index(k, self.shape)) for k in flat[order]]
+
+
+def compare_points(results, tolerances=None, at_kink=False):
+    """`compare` for Results over arrays of points (Jacobians of shape (m, n, *S)), in float64.
+
+    ``at_kink`` is a mask over the points (or a bool) of those where an operation is at a
+    kink: there the derivative does not exist and the points cannot agree.
+    """
+    tolerances, ran, failures, reference = _line_up(results, tolerances)
+    shape = next((np.shape(r.value[0]) for r in results.values() if r.value and r.value[0] is not None), ())
+    at_kink = np.broadcast_to(at_kink, shape)
+    badness = np.zeros(shape)
+    disagree = at_kink.copy()
+    summaries = []
+    if reference is None:
+        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness)
+    expected = np.asarray(ran[reference].jacobian, dtype=float)
+    m, n = expected.shape[:2]
+    with np.errstate(all="ignore"):
+        for k in range(m):
+            for j in range(n):
+                for name in results:
+                    if name == reference or name not in ran:
+                        continue
+                    tolerance = tolerances[name]
+                    error = np.abs(np.asarray(ran[name].jacobian[k, j], dtype=float) - expected[k, j])
+                    relative = np.where(error == 0, 0.0, error / np.abs(expected[k, j]))
+                    allowed = tolerance.atol + tolerance.rtol * np.abs(expected[k, j])
+                    ratio = np.where(error == 0, 0.0, error / allowed)
+                    ratio = np.where(np.isnan(ratio), np.inf, ratio)
+                    out = ~tolerance.allows(error, expected[k, j])
+                    disagree |= out
+                    badness = np.maximum(badness, ratio)
+                    worst = None
+                    if np.any(error != 0):
+                        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), shape))
+                    summaries.append(EntrySummary(k, j, name, tolerance, float(np.max(error)), float(np.max(relative)),
+                                                  worst, int(out.sum())))
+    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness)

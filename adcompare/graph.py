@@ -290,6 +290,16 @@ def find_kinks(graph, values):
             for slot, kind, side in singular_sides(graph, values) if kind == "kink" and np.any(np.asarray(side) == 0)]
 
 
+def kink_mask(graph, values):
+    """Whether some operation that an output depends on is at a kink (``abs`` at 0, a
+    ``max`` tie): a bool, or a mask over the points when the values are arrays."""
+    mask = np.zeros((), dtype=bool)
+    for slot, kind, side in singular_sides(graph, values):
+        if kind == "kink":
+            mask = mask | (np.real(side) == 0)
+    return mask
+
+
 def singular_sides(graph, values):
     """For every operation with a kink or a pole that an output depends on: (slot, 'kink'
     or 'pole', the side of it that its arguments are on: the sign of the op table's

@@ -5,31 +5,34 @@ This is the library entry point behind ``adcompare trace``:
     >>> report = trace("ln(x1) + x1*x2 - sin(x2)", at={"x1": 2, "x2": 5})
     >>> report.comparison.agree, [float(g) for g in report.results["reverse"].jacobian[0]]
     (True, [5.5, 1.7163378145367738])
+
+With arrays of points (a dict of arrays, or an (N, n) array whose columns are in
+variable order) it gives a `PointsReport`, every method run once over all points:
+
+    >>> import numpy as np
+    >>> points = trace("ln(x1) + x1*x2 - sin(x2)", at={"x1": np.array([2.0, 3.0]), "x2": 5})
+    >>> points.agree, points.n_points, points.jacobian.shape
+    (True, 2, (1, 2, 2))
 """
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from .backends import METHODS, run_method
 from .backends.symbolic import lost_to_rounding
-from .compare import compare
+from .compare import compare, compare_points
 from .errors import InputError
 from .formula import primal_rows
-from .graph import evaluate, find_kinks
+from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import derivative_error_bound
 
 
-@dataclass
-class Report:
-    """The Graph, the point, each method's Result, the primal trace and the Comparison."""
-
-    graph: object
-    point: tuple
-    results: dict
-    primal: tuple
-    comparison: object
+class _Rendered:
+    """What both reports share: rendering in every format, and their notebook and str forms."""
 
     @property
     def agree(self):
@@ -40,11 +43,6 @@ class Report:
         """The report as text, markdown, latex, html or json (see ``adcompare.render``)."""
         from .render import FORMATS
         return FORMATS[output_format](self, digits=digits, wrt=wrt, standalone=standalone)
-
-    def drawing(self, digits=3):
-        """The computational graph, which a notebook shows as SVG when Graphviz is installed."""
-        from .render.dot import GraphDrawing, render_graph
-        return GraphDrawing(render_graph(self, digits=digits))
 
     def _repr_markdown_(self):
         return self.render("markdown")
@@ -57,6 +55,73 @@ class Report:
 
     def __str__(self):
         return self.render("text")
+
+
+@dataclass
+class Report(_Rendered):
+    """The Graph, the point, each method's Result, the primal trace and the Comparison."""
+
+    graph: object
+    point: tuple
+    results: dict
+    primal: tuple
+    comparison: object
+
+    def drawing(self, digits=3):
+        """The computational graph, which a notebook shows as SVG when Graphviz is installed."""
+        from .render.dot import GraphDrawing, render_graph
+        return GraphDrawing(render_graph(self, digits=digits))
+
+
+@dataclass
+class PointsReport(_Rendered):
+    """One expression at many points: the Graph, the points (one array per variable, of
+    one shape S), each method's Result over all of them, and the `PointsComparison`,
+    whose ``worst`` holds the single-point Reports of the worst disagreeing points."""
+
+    graph: object
+    point: tuple
+    results: dict
+    comparison: object
+    options: dict = field(default_factory=dict)
+
+    @property
+    def n_points(self):
+        """How many points."""
+        return self.comparison.n_points
+
+    @property
+    def shape(self):
+        """The shape S of the points' arrays."""
+        return self.comparison.shape
+
+    @property
+    def jacobian(self):
+        """The Jacobian at every point, shape (m, n, *S): reverse mode's, else that of the
+        first method that ran of forward mode, finite differences, symbolic."""
+        for name in ("reverse", "forward", "finite_difference", "symbolic"):
+            result = self.results.get(name)
+            if result is not None and result.jacobian is not None:
+                return result.jacobian
+        return None
+
+
+def _as_value(name, value):
+    """A float, or a float64 array of points, for the value of variable ``name``."""
+    if np.ndim(value) == 0:
+        return _as_float(name, value)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"the values of {name} are not all numbers") from None
+    if array.size == 0:
+        raise InputError(f"no points: the values of {name} are an empty array")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        position = np.unravel_index(int(np.argmax(bad)), array.shape)
+        index = position[0] if len(position) == 1 else tuple(int(i) for i in position)
+        raise InputError(f"the value of {name} at point {index} must be finite, got {array[position]!r}")
+    return array
 
 
 def _as_float(name, value):
@@ -74,8 +139,11 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
 
     Variable order: ``variables`` when given, else the order of the names in ``at`` (a
     mapping), else the natural order of the expression's names. ``at`` is a mapping
-    name → value or a sequence of values in variable order; a missing or extra value is
-    an InputError.
+    name → value or a sequence of values in variable order, or a 2-D numpy array of
+    points (one row a point, one column a variable in variable order); a value may be an
+    array of points (scalars are then repeated to the arrays' shape). A missing or extra
+    value, a value that is not a finite number, or arrays of different shapes are an
+    InputError.
     """
     if isinstance(at, Mapping):
         names = list(at)
@@ -95,20 +163,30 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
         missing = [name for name in graph.variables if name not in at]
         if missing:
             raise InputError(f"no value given for {missing[0]}")
-        point = tuple(_as_float(name, at[name]) for name in graph.variables)
+        point = tuple(_as_value(name, at[name]) for name in graph.variables)
+    elif isinstance(at, np.ndarray) and at.ndim == 2:
+        graph = parse(expression, variables, merge_common, limits)
+        if at.shape[1] != graph.n_inputs:
+            raise InputError(f"the points have {at.shape[1]} column{'s' if at.shape[1] != 1 else ''}; "
+                             f"{graph.n_inputs} needed, one per variable in order ({', '.join(graph.variables)})")
+        point = tuple(_as_value(name, at[:, i]) for i, name in enumerate(graph.variables))
     else:
         graph = parse(expression, variables, merge_common, limits)
         values = list(at)
         if len(values) != graph.n_inputs:
             raise InputError(f"{graph.n_inputs} value{'s' if graph.n_inputs != 1 else ''} needed "
                              f"({', '.join(graph.variables)}), got {len(values)}")
-        point = tuple(_as_float(name, v) for name, v in zip(graph.variables, values))
-    return graph, point
+        point = tuple(_as_value(name, v) for name, v in zip(graph.variables, values))
+    try:
+        return graph, broadcast_point(point)
+    except ValueError as error:
+        raise InputError(str(error)) from None
 
 
 def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
           fd_method="central", digits=30, tolerances=None):
-    """Run ``methods`` on ``expression`` at ``at`` and cross-check them.
+    """Run ``methods`` on ``expression`` at ``at`` and cross-check them: a `Report`, or a
+    `PointsReport` when ``at`` holds arrays of points (see `resolve_point`).
 
     Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
     a point outside the domain or where a derivative does not exist).
@@ -122,6 +200,9 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
+    if point_shape(point) is not None:
+        return trace_points(graph, point, methods=methods, fd_method=fd_method, digits=digits,
+                            tolerances=tolerances)
     point = tuple(point)
     values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits}}
@@ -136,3 +217,24 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
         rounding = {key: derivative_error_bound(graph, point, *key) for key in unexplained}
         comparison = compare(results, tolerances, kinks, lost_to_rounding(graph, point, values), rounding)
     return Report(graph, point, results, primal_rows(graph, values), comparison)
+
+
+WORST_POINTS = 5
+
+
+def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None):
+    """`trace_graph` over arrays of points: each method once over all points, the float64
+    cross-check (`compare_points`), and a single-point Report at each of the (up to
+    five) worst disagreeing points, for its explanation.
+    """
+    point = broadcast_point(point)
+    with naming_points(graph, point):
+        values = evaluate(graph, point)
+    options = {"finite_difference": {"method": fd_method}}
+    results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
+    comparison = compare_points(results, tolerances, kink_mask(graph, values))
+    for position in comparison.worst_positions(WORST_POINTS):
+        single = tuple(float(x[position]) for x in point)
+        comparison.worst.append((position, trace_graph(graph, single, methods=methods, fd_method=fd_method,
+                                                       digits=digits, tolerances=tolerances)))
+    return PointsReport(graph, point, results, comparison, {"fd_method": fd_method})

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DomainError
-from ..graph import evaluate, evaluate_where_defined, point_shape, point_text, singular_sides
+from ..graph import evaluate, evaluate_where_defined, kink_mask, point_shape, point_text, singular_sides
 from ..ops import OPERATIONS
 from . import Cost, Result, output_values
 
@@ -353,10 +353,7 @@ def _run_points(graph, point, method):
     if refusal is not None:
         return refusal
     center_sides = [np.sign(np.real(side)) for _, _, side in singular_sides(graph, values)]
-    at_kink = np.zeros(shape, dtype=bool)
-    for (_, kind, _), side in zip(singular_sides(graph, values), center_sides):
-        if kind == "kink":
-            at_kink |= side == 0
+    at_kink = np.broadcast_to(kink_mask(graph, values), shape)
     jacobian = np.zeros((m, n) + shape)
     errors = np.zeros_like(jacobian)
     steps = []

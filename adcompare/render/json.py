@@ -95,6 +95,46 @@ def report_to_dict(report):
     }
 
 
+def points_report_to_dict(report):
+    """A PointsReport as plain JSON-ready data: the summaries, not the arrays (write the
+    Jacobian with ``--jacobian-out``, or read ``report.jacobian``)."""
+    graph = report.graph
+    comparison = report.comparison
+    methods = {}
+    for name, result in report.results.items():
+        item = {"error": result.error,
+                "cost": {"primal_evaluations": result.cost.primal_evaluations, "sweeps": result.cost.sweeps,
+                         "operations": result.cost.operations}}
+        if name == "symbolic":
+            item["precision"] = result.details.get("precision")
+            item["derivatives"] = [[str(d) for d in row] for row in result.details["derivatives"]]
+        if name == "finite_difference":
+            item["method"] = result.details["method"]
+            item["fallback_points"] = result.details.get("fallback_points", 0)
+        methods[name] = item
+    entries = [{"output": s.output, "variable": graph.variables[s.variable], "method": s.method,
+                "max_abs_error": s.max_abs_error, "max_rel_error": s.max_rel_error,
+                "worst_point": None if s.worst_point is None else list(s.worst_point), "points_out_of_tolerance": s.disagreeing,
+                "rtol": s.tolerance.rtol, "atol": s.tolerance.atol} for s in comparison.summaries]
+    worst = [{"index": list(position), "point": dict(zip(graph.variables, single.point)),
+              "comparison": report_to_dict(single)["comparison"], "agree": single.agree}
+             for position, single in comparison.worst]
+    return {
+        "expression": graph.source,
+        "variables": list(graph.variables),
+        "points": report.n_points,
+        "shape": list(report.shape),
+        "methods": methods,
+        "comparison": {"reference": comparison.reference, "entries": entries, "failures": dict(comparison.failures),
+                       "points_at_kink": int(comparison.at_kink.sum()),
+                       "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst},
+        "agree": comparison.agree,
+    }
+
+
 def render_report(report, digits=None, wrt=None, standalone=False):
-    """The Report as a JSON document (full precision: ``digits``, ``wrt`` and ``standalone`` do not apply)."""
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    """The Report (or PointsReport) as a JSON document (full precision: ``digits``, ``wrt``
+    and ``standalone`` do not apply)."""
+    from ..report import PointsReport
+    data = points_report_to_dict(report) if isinstance(report, PointsReport) else report_to_dict(report)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -246,11 +246,15 @@ def comparison_blocks(report):
                          Cell("text", "ok" if check.ok else "MISMATCH")))
     cross_check = Table((title,), (tuple(rows),),
                         headers=("", "method", "value", "abs error", "rel error", "tolerance", ""))
+    return [cross_check, cost_table(report)]
+
+
+def cost_table(report, title="Cost"):
+    """Each method's evaluations of f, sweeps and operations."""
     cost_rows = tuple((Cell("text", METHOD_TITLES[name]), Cell("text", str(r.cost.primal_evaluations)),
                        Cell("text", str(r.cost.sweeps)), Cell("text", str(r.cost.operations)))
                       for name, r in report.results.items())
-    cost = Table(("Cost",), (cost_rows,), headers=("method", "evaluations of f", "sweeps", "operations"))
-    return [cross_check, cost]
+    return Table((title,), (cost_rows,), headers=("method", "evaluations of f", "sweeps", "operations"))
 
 
 def slot_cells(graph, slot):
@@ -264,6 +268,18 @@ def slot_cells(graph, slot):
 
 def verdict_notes(report):
     """Kinks, methods that could not run, mismatches, and the verdict."""
+    comparison = report.comparison
+    ran = len(report.results) - len(comparison.failures)
+    if comparison.agree:
+        verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."
+    else:
+        verdict = "Verdict: the methods do NOT all agree."
+    return disagreement_notes(report) + [Note((verdict,))]
+
+
+def disagreement_notes(report):
+    """Kinks, values lost to rounding, methods that could not run, and each mismatch with
+    its explanation."""
     comparison = report.comparison
     graph = report.graph
     notes = []
@@ -284,27 +300,36 @@ def verdict_notes(report):
                            f"; explained: {EXPLANATIONS[check.explanation]}" if check.explanation else
                            "; NOT explained by a kink, a pole, a domain edge, finite-difference error, a step too "
                            "coarse, cancellation or rounding")))
-    ran = len(report.results) - len(comparison.failures)
-    if comparison.agree:
-        verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."
-    else:
-        verdict = "Verdict: the methods do NOT all agree."
-    return notes + [Note((verdict,))]
+    return notes
+
+
+def point_parts(graph, point):
+    """Note parts for a point: ``x1 = 2, x2 = 5``."""
+    parts = []
+    for i in range(graph.n_inputs):
+        parts += [", " if i else "", Cell("quantity", Var("x", i)), " = ", Cell("exact", point[i])]
+    return parts
+
+
+def function_note(graph):
+    """What is differentiated: ``f(x1, x2) = ln(x1)+…``."""
+    return Note((f"f({', '.join(graph.variables)}) = ", Cell("code", graph.source)))
 
 
 def header_notes(report):
     """What is differentiated, and where."""
     graph = report.graph
-    point = []
-    for i, name in enumerate(graph.variables):
-        point += [", " if i else "", Cell("quantity", Var("x", i)), " = ", Cell("exact", report.point[i])]
-    notes = [Note((f"f({', '.join(graph.variables)}) = ", Cell("code", graph.source)))]
+    notes = [function_note(graph)]
     if graph.n_inputs:
-        notes.append(Note(("at ", *point)))
+        notes.append(Note(("at ", *point_parts(graph, report.point))))
     return notes
 
 
 def report_blocks(report, wrt=None, side_by_side=False):
-    """Every block of a report, in order."""
+    """Every block of a report, in order (a `PointsReport`'s: see `render.points`)."""
+    from ..report import PointsReport
+    if isinstance(report, PointsReport):
+        from .points import points_blocks
+        return points_blocks(report)
     return (header_notes(report) + trace_blocks(report, wrt, side_by_side) + symbolic_block(report)
             + difference_block(report) + comparison_blocks(report) + verdict_notes(report))
