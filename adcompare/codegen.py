@@ -1,36 +1,54 @@
 """Compiled sweeps: straight-line Python generated from a Graph (source transformation, as
 Tapenade and tangent do), for the primal, the tangent (forward) sweep and the adjoint
-(reverse) sweep. The interpreted back ends stay for traces; this is for speed, for
-evaluation at many points at once (the code is numpy-vectorised), and for reading: the
-reverse code is the ``backward()`` a student would write by hand.
+(reverse) sweep. The interpreted back ends stay for traces; this is for speed, and for
+reading: the reverse code is the ``backward()`` a student would write by hand.
+
+Each line is an operation's code from the operation table, with the arguments filled in:
+``v1 = log(v_m1)``, ``v_m1_bar += v1_bar / v_m1``. The same source is compiled twice, over
+the table's two code vocabularies: with the math module for one point (``gradient(2.0,
+5.0)``: no numpy call per operation, so a gradient costs a few primal evaluations), and
+with numpy for arrays of points (``gradient(x1_array, x2_array)``: one numpy call per
+operation over all points). Which one runs is decided by the first input's type.
 
 The generated code names its variables itself — ``v_m1``, ``v0``, ``v1`` for Baydin's
-v₋₁, v₀, v₁; ``v1_dot`` for tangents, ``v1_bar`` for adjoints — and calls each operation's
-evaluation and local partials from the operation table, bound under names made from the
-table's keys (``ln``, ``mul``, ``mul_d1`` for ∂mul/∂(second argument)). No text the user
-wrote reaches it: constants are written with ``repr(float)``, and variable names appear
-nowhere.
+v₋₁, v₀, v₁; ``v1_dot`` for tangents, ``v1_bar`` for adjoints. No text the user wrote
+reaches it: constants are written with ``repr(float)``, and variable names appear nowhere.
 
-Values outside an operation's domain, and overflows, give NaN or ±∞ somewhere, and every
-compiled sweep checks its domains and its results and raises `CompiledSweepError` then;
-`gradient` falls back to the interpreted sweep to name the node.
+Every compiled sweep checks each operation's domain, and that its results are finite; a
+value outside a domain, a non-finite result, or an error the math module raises stops it
+with `CompiledSweepError`. ``primal``, ``gradient`` and ``jacobian_forward`` then run the
+interpreted sweep, which names the node and the value (or, where only the compiled sweep's
+intermediate arithmetic overflowed, gives the answer). An intermediate overflow that the
+function maps back to a finite value (1/(x·x) at x = 1e200 is 0) gives that IEEE value,
+where the interpreted sweep stops at the overflowing node.
 
     >>> from adcompare.parse import parse
     >>> compiled = compile_graph(parse("ln(x1) + x1*x2 - sin(x2)"))
-    >>> [float(g) for g in compiled.gradient(2.0, 5.0)]
-    [5.5, 1.7163378145367738]
+    >>> compiled.gradient(2.0, 5.0)
+    (5.5, 1.7163378145367738)
 """
+
+import math
 
 import numpy as np
 
 from .graph import Const
-from .ops import OPERATIONS
-
-EPS = np.finfo(float).eps
+from .ops import DIVIDE, MINUS_ONE, NUMPY_FUNCTIONS, ONE, OPERATIONS, SCALAR_FUNCTIONS, TIMES, fill_code
 
 
 class CompiledSweepError(ArithmeticError):
     """A compiled sweep met a value outside a domain, or a non-finite result."""
+
+
+# What the generated code calls besides the operation table's vocabulary, per variant.
+_ARRAY_CHECKS = {"_all": np.all, "_finite": lambda values: all(np.all(np.isfinite(v)) for v in values),
+                 "_as_float": lambda v: np.asarray(v, dtype=float)}
+# One sum is cheaper than n finiteness tests: a NaN or ±∞ anywhere makes it non-finite (a
+# finite sum that overflows only sends the call to the interpreted sweep).
+_SCALAR_CHECKS = {"_all": bool, "_finite": lambda values: math.isfinite(sum(values))}
+NAMESPACES = {"scalar": {**SCALAR_FUNCTIONS, **_SCALAR_CHECKS},
+              "array": {**NUMPY_FUNCTIONS, **_ARRAY_CHECKS}}
+_MATH_ERRORS = (ArithmeticError, ValueError)   # ZeroDivisionError, OverflowError, "math domain error"
 
 
 def slot_name(graph, slot, suffix=""):
@@ -43,161 +61,212 @@ def _argument(graph, arg):
     return repr(float(arg.value)) if isinstance(arg, Const) else slot_name(graph, arg)
 
 
-def _namespace(graph):
-    """The functions the generated code calls, under names made from the table's keys."""
-    namespace = {"_np": np, "_CompiledSweepError": CompiledSweepError}
-    for node in graph.nodes:
-        op = OPERATIONS[node.op]
-        namespace[op.name] = op.evaluate
-        if op.domain is not None:
-            namespace[f"{op.name}_domain"] = op.domain
-        for position, partial in enumerate(op.partials):
-            namespace[f"{op.name}_d{position}"] = partial.value
-    return namespace
+def _arguments(graph, slot):
+    return [_argument(graph, a) for a in graph.node(slot).args]
 
 
-def _primal_lines(graph):
+def _operand(text):
+    """``text`` as one operand of * or /: parenthesised where it has an operator outside
+    parentheses (``-v3 / v1``), as it is for a name, a number or a call (``cos(v0)``)."""
+    depth = 0
+    for character in text:
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0 and character in " +-*/<>=&|":
+            try:
+                float(text)          # a numeral such as 1e-05
+                return text
+            except ValueError:
+                return f"({text})"
+    return text
+
+
+def _scaled(graph, slot, position, incoming):
+    """(sign, term): ``incoming`` (a tangent or adjoint) times the local partial of argument
+    ``position`` of the node at ``slot``, written with the table's code."""
+    partial = OPERATIONS[graph.node(slot).op].partials[position]
+    if partial.kind in (ONE, MINUS_ONE):
+        return (1 if partial.kind == ONE else -1), incoming
+    factor = _operand(fill_code(partial.code, _arguments(graph, slot), slot_name(graph, slot)))
+    return 1, f"{incoming} {'*' if partial.kind == TIMES else '/'} {factor}"
+
+
+def _primal_lines(graph, slot):
+    op = OPERATIONS[graph.node(slot).op]
+    args = _arguments(graph, slot)
     lines = []
-    for slot in range(graph.n_inputs, graph.size):
-        node = graph.node(slot)
-        op = OPERATIONS[node.op]
-        args = ", ".join(_argument(graph, a) for a in node.args)
-        if op.domain is not None:
-            lines.append(f"    inside = inside & {op.name}_domain({args})")
-        lines.append(f"    {slot_name(graph, slot)} = {op.name}({args})")
+    if op.domain_code is not None:
+        lines.append(f"    inside = inside & ({fill_code(op.domain_code, args)})")
+    lines.append(f"    {slot_name(graph, slot)} = {fill_code(op.code, args)}")
     return lines
 
 
+def _tuple(names):
+    """A tuple display of ``names``: (a, b), or (a,) for one."""
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
+
+
 def _check(names):
-    finite = " and ".join(f"_np.all(_np.isfinite({name}))" for name in names) or "True"
-    return [f"    if not (_np.all(inside) and {finite}):",
+    return [f"    if not (_all(inside) and _finite({_tuple(names)})):",
             "        raise _CompiledSweepError('a value outside a domain, or not finite')"]
 
 
-def _float_inputs(graph, suffixes=("",)):
-    """Inputs as float64 (scalars or arrays), so that 1/0 is ∞ to be checked, not an exception."""
-    return [f"    {slot_name(graph, i, suffix)} = _np.asarray({slot_name(graph, i, suffix)}, dtype=float)"
-            for suffix in suffixes for i in range(graph.n_inputs)]
+def _header(graph, name, suffixes, vectorised):
+    inputs = [slot_name(graph, i, suffix) for suffix in suffixes for i in range(graph.n_inputs)]
+    lines = [f"def {name}({', '.join(inputs)}):"]
+    if vectorised:
+        # Arrays of points as float64, so that 1/0 is ∞ to be checked, not an exception.
+        lines += [f"    {v} = _as_float({v})" for v in inputs]
+    return lines + ["    inside = True"]
 
 
-def primal_source(graph):
+def primal_source(graph, vectorised=False):
     """Python source of ``primal(inputs…) -> outputs``."""
-    inputs = ", ".join(slot_name(graph, i) for i in range(graph.n_inputs))
     outputs = [slot_name(graph, s) for s in graph.outputs]
-    return "\n".join([f"def primal({inputs}):", *_float_inputs(graph), "    inside = True", *_primal_lines(graph),
-                      *_check(outputs),
-                      f"    return ({', '.join(outputs)},)"]) + "\n"
-
-
-def forward_source(graph):
-    """Python source of ``tangent(inputs…, input tangents…) -> (outputs, output tangents)``:
-    one forward sweep, v̇ = Σ ∂v/∂u · u̇, with the local partials of the operation table."""
-    n = graph.n_inputs
-    inputs = [slot_name(graph, i) for i in range(n)] + [slot_name(graph, i, "_dot") for i in range(n)]
-    lines = [f"def tangent({', '.join(inputs)}):", *_float_inputs(graph, ("", "_dot")), "    inside = True"]
-    for slot in range(n, graph.size):
-        node = graph.node(slot)
-        op = OPERATIONS[node.op]
-        args = ", ".join(_argument(graph, a) for a in node.args)
-        name = slot_name(graph, slot)
-        if op.domain is not None:
-            lines.append(f"    inside = inside & {op.name}_domain({args})")
-        lines.append(f"    {name} = {op.name}({args})")
-        terms = [f"{op.name}_d{p}({args}, {name}) * {slot_name(graph, a, '_dot')}"
-                 for p, a in enumerate(node.args) if not isinstance(a, Const)]
-        lines.append(f"    {name}_dot = {' + '.join(terms) if terms else '0.0'}")
-    outputs = [slot_name(graph, s) for s in graph.outputs]
-    tangents = [slot_name(graph, s, "_dot") for s in graph.outputs]
-    lines += _check(outputs + tangents)
-    lines.append(f"    return ({', '.join(outputs)},), ({', '.join(tangents)},)")
+    lines = _header(graph, "primal", ("",), vectorised)
+    for slot in range(graph.n_inputs, graph.size):
+        lines += _primal_lines(graph, slot)
+    lines += _check(outputs)
+    lines.append(f"    return {_tuple(outputs)}")
     return "\n".join(lines) + "\n"
 
 
-def reverse_source(graph, output=0):
+def forward_source(graph, vectorised=False):
+    """Python source of ``tangent(inputs…, input tangents…) -> (outputs, output tangents)``:
+    one forward sweep, v̇ = Σ ∂v/∂u · u̇, with the local partials of the operation table."""
+    lines = _header(graph, "tangent", ("", "_dot"), vectorised)
+    for slot in range(graph.n_inputs, graph.size):
+        lines += _primal_lines(graph, slot)
+        text = ""
+        for position, arg in enumerate(graph.node(slot).args):
+            if isinstance(arg, Const):
+                continue
+            sign, term = _scaled(graph, slot, position, slot_name(graph, arg, "_dot"))
+            text += (" - " if sign < 0 else " + ") + term if text else ("-" if sign < 0 else "") + term
+        lines.append(f"    {slot_name(graph, slot, '_dot')} = {text or '0.0'}")
+    outputs = [slot_name(graph, s) for s in graph.outputs]
+    tangents = [slot_name(graph, s, "_dot") for s in graph.outputs]
+    lines += _check(outputs + tangents)
+    lines.append(f"    return {_tuple(outputs)}, {_tuple(tangents)}")
+    return "\n".join(lines) + "\n"
+
+
+def reverse_source(graph, output=0, vectorised=False):
     """Python source of ``backward(inputs…) -> (output, input adjoints)``: the forward pass
     keeps the primals, then the adjoint sweep from ȳ = 1, assigning an adjoint at its first
     contribution and accumulating (+=) at the later ones, as Baydin's Table 3 does."""
     n = graph.n_inputs
-    inputs = ", ".join(slot_name(graph, i) for i in range(n))
-    lines = [f"def backward({inputs}):", *_float_inputs(graph), "    inside = True", "    # forward pass: primal values",
-             *_primal_lines(graph), "    # reverse pass: adjoints, from the output back to the inputs"]
+    lines = _header(graph, "backward", ("",), vectorised)
+    lines.append("    # forward pass: primal values")
+    for slot in range(n, graph.size):
+        lines += _primal_lines(graph, slot)
+    lines.append("    # reverse pass: adjoints, from the output back to the inputs")
     start = graph.outputs[output]
     lines.append(f"    {slot_name(graph, start, '_bar')} = 1.0")
     assigned = {start}
     for slot in range(graph.size - 1, n - 1, -1):
         if slot not in assigned:
             continue
-        node = graph.node(slot)
-        op = OPERATIONS[node.op]
-        args = ", ".join(_argument(graph, a) for a in node.args)
-        for position, arg in enumerate(node.args):
+        for position, arg in enumerate(graph.node(slot).args):
             if isinstance(arg, Const):
                 continue
-            term = f"{slot_name(graph, slot, '_bar')} * {op.name}_d{position}({args}, {slot_name(graph, slot)})"
+            sign, term = _scaled(graph, slot, position, slot_name(graph, slot, "_bar"))
             target = slot_name(graph, arg, "_bar")
-            lines.append(f"    {target} {'+=' if arg in assigned else '='} {term}")
+            if arg in assigned:
+                lines.append(f"    {target} {'-=' if sign < 0 else '+='} {term}")
+            else:
+                lines.append(f"    {target} = {'-' if sign < 0 else ''}{term}")
             assigned.add(arg)
     adjoints = [slot_name(graph, i, "_bar") if i in assigned else "0.0" for i in range(n)]
     lines += _check([slot_name(graph, start)] + [a for a in adjoints if a != "0.0"])
-    lines.append(f"    return {slot_name(graph, start)}, ({', '.join(adjoints)},)")
+    lines.append(f"    return {slot_name(graph, start)}, {_tuple(adjoints)}")
     return "\n".join(lines) + "\n"
 
 
-def _compile(source, name, graph):
-    namespace = _namespace(graph)
-    exec(compile(source, f"<adcompare {name}>", "exec"), namespace)   # our own generated source only
-    return namespace[name]
+SOURCES = {"primal": primal_source, "forward": forward_source, "reverse": reverse_source}
 
 
 class CompiledGraph:
-    """The compiled primal, tangent and adjoint sweeps of one Graph."""
+    """The compiled primal, tangent and adjoint sweeps of one Graph, for one point (floats)
+    or for arrays of points; each is generated and compiled when first called."""
 
     def __init__(self, graph):
         self.graph = graph
-        self._primal = _compile(primal_source(graph), "primal", graph)
-        self._tangent = _compile(forward_source(graph), "tangent", graph)
-        self._backward = [None] * len(graph.outputs)
+        self._functions = {}
+
+    def _function(self, kind, variant, output=0):
+        key = (kind, variant, output)
+        if key not in self._functions:
+            options = {"output": output} if kind == "reverse" else {}
+            source = SOURCES[kind](self.graph, vectorised=variant == "array", **options)
+            namespace = {**NAMESPACES[variant], "_CompiledSweepError": CompiledSweepError}
+            exec(compile(source, f"<adcompare {kind}>", "exec"), namespace)   # our own generated source only
+            self._functions[key] = namespace[{"primal": "primal", "forward": "tangent", "reverse": "backward"}[kind]]
+        return self._functions[key]
+
+    def _run(self, kind, values, output=0):
+        """Run a compiled sweep: the math-module variant for floats, numpy's for arrays."""
+        scalar = not values or isinstance(values[0], (float, int))
+        if scalar:
+            try:
+                return self._function(kind, "scalar", output)(*values)
+            except TypeError:
+                pass        # an array among the later inputs: the numpy variant takes it
+            except _MATH_ERRORS as error:
+                raise CompiledSweepError(f"a value outside a domain, or not finite ({error})") from None
+        with np.errstate(all="ignore"):   # bad values are checked, not warned about
+            result = self._function(kind, "array", output)(*values)
+        return _over_points(result, np.broadcast_shapes(*map(np.shape, values)))
 
     def primal(self, *inputs):
-        """The outputs at ``inputs`` (floats or arrays of points)."""
-        with np.errstate(all="ignore"):   # bad values are checked, not warned about
-            return self._primal(*inputs)
+        """The outputs at ``inputs`` (floats, or arrays of points), by the compiled primal."""
+        try:
+            return self._run("primal", inputs)
+        except CompiledSweepError:
+            from .graph import evaluate
+            return tuple(evaluate(self.graph, inputs)[slot] for slot in self.graph.outputs)
 
     def tangent(self, *inputs_and_tangents):
         """(outputs, output tangents) for input values followed by input tangents."""
-        with np.errstate(all="ignore"):
-            return self._tangent(*inputs_and_tangents)
+        return self._run("forward", inputs_and_tangents)
 
     def backward(self, *inputs, output=0):
         """Output ``output`` and its gradient, by one compiled reverse sweep."""
-        if self._backward[output] is None:
-            self._backward[output] = _compile(reverse_source(self.graph, output), "backward", self.graph)
-        with np.errstate(all="ignore"):
-            return self._backward[output](*inputs)
+        return self._run("reverse", inputs, output)
 
     def gradient(self, *inputs, output=0):
-        """The gradient of output ``output`` (one reverse sweep); arrays give one gradient per point."""
+        """The gradient of output ``output`` (one reverse sweep), one entry per input;
+        arrays of points give one gradient per point."""
         try:
             return self.backward(*inputs, output=output)[1]
         except CompiledSweepError:
-            # The interpreted sweep names the node and the value.
-            from .backends.reverse import run
-            run(self.graph, inputs)
-            raise
+            return tuple(self._interpreted("reverse", inputs)[output])
 
     def jacobian_forward(self, *inputs):
         """The Jacobian by n compiled tangent sweeps: rows are outputs, columns inputs."""
         n = self.graph.n_inputs
-        columns = []
-        for j in range(n):
-            seeds = [1.0 if i == j else 0.0 for i in range(n)]
-            columns.append(self.tangent(*inputs, *seeds)[1])
+        try:
+            columns = [self.tangent(*inputs, *[1.0 if i == j else 0.0 for i in range(n)])[1] for j in range(n)]
+        except CompiledSweepError:
+            return [list(row) for row in self._interpreted("forward", inputs)]
         return [[columns[j][k] for j in range(n)] for k in range(len(self.graph.outputs))]
+
+    def _interpreted(self, method, inputs):
+        """The interpreted back end's Jacobian: it names the node of a bad value (DomainError)."""
+        from .backends import run_method
+        result = run_method(method, self.graph, inputs)
+        if result.jacobian is None:
+            raise CompiledSweepError(result.error)
+        return result.jacobian
+
+
+def _over_points(result, shape):
+    """Every array of a (nested) result tuple in the points' shape: a derivative that is a
+    constant (∂(x + y)/∂x = 1) comes out as one value per point, like the others."""
+    if isinstance(result, tuple):
+        return tuple(_over_points(part, shape) for part in result)
+    return result if np.shape(result) == shape else np.full(shape, result, dtype=float)
 
 
 def compile_graph(graph):
     """The compiled sweeps of ``graph`` (see the module docstring)."""
     return CompiledGraph(graph)
-
-
-SOURCES = {"primal": primal_source, "forward": forward_source, "reverse": reverse_source}

@@ -2,14 +2,18 @@
 
 Each `Op` carries everything the rest of adcompare needs to know about it:
 
-- ``evaluate(*args)``: the value, with numpy, so arguments may be floats or arrays;
-- ``partials``: one `Partial` per argument, the local derivative ∂y/∂argᵢ as a function
-  of the arguments and the output, and how to write it in a trace. Forward mode
-  (ẏ = Σ ∂y/∂xᵢ · ẋᵢ) and reverse mode (x̄ᵢ += ∂y/∂xᵢ · ȳ) are both written once,
-  over these partials, in `adcompare.backends`;
+- ``code``: the value as a Python expression over ``$0``, ``$1`` (the arguments), calling
+  only the functions of the code vocabulary below, which has a numpy meaning and a scalar
+  (math module) meaning. ``evaluate(*args)`` is made from it, with numpy, so arguments may
+  be floats or arrays; the compiled sweeps (`adcompare.codegen`) write it into their code;
+- ``partials``: one `Partial` per argument, the local derivative ∂y/∂argᵢ as code over the
+  arguments and the output ``$y`` (``value(*args, y)`` is made from it), and how to write it
+  in a trace. Forward mode (ẏ = Σ ∂y/∂xᵢ · ẋᵢ) and reverse mode (x̄ᵢ += ∂y/∂xᵢ · ȳ) are both
+  written once, over these partials, in `adcompare.backends` and `adcompare.codegen`;
 - ``to_sympy(*args)``: the sympy counterpart, used only by the symbolic back end, which
   differentiates with sympy's own rules and never reads ``partials``;
-- ``domain``: where the operation is defined (a mask over the arguments), in words too;
+- ``domain_code``: where the operation is defined (a condition, made into the mask
+  ``domain``), and ``domain_text``, the same in words;
 - ``kink_side`` and ``pole_side``: for an operation with a kink (``abs`` at 0, ``max`` at
   a tie) or a pole (``div`` at a zero divisor, ``tan`` where cos = 0), a function of the
   arguments whose sign tells which side of it they are on (0: at it), and the point in
@@ -22,7 +26,8 @@ Templates use ``$0``, ``$1`` for the arguments. Adding an operation means adding
 entry to `OPERATIONS` (and one row to the tests' table of sample points).
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 import numpy as np
@@ -45,57 +50,13 @@ class Notation:
         return template
 
 
-# How a local partial combines with an incoming tangent or adjoint g:
-ONE = "one"              # g
-MINUS_ONE = "minus_one"  # −g (forward) or g × (−1) (reverse)
-TIMES = "times"          # g × notation
-DIVIDE = "divide"        # g / notation
-
-
-@dataclass(frozen=True)
-class Partial:
-    """A local partial derivative ∂y/∂argᵢ: ``value(*args, y)`` and how it is written."""
-
-    value: Callable
-    kind: str = TIMES
-    notation: Optional[Notation] = None
-
-
-@dataclass(frozen=True)
-class Op:
-    """One elementary operation; see the module docstring for the fields."""
-
-    name: str
-    evaluate: Callable
-    partials: tuple
-    to_sympy: Callable
-    notation: Notation
-    domain: Optional[Callable] = None
-    domain_text: str = ""
-    kink_side: Optional[Callable] = None
-    kink_text: str = ""
-    pole_side: Optional[Callable] = None
-    pole_text: str = ""
-    parser_names: tuple = ()
-    internal: bool = False
-    analytic: bool = True    # complex-analytic, so the complex-step method may evaluate it
-
-    @property
-    def arity(self):
-        """Number of arguments."""
-        return len(self.partials)
-
-
-def _n(text, latex=None):
-    return Notation(text, text if latex is None else latex)
-
-
-def _one():
-    return Partial(lambda *args: 1.0, ONE)
-
-
-def _minus_one():
-    return Partial(lambda *args: -1.0, MINUS_ONE)
+# ----------------------------------------------------------------------------- the code vocabulary
+#
+# An operation's value, local partials and domain are written once, as Python expressions
+# over ``$0``, ``$1`` (the arguments) and ``$y`` (the output), calling only the functions
+# named below. Each name has a numpy meaning (floats, arrays or complex arrays: what the
+# interpreted back ends evaluate) and a scalar meaning (the math module, for compiled
+# straight-line code at one point, where numpy's per-call overhead would dominate).
 
 
 def _sigmoid(a):
@@ -112,12 +73,6 @@ def _softplus(a):
     return np.logaddexp(0.0, a)
 
 
-def _sqrt_one_minus_square(a):
-    # √((1 − a)(1 + a)) rather than √(1 − a²): near |a| = 1, 1 − a is exact (Sterbenz) while
-    # 1 − a² cancels away the digits asin′ and acos′ need.
-    return np.sqrt((1.0 - a) * (1.0 + a))
-
-
 def _step(condition):
     return np.where(condition, 1.0, 0.0)[()]
 
@@ -127,104 +82,267 @@ def _tie_split(a, b):
     return np.where(a > b, 1.0, np.where(a < b, 0.0, 0.5))[()]
 
 
+NUMPY_FUNCTIONS = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "power": np.power, "floor": np.floor,
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "sech_squared": lambda a: 1.0 / np.cosh(a) ** 2,
+    "sigmoid": _sigmoid, "softplus": _softplus, "absolute": np.abs, "sign": np.sign,
+    "maximum": np.maximum, "minimum": np.minimum, "step": _step, "tie_split": _tie_split,
+}
+
+
+def _scalar_sigmoid(a):
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    t = math.exp(a) if a > -745.2 else 0.0
+    return t / (1.0 + t)
+
+
+def _scalar_softplus(a):
+    # max(a, 0) + log1p(exp(−|a|)): logaddexp(0, a) without overflow.
+    return (a if a > 0.0 else 0.0) + math.log1p(math.exp(-abs(a)))
+
+
+def _scalar_sech_squared(a):
+    # cosh overflows (math raises) beyond |a| ≈ 710, where sech² is 0 in floats anyway.
+    c = math.cosh(a) if abs(a) < 710.0 else math.inf
+    return 1.0 / (c * c)
+
+
+def _scalar_sign(a):
+    return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else a * 0.0)   # sign(±0) = ±0·0, sign(nan) = nan
+
+
+def _scalar_maximum(a, b):
+    # np.maximum's rule: a NaN on either side gives NaN (Python's max would drop it).
+    return a if a > b else (b if b > a else a + b * 0.0)
+
+
+def _scalar_minimum(a, b):
+    return a if a < b else (b if b < a else a + b * 0.0)
+
+
+def _scalar_tie_split(a, b):
+    return 1.0 if a > b else (0.0 if a < b else 0.5)
+
+
+SCALAR_FUNCTIONS = {
+    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "power": math.pow, "floor": math.floor,
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "sech_squared": _scalar_sech_squared,
+    "sigmoid": _scalar_sigmoid, "softplus": _scalar_softplus, "absolute": abs, "sign": _scalar_sign,
+    "maximum": _scalar_maximum, "minimum": _scalar_minimum, "step": float, "tie_split": _scalar_tie_split,
+}
+
+
+def fill_code(template, args, output="y"):
+    """``template`` with ``$0``, ``$1`` replaced by the argument expressions and ``$y`` by ``output``.
+
+    Negative numerals are parenthesised, so that "-2.0" stays one operand wherever it lands.
+    """
+    for position in reversed(range(len(args))):
+        text = args[position]
+        template = template.replace(f"${position}", f"({text})" if text.startswith("-") else text)
+    return template.replace("$y", output)
+
+
+def _to_numpy(a):
+    # Python floats raise ZeroDivisionError where numpy gives ±∞ or NaN, which the callers
+    # check and name; numpy scalars behave as arrays do.
+    return np.float64(a) if type(a) is float else a
+
+
+def _numpy_function(template, arity, with_output):
+    """The numpy callable of a code template (our own table's text, never a user's)."""
+    names = [f"a{i}" for i in range(arity)] + (["y"] if with_output else [])
+    body = fill_code(template, names[:arity])
+    function = eval(f"lambda {', '.join(names)}: {body}", dict(NUMPY_FUNCTIONS))   # noqa: S307 — table text
+    if "/" not in body:
+        return function
+    return lambda *args: function(*map(_to_numpy, args))
+
+
+# ----------------------------------------------------------------------------- the table
+
+# How a local partial combines with an incoming tangent or adjoint g:
+ONE = "one"              # g
+MINUS_ONE = "minus_one"  # −g (forward) or g × (−1) (reverse)
+TIMES = "times"          # g × code
+DIVIDE = "divide"        # g / code
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A local partial derivative ∂y/∂argᵢ: ``value(*args, y)``, how it is written in a
+    trace (``notation``) and in code (``code``: the factor for TIMES, the divisor for
+    DIVIDE). ``value`` is made from ``code`` unless given."""
+
+    value: Optional[Callable] = None
+    kind: str = TIMES
+    notation: Optional[Notation] = None
+    code: Optional[str] = None
+
+    def bind(self, arity):
+        """This partial with ``value`` made from its code (a constant for ONE and MINUS_ONE)."""
+        if self.value is not None:
+            return self
+        if self.kind in (ONE, MINUS_ONE):
+            unit = 1.0 if self.kind == ONE else -1.0
+            return replace(self, value=lambda *args: unit)
+        code = self.code if self.kind == TIMES else f"1.0 / ({self.code})"
+        return replace(self, value=_numpy_function(code, arity, with_output=True))
+
+
+@dataclass(frozen=True)
+class Op:
+    """One elementary operation; see the module docstring for the fields. ``evaluate`` and
+    ``domain`` are made from ``code`` and ``domain_code`` unless given."""
+
+    name: str
+    code: str
+    partials: tuple
+    to_sympy: Callable
+    notation: Notation
+    domain_code: Optional[str] = None
+    domain_text: str = ""
+    kink_side: Optional[Callable] = None
+    kink_text: str = ""
+    pole_side: Optional[Callable] = None
+    pole_text: str = ""
+    parser_names: tuple = ()
+    internal: bool = False
+    analytic: bool = True    # complex-analytic, so the complex-step method may evaluate it
+    evaluate: Optional[Callable] = None
+    domain: Optional[Callable] = None
+
+    def __post_init__(self):
+        arity = len(self.partials)
+        object.__setattr__(self, "partials", tuple(p.bind(arity) for p in self.partials))
+        if self.evaluate is None:
+            object.__setattr__(self, "evaluate", _numpy_function(self.code, arity, with_output=False))
+        if self.domain is None and self.domain_code is not None:
+            object.__setattr__(self, "domain", _numpy_function(self.domain_code, arity, with_output=False))
+
+    @property
+    def arity(self):
+        """Number of arguments."""
+        return len(self.partials)
+
+
+def _n(text, latex=None):
+    return Notation(text, text if latex is None else latex)
+
+
+def _one():
+    return Partial(kind=ONE)
+
+
+def _minus_one():
+    return Partial(kind=MINUS_ONE)
+
+
+def _times(code, text, latex=None):
+    return Partial(kind=TIMES, notation=_n(text, latex), code=code)
+
+
+def _divide(code, text, latex=None):
+    return Partial(kind=DIVIDE, notation=_n(text, latex), code=code)
+
+
+# √((1 − a)(1 + a)) rather than √(1 − a²): near |a| = 1, 1 − a is exact (Sterbenz) while
+# 1 − a² cancels away the digits asin′ and acos′ need.
+_SQRT_ONE_MINUS_SQUARE = "sqrt((1.0 - $0) * (1.0 + $0))"
+
 _OPERATION_LIST = (
-    Op("add", np.add, (_one(), _one()),
+    Op("add", "$0 + $1", (_one(), _one()),
        lambda a, b: a + b, _n("$0 + $1"), parser_names=("+",)),
-    Op("sub", np.subtract, (_one(), _minus_one()),
+    Op("sub", "$0 - $1", (_one(), _minus_one()),
        lambda a, b: a - b, _n("$0 − $1", "$0 - $1"), parser_names=("-",)),
-    Op("mul", np.multiply,
-       (Partial(lambda a, b, y: b, TIMES, _n("$1")),
-        Partial(lambda a, b, y: a, TIMES, _n("$0"))),
+    Op("mul", "$0 * $1", (_times("$1", "$1"), _times("$0", "$0")),
        lambda a, b: a * b, _n("$0 × $1", r"$0 \times $1"), parser_names=("*",)),
-    Op("div", np.divide,
-       (Partial(lambda a, b, y: 1.0 / b, DIVIDE, _n("$1")),
-        Partial(lambda a, b, y: -y / b, TIMES, _n("(−$0 / $1²)", r"\left(-\frac{$0}{$1^{2}}\right)"))),
+    Op("div", "$0 / $1",
+       (_divide("$1", "$1"),
+        _times("-$y / $1", "(−$0 / $1²)", r"\left(-\frac{$0}{$1^{2}}\right)")),
        lambda a, b: a / b, _n("$0 / $1", r"\frac{$0}{$1}"),
-       domain=lambda a, b: b != 0, domain_text="a nonzero divisor", parser_names=("/",),
+       domain_code="$1 != 0.0", domain_text="a nonzero divisor", parser_names=("/",),
        pole_side=lambda a, b: np.sign(b), pole_text="division by zero"),
-    Op("neg", np.negative, (_minus_one(),),
+    Op("neg", "-$0", (_minus_one(),),
        lambda a: -a, _n("−$0", "-$0"), parser_names=("unary -",)),
-    Op("pow", np.power,
-       (Partial(lambda a, b, y: b * np.power(a, b - 1.0), TIMES,
-                _n("$1 × $0^($1 − 1)", r"$1 \times {$0}^{$1 - 1}")),
-        Partial(lambda a, b, y: y * np.log(a), TIMES, _n("$0^$1 × ln $0", r"{$0}^{$1} \ln $0"))),
+    Op("pow", "power($0, $1)",
+       (_times("$1 * power($0, $1 - 1.0)", "$1 × $0^($1 − 1)", r"$1 \times {$0}^{$1 - 1}"),
+        _times("$y * log($0)", "$0^$1 × ln $0", r"{$0}^{$1} \ln $0")),
        lambda a, b: a ** b, _n("$0^$1", "{$0}^{$1}"),
-       domain=lambda a, b: (a > 0) | ((a < 0) & (b == np.floor(b))) | ((a == 0) & (b > 0)),
+       domain_code="($0 > 0.0) | (($0 < 0.0) & ($1 == floor($1))) | (($0 == 0.0) & ($1 > 0.0))",
        domain_text="a positive base, an integer exponent for a negative base, "
                    "or a positive exponent for a zero base",
        parser_names=("^", "**", "pow"),
        pole_side=lambda a, b: np.where(np.real(b) < 0, np.sign(np.real(a)), 1.0)[()],
        pole_text="a negative power of 0"),
-    Op("exp", np.exp, (Partial(lambda a, y: y, TIMES, _n("exp $0", r"\exp $0")),),
+    Op("exp", "exp($0)", (_times("$y", "exp $0", r"\exp $0"),),
        sympy.exp, _n("exp $0", r"\exp $0"), parser_names=("exp",)),
-    Op("ln", np.log, (Partial(lambda a, y: 1.0 / a, DIVIDE, _n("$0")),),
+    Op("ln", "log($0)", (_divide("$0", "$0"),),
        sympy.log, _n("ln $0", r"\ln $0"),
-       domain=lambda a: a > 0, domain_text="a positive argument", parser_names=("ln", "log")),
-    Op("log", lambda a, b: np.log(a) / np.log(b),
-       (Partial(lambda a, b, y: 1.0 / (a * np.log(b)), DIVIDE, _n("($0 ln $1)", r"($0 \ln $1)")),
-        Partial(lambda a, b, y: -y / (b * np.log(b)), TIMES,
-                _n("(−log($0, $1) / ($1 ln $1))", r"\left(-\frac{\log_{$1} $0}{$1 \ln $1}\right)"))),
+       domain_code="$0 > 0.0", domain_text="a positive argument", parser_names=("ln", "log")),
+    Op("log", "log($0) / log($1)",
+       (_divide("$0 * log($1)", "($0 ln $1)", r"($0 \ln $1)"),
+        _times("-$y / ($1 * log($1))", "(−log($0, $1) / ($1 ln $1))",
+               r"\left(-\frac{\log_{$1} $0}{$1 \ln $1}\right)")),
        lambda a, b: sympy.log(a, b), _n("log($0, $1)", r"\log_{$1} $0"),
-       domain=lambda a, b: (a > 0) & (b > 0) & (b != 1),
+       domain_code="($0 > 0.0) & ($1 > 0.0) & ($1 != 1.0)",
        domain_text="a positive argument and a positive base other than 1", parser_names=("log",),
        pole_side=lambda a, b: np.sign(b - 1.0), pole_text="a logarithm to base 1"),
-    Op("sqrt", np.sqrt, (Partial(lambda a, y: 0.5 / y, DIVIDE, _n("(2 √$0)", r"\left(2\sqrt{$0}\right)")),),
+    Op("sqrt", "sqrt($0)", (_divide("2.0 * $y", "(2 √$0)", r"\left(2\sqrt{$0}\right)"),),
        sympy.sqrt, _n("√$0", r"\sqrt{$0}"),
-       domain=lambda a: a >= 0, domain_text="a non-negative argument", parser_names=("sqrt",)),
-    Op("sin", np.sin, (Partial(lambda a, y: np.cos(a), TIMES, _n("cos $0", r"\cos $0")),),
+       domain_code="$0 >= 0.0", domain_text="a non-negative argument", parser_names=("sqrt",)),
+    Op("sin", "sin($0)", (_times("cos($0)", "cos $0", r"\cos $0"),),
        sympy.sin, _n("sin $0", r"\sin $0"), parser_names=("sin",)),
-    Op("cos", np.cos, (Partial(lambda a, y: -np.sin(a), TIMES, _n("(−sin $0)", r"(-\sin $0)")),),
+    Op("cos", "cos($0)", (_times("-sin($0)", "(−sin $0)", r"(-\sin $0)"),),
        sympy.cos, _n("cos $0", r"\cos $0"), parser_names=("cos",)),
-    Op("tan", np.tan, (Partial(lambda a, y: 1.0 + y * y, TIMES, _n("(1 + tan² $0)", r"(1 + \tan^{2} $0)")),),
+    Op("tan", "tan($0)", (_times("1.0 + $y * $y", "(1 + tan² $0)", r"(1 + \tan^{2} $0)"),),
        sympy.tan, _n("tan $0", r"\tan $0"), parser_names=("tan",),
        pole_side=lambda a: np.sign(np.cos(a)), pole_text="tan where cos = 0"),
-    Op("asin", np.arcsin,
-       (Partial(lambda a, y: 1.0 / _sqrt_one_minus_square(a), DIVIDE, _n("√(1 − $0²)", r"\sqrt{1 - $0^{2}}")),),
+    Op("asin", "asin($0)", (_divide(_SQRT_ONE_MINUS_SQUARE, "√(1 − $0²)", r"\sqrt{1 - $0^{2}}"),),
        sympy.asin, _n("asin $0", r"\arcsin $0"),
-       domain=lambda a: np.abs(a) <= 1, domain_text="an argument in [−1, 1]", parser_names=("asin",)),
-    Op("acos", np.arccos,
-       (Partial(lambda a, y: -1.0 / _sqrt_one_minus_square(a), TIMES,
-                _n("(−1 / √(1 − $0²))", r"\left(-\frac{1}{\sqrt{1 - $0^{2}}}\right)")),),
+       domain_code="absolute($0) <= 1.0", domain_text="an argument in [−1, 1]", parser_names=("asin",)),
+    Op("acos", "acos($0)",
+       (_times(f"-1.0 / {_SQRT_ONE_MINUS_SQUARE}", "(−1 / √(1 − $0²))",
+               r"\left(-\frac{1}{\sqrt{1 - $0^{2}}}\right)"),),
        sympy.acos, _n("acos $0", r"\arccos $0"),
-       domain=lambda a: np.abs(a) <= 1, domain_text="an argument in [−1, 1]", parser_names=("acos",)),
-    Op("atan", np.arctan, (Partial(lambda a, y: 1.0 / (1.0 + a * a), DIVIDE, _n("(1 + $0²)", r"(1 + $0^{2})")),),
+       domain_code="absolute($0) <= 1.0", domain_text="an argument in [−1, 1]", parser_names=("acos",)),
+    Op("atan", "atan($0)", (_divide("1.0 + $0 * $0", "(1 + $0²)", r"(1 + $0^{2})"),),
        sympy.atan, _n("atan $0", r"\arctan $0"), parser_names=("atan",)),
-    Op("sinh", np.sinh, (Partial(lambda a, y: np.cosh(a), TIMES, _n("cosh $0", r"\cosh $0")),),
+    Op("sinh", "sinh($0)", (_times("cosh($0)", "cosh $0", r"\cosh $0"),),
        sympy.sinh, _n("sinh $0", r"\sinh $0"), parser_names=("sinh",)),
-    Op("cosh", np.cosh, (Partial(lambda a, y: np.sinh(a), TIMES, _n("sinh $0", r"\sinh $0")),),
+    Op("cosh", "cosh($0)", (_times("sinh($0)", "sinh $0", r"\sinh $0"),),
        sympy.cosh, _n("cosh $0", r"\cosh $0"), parser_names=("cosh",)),
     # 1/cosh² a = 1 − tanh² a, but keeps its digits where tanh a rounds to ±1.
-    Op("tanh", np.tanh, (Partial(lambda a, y: 1.0 / np.cosh(a) ** 2, TIMES,
-                                 _n("(1 − tanh² $0)", r"(1 - \tanh^{2} $0)")),),
+    Op("tanh", "tanh($0)", (_times("sech_squared($0)", "(1 − tanh² $0)", r"(1 - \tanh^{2} $0)"),),
        sympy.tanh, _n("tanh $0", r"\tanh $0"), parser_names=("tanh",)),
-    Op("sigmoid", _sigmoid,
-       # σ(a)·σ(−a) = σ(1 − σ), but keeps its digits where σ(a) rounds to 1.
-       (Partial(lambda a, y: _sigmoid(a) * _sigmoid(-a), TIMES,
-                _n("σ $0 × (1 − σ $0)", r"\sigma($0)(1 - \sigma($0))")),),
+    # σ(a)·σ(−a) = σ(1 − σ), but keeps its digits where σ(a) rounds to 1.
+    Op("sigmoid", "sigmoid($0)",
+       (_times("sigmoid($0) * sigmoid(-$0)", "σ $0 × (1 − σ $0)", r"\sigma($0)(1 - \sigma($0))"),),
        lambda a: 1 / (1 + sympy.exp(-a)), _n("σ $0", r"\sigma($0)"), parser_names=("sigmoid",)),
-    Op("relu", lambda a: np.maximum(a, 0.0), (Partial(lambda a, y: _step(a > 0), TIMES, _n("[$0 > 0]")),),
+    Op("relu", "maximum($0, 0.0)", (_times("step($0 > 0.0)", "[$0 > 0]"),),
        lambda a: sympy.Max(0, a), _n("relu $0", r"\operatorname{relu}($0)"),
        kink_side=np.sign, kink_text="relu at 0", parser_names=("relu",), analytic=False),
-    Op("softplus", _softplus, (Partial(lambda a, y: _sigmoid(a), TIMES, _n("σ $0", r"\sigma($0)")),),
+    Op("softplus", "softplus($0)", (_times("sigmoid($0)", "σ $0", r"\sigma($0)"),),
        lambda a: sympy.log(1 + sympy.exp(a)), _n("softplus $0", r"\operatorname{softplus}($0)"),
        parser_names=("softplus",)),
-    Op("abs", np.abs, (Partial(lambda a, y: np.sign(a), TIMES, _n("sign $0", r"\operatorname{sign} $0")),),
+    Op("abs", "absolute($0)", (_times("sign($0)", "sign $0", r"\operatorname{sign} $0"),),
        sympy.Abs, _n("|$0|", r"\left|$0\right|"),
        kink_side=np.sign, kink_text="abs at 0", parser_names=("abs",), analytic=False),
-    Op("max", np.maximum,
-       (Partial(lambda a, b, y: _tie_split(a, b), TIMES, _n("[$0 > $1]")),
-        Partial(lambda a, b, y: _tie_split(b, a), TIMES, _n("[$1 > $0]"))),
+    Op("max", "maximum($0, $1)",
+       (_times("tie_split($0, $1)", "[$0 > $1]"), _times("tie_split($1, $0)", "[$1 > $0]")),
        sympy.Max, _n("max($0, $1)", r"\max($0, $1)"),
        kink_side=lambda a, b: np.sign(a - b), kink_text="max with equal arguments", parser_names=("max",),
        analytic=False),
-    Op("min", np.minimum,
-       (Partial(lambda a, b, y: _tie_split(b, a), TIMES, _n("[$0 < $1]")),
-        Partial(lambda a, b, y: _tie_split(a, b), TIMES, _n("[$1 < $0]"))),
+    Op("min", "minimum($0, $1)",
+       (_times("tie_split($1, $0)", "[$0 < $1]"), _times("tie_split($0, $1)", "[$1 < $0]")),
        sympy.Min, _n("min($0, $1)", r"\min($0, $1)"),
        kink_side=lambda a, b: np.sign(a - b), kink_text="min with equal arguments", parser_names=("min",),
        analytic=False),
     # Not written by users: the node of an expression that is a bare constant ("y = 2").
-    Op("identity", lambda a: np.add(a, 0.0), (_one(),),
+    Op("identity", "$0 + 0.0", (_one(),),
        lambda a: a, _n("$0"), internal=True),
 )
 

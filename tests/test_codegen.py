@@ -3,6 +3,7 @@ operation, over arrays of points, refuses bad values as the interpreter does, an
 contains user text."""
 
 import ast
+import math
 import subprocess
 import sys
 
@@ -13,38 +14,100 @@ import adcompare
 from adcompare.backends import run_method
 from adcompare.codegen import CompiledSweepError, compile_graph, reverse_source
 from adcompare.errors import DomainError
-from adcompare.ops import OPERATIONS
+from adcompare.graph import evaluate
+from adcompare.ops import OPERATIONS, SCALAR_FUNCTIONS, TIMES, fill_code
 from test_ops_table import composite_graph, sample_points, single_operation_graph
 
 
 @pytest.mark.parametrize("shape", ["single", "composite"])
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
-def test_compiled_sweeps_match_the_interpreted_ones(name, shape):
+def test_compiled_sweeps_match_the_symbolic_reference(name, shape):
     graph = single_operation_graph(name) if shape == "single" else composite_graph(name)
     compiled = compile_graph(graph)
     points = sample_points(name)
     for point in points:
-        interpreted = run_method("reverse", graph, point).jacobian
-        # Same partials, same order of accumulation: the same floats.
-        assert list(compiled.gradient(*point)) == list(interpreted[0])
+        reference = np.array(run_method("symbolic", graph, point).jacobian, dtype=float)
+        gradient = compiled.gradient(*point)
+        assert all(type(g) is float for g in gradient)        # the math-module variant ran
+        np.testing.assert_allclose([gradient], reference, rtol=4e-15, atol=1e-15)
         forward = np.array(compiled.jacobian_forward(*point), dtype=float)
-        np.testing.assert_allclose(forward, interpreted, rtol=1e-14, atol=1e-15)
-    # One call over all the points at once gives every point's gradient.
+        np.testing.assert_allclose(forward, reference, rtol=4e-15, atol=1e-15)
+        assert compiled.primal(*point)[0] == pytest.approx(float(evaluate(graph, point)[-1]), rel=4e-16, abs=0)
+    # One call over all the points at once (the numpy variant) gives every point's gradient.
     columns = [np.array(column) for column in zip(*points)]
     many = compiled.gradient(*columns)
+    assert all(isinstance(g, np.ndarray) and g.shape == (len(points),) for g in many)
     for k, point in enumerate(points):
-        assert [float(np.asarray(g)[k] if np.ndim(g) else g) for g in many] == list(compiled.gradient(*point))
+        np.testing.assert_allclose([g[k] for g in many], compiled.gradient(*point), rtol=4e-15, atol=1e-15)
+
+
+# Points where the math module and numpy part ways unless the vocabulary takes care:
+# overflow inside a finite result, NaN handling, signed zeros, ties, domain edges.
+EDGE_POINTS = {
+    "sigmoid": [(800.0,), (-800.0,), (-745.5,), (0.0,)], "softplus": [(800.0,), (-800.0,), (0.0,)],
+    "tanh": [(400.0,), (-800.0,), (0.0,)], "abs": [(0.0,), (-0.0,), (-3.0,)], "relu": [(0.0,), (-2.0,)],
+    "max": [(1.0, 1.0), (-0.0, 0.0), (2.0, -1.0)], "min": [(1.0, 1.0), (2.0, -1.0)],
+    "pow": [(-2.0, 3.0), (-2.0, 0.5), (0.0, 2.0), (0.0, 0.0), (0.0, -1.0)],
+    "ln": [(0.0,), (-1.0,)], "sqrt": [(0.0,), (-1.0,)], "asin": [(1.0,), (1.5,)],
+    "log": [(2.0, 1.0), (2.0, 0.5)], "div": [(1.0, 0.0)], "exp": [(700.0,), (-800.0,)],
+}
+
+
+def _scalar_callable(template, arity, with_output):
+    names = [f"a{i}" for i in range(arity)] + (["y"] if with_output else [])
+    return eval(f"lambda {', '.join(names)}: {fill_code(template, names[:arity])}", dict(SCALAR_FUNCTIONS))
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_the_math_vocabulary_means_what_numpy_does(name):
+    # The compiled code at one point runs the table's code with the math module; the
+    # interpreted back ends run it with numpy. Wherever numpy's answer is finite, the math
+    # module's must be the same number (to an ulp or two of libm difference); where numpy's
+    # is not, the math variant must not produce a finite number silently.
+    op = OPERATIONS[name]
+    value = _scalar_callable(op.code, op.arity, False)
+    domain = op.domain_code and _scalar_callable(op.domain_code, op.arity, False)
+    for point in sample_points(name) + EDGE_POINTS.get(name, []):
+        with np.errstate(all="ignore"):
+            expected = float(op.evaluate(*point))
+            inside = True if op.domain is None else bool(op.domain(*point))
+        if domain:
+            assert bool(domain(*point)) == inside, (name, point)
+        try:
+            got = value(*point)
+        except (ArithmeticError, ValueError):
+            assert not (inside and np.isfinite(expected)), (name, point)
+            continue
+        if inside and np.isfinite(expected):
+            assert got == pytest.approx(expected, rel=4e-16, abs=0), (name, point)
+            for partial in op.partials:
+                if partial.code is None:
+                    continue
+                code = partial.code if partial.kind == TIMES else f"1.0 / ({partial.code})"
+                with np.errstate(all="ignore"):
+                    want = float(partial.value(*point, expected))
+                try:
+                    have = _scalar_callable(code, op.arity, True)(*point, got)
+                except (ArithmeticError, ValueError):
+                    assert not np.isfinite(want), (name, point)
+                    continue
+                if np.isfinite(want):
+                    assert have == pytest.approx(want, rel=4e-15, abs=0), (name, point)
+                    assert math.copysign(1, have) == math.copysign(1, want) or want == 0, (name, point)
+                else:
+                    assert not math.isfinite(have), (name, point)
 
 
 def test_reverse_code_reads_like_table_3():
     # Written by hand from Baydin's Table 3: the adjoint assignments in execution order,
-    # the fan-out of v₀ and v₋₁ as "+=".
+    # each local partial as the table writes it, the fan-out of v₀ and v₋₁ as "+=".
     source = reverse_source(adcompare.parse("ln(x1)+x1*x2-sin(x2)"))
     adjoint_lines = [line.strip() for line in source.splitlines() if "_bar" in line and "=" in line
                      and not line.strip().startswith(("if", "return"))]
-    assert [line.split(" * ")[0] for line in adjoint_lines] == [
-        "v5_bar = 1.0", "v4_bar = v5_bar", "v3_bar = v5_bar", "v1_bar = v4_bar", "v2_bar = v4_bar",
-        "v0_bar = v3_bar", "v_m1_bar = v2_bar", "v0_bar += v2_bar", "v_m1_bar += v1_bar"]
+    assert adjoint_lines == [
+        "v5_bar = 1.0", "v4_bar = v5_bar", "v3_bar = -v5_bar", "v1_bar = v4_bar", "v2_bar = v4_bar",
+        "v0_bar = v3_bar * cos(v0)", "v_m1_bar = v2_bar * v0", "v0_bar += v2_bar * v_m1",
+        "v_m1_bar += v1_bar / v_m1"]
     ast.parse(source)
 
 
@@ -54,11 +117,23 @@ def test_bad_values_are_refused_and_named():
         compiled.gradient(0.0, 1.0)
     with pytest.raises(DomainError, match="no finite derivative"):
         compiled.gradient(1.0, 0.0)
+    with pytest.raises(DomainError, match=r"ln \(-1\)"):       # at the second of two points
+        compiled.primal(np.array([1.0, -1.0]), np.array([1.0, 1.0]))
     with pytest.raises(CompiledSweepError):
-        compiled.primal(np.array([1.0, -1.0]), np.array([1.0, 1.0]))   # ln(−1) at the second point
+        compiled.backward(np.array([1.0, -1.0]), np.array([1.0, 1.0]))
     zero_to_zero = compile_graph(adcompare.parse("x^y"))
-    with pytest.raises(CompiledSweepError):      # numpy says 0^0 = 1; the domain check does not
-        zero_to_zero.primal(0.0, 0.0)
+    with pytest.raises(CompiledSweepError):      # math.pow says 0^0 = 1; the domain check does not
+        zero_to_zero.backward(0.0, 0.0)
+    with pytest.raises(DomainError, match="pow needs"):
+        zero_to_zero.gradient(0.0, 0.0)
+
+
+def test_overflow_inside_a_finite_derivative_is_not_an_error():
+    # tanh′(400) = 1/cosh²(400) ≈ 5e-348 rounds to 0; cosh(400)² overflows on the way.
+    compiled = compile_graph(adcompare.parse("tanh(x) + sigmoid(x) + softplus(-x)"))
+    # d/dx = sech²x + σ(x)σ(−x) − σ(−x); at x = 400 every term is below the smallest float.
+    assert compiled.gradient(400.0) == (0.0,)
+    assert compiled.gradient(np.array([400.0]))[0].tolist() == [0.0]
 
 
 def test_no_user_text_reaches_the_generated_code():
