@@ -11,10 +11,10 @@ from .errors import AdcompareError, DomainError, InputError, ParseError
 from .gradcheck import GradcheckError, GradcheckReport, check_layer, gradcheck
 from .graph import Const, Graph, Node, evaluate
 from .parse import Limits, parse
-from .report import Report, trace, trace_graph
+from .report import PointsReport, Report, trace, trace_graph
 from .tracing import TracedFunction, TracingError, functions, trace_function
 
 __all__ = ["AdcompareError", "Const", "DomainError", "GradcheckError", "GradcheckReport", "Graph", "InputError",
-           "Limits", "Node", "ParseError", "Report", "TracedFunction", "TracingError", "check_layer", "evaluate",
+           "Limits", "Node", "ParseError", "PointsReport", "Report", "TracedFunction", "TracingError", "check_layer", "evaluate",
            "functions", "gradcheck", "parse", "trace", "trace_function", "trace_graph"]
 __version__ = "0.1.0"

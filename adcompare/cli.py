@@ -1,9 +1,10 @@
 """The command line: argument handling only; the mathematics lives in the package.
 
-    adcompare trace EXPR --at VALUES [--vars x1,x2] [--wrt x1] [--digits N] [--methods LIST]
-                    [--format text|markdown|latex|html|json] [--out FILE] [--standalone]
-                    [--rtol R] [--atol A] [--fd-rtol R] [--fd-atol A] [--merge]
+    adcompare trace EXPR --at VALUES|FILE.csv|FILE.npy [--vars x1,x2] [--wrt x1] [--digits N]
+                    [--methods LIST] [--format text|markdown|latex|html|json] [--out FILE]
+                    [--standalone] [--rtol R] [--atol A] [--fd-rtol R] [--fd-atol A] [--merge]
                     [--fd-method central|forward|richardson|complex-step]
+                    [--jacobian-out FILE.csv|FILE.npy]
     adcompare graph EXPR --at VALUES [--format dot|svg|png] [--out FILE]
     adcompare steps EXPR --at VALUES [--wrt x1] [--plot FILE.svg|png]
     adcompare codegen EXPR [--mode primal|forward|reverse]
@@ -24,7 +25,9 @@ from .backends import METHODS
 from .backends.finite_difference import FD_METHODS
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
-from .parse import DEFAULT_LIMITS
+from .parse import DEFAULT_LIMITS, parse
+from .points_file import (JACOBIAN_FILE_SUFFIXES, NUMBER, check_columns, is_points_file, points_by_name,
+                          read_points, write_jacobian)
 from .report import resolve_point, trace
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -35,8 +38,7 @@ TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "h
                  ".json": "json"}
 GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
 OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
-                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot")
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot", "--jacobian-out")
 
 
 class UsageError(Exception):
@@ -50,6 +52,8 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_point(text):
     """``--at`` text: '2,5' → [2.0, 5.0]; 'x1=2,x2=5' → {'x1': 2.0, 'x2': 5.0}."""
+    if is_points_file(text):
+        raise UsageError(f"--at: a file of points ({text}) is for the trace command")
     items = [item.strip() for item in text.split(",")]
     if any(item == "" for item in items):
         raise UsageError(f"--at: empty value in {text!r} (write e.g. --at 2,5 or --at x1=2,x2=5)")
@@ -58,7 +62,7 @@ def parse_point(text):
         raise UsageError("--at: give all values by name (x1=2,x2=5) or none (2,5)")
     pairs = [item.split("=", 1) if "=" in item else (None, item) for item in items]
     for name, value in pairs:
-        if not re.fullmatch(_NUMBER, value.strip()):
+        if not re.fullmatch(NUMBER, value.strip()):
             raise UsageError(f"--at: {value.strip()!r} is not a number")
     if all(named):
         point = {}
@@ -82,11 +86,17 @@ def _methods(text):
     return tuple(chosen)
 
 
-def _add_expression_arguments(command):
+POINTS_HELP = ("; or, for trace, a file of many points, FILE.csv or FILE.npy: one row a point, one column a "
+               "variable. A CSV may start with a header row naming the variables, in any order; without one (and "
+               "in a .npy) the columns are in variable order: --vars when given, else the natural order of the "
+               "names (x2 before x10)")
+
+
+def _add_expression_arguments(command, points_help=""):
     command.add_argument("expression", metavar="EXPR", help='e.g. "ln(x1)+x1*x2-sin(x2)"; several outputs '
                          "separated by commas; - reads it from standard input")
     command.add_argument("--at", required=True, metavar="VALUES",
-                         help="the point: 2,5 or x1=2,x2=5 (negative values as typed: --at -1,2)")
+                         help="the point: 2,5 or x1=2,x2=5 (negative values as typed: --at -1,2)" + points_help)
     command.add_argument("--vars", metavar="NAMES", help="variable order, e.g. x2,x1 (default: the order in "
                          "--at name=value, else natural order of the names)")
     command.add_argument("--merge", action="store_true", help="merge identical subexpressions into one node")
@@ -102,10 +112,12 @@ def build_parser():
     command = commands.add_parser("trace", help="evaluation traces and the four-way cross-check",
                                   description="Print the primal, tangent and adjoint traces of EXPR at a "
                                   "point, then compare finite differences, symbolic, forward and reverse mode.")
-    _add_expression_arguments(command)
+    _add_expression_arguments(command, POINTS_HELP)
     command.add_argument("--wrt", metavar="NAME", help="show the forward tangent trace for this variable only")
     command.add_argument("--digits", type=int, default=3, metavar="N",
                          help="decimals shown in traces (display only; default 3)")
+    command.add_argument("--jacobian-out", metavar="FILE", help="write reverse mode's Jacobian, one row a point, "
+                         "to FILE.csv (a header d(y)/d(x1),…; full precision) or FILE.npy (the same columns)")
     command.add_argument("--methods", type=_methods, default=METHODS, metavar="LIST",
                          help="comma-separated subset of " + ",".join(METHODS))
     command.add_argument("--format", choices=("text", "markdown", "latex", "html", "json"),
@@ -262,12 +274,43 @@ def run_trace(args):
     output_format = _output_format(args, TRACE_FORMATS, "text")
     tolerances = {"forward": Tolerance(args.rtol, args.atol), "reverse": Tolerance(args.rtol, args.atol),
                   "finite_difference": Tolerance(args.fd_rtol, args.fd_atol)}
-    report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=args.methods,
+    if args.jacobian_out is not None:
+        if Path(args.jacobian_out).suffix.lower() not in JACOBIAN_FILE_SUFFIXES:
+            raise UsageError("--jacobian-out: the file must end in .csv or .npy")
+        if "reverse" not in args.methods:
+            raise UsageError("--jacobian-out writes reverse mode's Jacobian: include reverse in --methods")
+    expression = read_expression(args)
+    variables = _variables(args)
+    if is_points_file(args.at):
+        if args.wrt is not None:
+            raise UsageError("--wrt chooses a tangent trace, and a report over many points has no traces")
+        at, variables = _points(args.at, expression, variables, args.merge)
+    else:
+        at = parse_point(args.at)
+    report = trace(expression, at, variables=variables, methods=args.methods,
                    merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances)
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
     _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone))
+    if args.jacobian_out is not None:
+        reverse = report.results["reverse"]
+        if reverse.jacobian is None:
+            print(f"adcompare: --jacobian-out: nothing written, reverse mode could not be computed: {reverse.error}",
+                  file=sys.stderr)
+            return EXIT_DISAGREE
+        write_jacobian(args.jacobian_out, report.graph, reverse.jacobian)
     return EXIT_AGREE if report.agree else EXIT_DISAGREE
+
+
+def _points(path, expression, variables, merge):
+    """``--at FILE``: the points, as a mapping name → column (a file with a header) or a
+    2-D array in variable order, and the variable order."""
+    names, array = read_points(path)
+    order = variables or list(parse(expression, None, merge).variables)
+    if names is None:
+        check_columns(path, array, order)
+        return array, variables
+    return points_by_name(path, names, array, order), order
 
 
 def run_graph(args):
@@ -349,7 +392,8 @@ def main(argv=None):
         if error.node is not None and error.graph is not None:
             from .render.text import describe_slot
             where = describe_slot(error.graph, error.node) + ": "
-        return _error(f"{where}{error}")
+        at_point = f"{error.at_point}: " if error.at_point else ""
+        return _error(f"{at_point}{where}{error.message}")
     except AdcompareError as error:
         return _error(str(error))
 
