@@ -115,6 +115,10 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       more: it varies faster than the step resolves, which the error estimate can miss.
     - 'cancellation': forward or reverse mode differs by less than its rounding bound,
       ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
+    - 'rounding of f': finite differences differ by less than twice their estimate with the
+      rounding error of f itself in it: a first-order bound δ on it (``rounding``), divided
+      by the step, stands where the estimate assumed ε·|f| (asin near 1 magnifies the
+      rounding of its argument a hundred-thousandfold);
     - 'rounding': forward or reverse mode differs by less than the first-order bound on
       the rounding error of the float program (``rounding``, see `adcompare.rounding`), or
       rounding has destroyed the value of a node the output depends on (``lost``: tan of
@@ -126,7 +130,8 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
     if result.method in ("forward", "reverse"):
         if error <= float(result.details["rounding_bound"][output, variable]):
             return "cancellation"
-        if lost or (rounding and error <= rounding.get((output, variable), 0.0)):
+        if lost or (rounding and (output, variable) in rounding
+                    and error <= rounding[(output, variable)].derivative):
             return "rounding"
         return None
     if result.method == "finite_difference":
@@ -145,6 +150,11 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
             second = abs(row.plus[output] - 2.0 * center + row.minus[output])
             if second >= 0.1 * abs(row.plus[output] - row.minus[output]):
                 return "step too coarse"
+        if rounding and (output, variable) in rounding:
+            estimate = float(result.details["error_estimate"][output, variable])
+            # Each of the two evaluations of f in a quotient may be off by δ.
+            if error <= 2.0 * (estimate + 2.0 * rounding[(output, variable)].value / row.step):
+                return "rounding of f"
         if lost:
             return "rounding"   # they differentiate the float program, which lost a value
     return None
@@ -165,7 +175,7 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
 
     ``kinks`` are (slot, description) of nodes at a non-differentiable point; ``lost`` are
     (slot, float, exact) of nodes whose value rounding destroyed; ``rounding`` maps
-    (output, variable) to a bound on the float program's rounding error there.
+    (output, variable) to the `adcompare.rounding.RoundingBounds` of the float program there.
     """
     tolerances, ran, failures, reference = _line_up(results, tolerances)
     if reference is None:

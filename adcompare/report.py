@@ -28,7 +28,7 @@ from .errors import InputError
 from .formula import primal_rows
 from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_shape
 from .parse import DEFAULT_LIMITS, parse
-from .rounding import derivative_error_bound
+from .rounding import error_bounds
 
 
 class _Rendered:
@@ -214,7 +214,7 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     if unexplained:
         # Costly, so only when a disagreement is unexplained: can rounding account for it,
         # and has it destroyed a value on the way?
-        rounding = {key: derivative_error_bound(graph, point, *key) for key in unexplained}
+        rounding = {key: error_bounds(graph, point, *key) for key in unexplained}
         comparison = compare(results, tolerances, kinks, lost_to_rounding(graph, point, values), rounding)
     return Report(graph, point, results, primal_rows(graph, values), comparison)
 

@@ -1,17 +1,22 @@
-"""First-order rounding-error analysis of forward-mode differentiation in floating point.
+"""First-order rounding-error analysis of a function and its forward-mode derivative in
+floating point.
 
-Used to explain, when forward or reverse mode differ from the exact derivative, whether
-rounding alone can account for it. Each slot carries a bound on the error of its float
+Used to explain, when a method differs from the exact derivative, whether rounding alone
+can account for it: for forward and reverse mode, the derivative's own rounding error; for
+finite differences, the rounding error of f itself, which the difference quotient divides
+by its step. Each slot carries a bound on the error of its float
 value (inputs are exact; each operation adds ε·|v| and passes on Σ |∂v/∂u|·err(u)), and
 each local partial's sensitivity to those errors is measured by re-evaluating it at
 arguments moved by their error bounds. The tangent's error bound then accumulates
 |∂v/∂u|·err(u̇) + Δ(∂v/∂u)·|u̇| + ε·|terms|. It is computed only on demand.
 
     >>> from adcompare.parse import parse
-    >>> bound = derivative_error_bound(parse("acos(cos(x))"), (1e-4,), 0, 0)
-    >>> bound > 1e-9      # acos′ near 1 magnifies the rounding of cos(1e-4)
-    True
+    >>> bounds = error_bounds(parse("acos(cos(x))"), (1e-4,), 0, 0)
+    >>> bounds.derivative > 1e-9, bounds.value > 1e-13   # acos′ near 1 magnifies cos(1e-4)'s rounding
+    (True, True)
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,9 +31,17 @@ def _partials(op, args, node_args):
     return value, [None if isinstance(a, Const) else p.value(*args, value) for a, p in zip(node_args, op.partials)]
 
 
-def derivative_error_bound(graph, point, output, variable):
-    """A first-order bound on the rounding error of ∂(output)/∂(variable) as forward mode
-    computes it in float64 (infinite where a partial is undefined within rounding)."""
+class RoundingBounds(NamedTuple):
+    """First-order bounds on the rounding error of an output's float value and of its derivative."""
+
+    value: float
+    derivative: float
+
+
+def error_bounds(graph, point, output, variable):
+    """First-order bounds on the rounding error of output ``output`` and of
+    ∂(output)/∂(variable) as forward mode computes them in float64 (infinite where a
+    partial is undefined within rounding)."""
     n = graph.n_inputs
     values, errors = list(point), [0.0] * n
     tangents = [1.0 if i == variable else 0.0 for i in range(n)]
@@ -57,4 +70,5 @@ def derivative_error_bound(graph, point, output, variable):
                 + sum(abs(p) * tangent_errors[a] + s * abs(tangents[a])
                       for (p, a), s in zip(terms, [s for s, p in zip(sensitivity, partials) if p is not None])))
             tangents.append(tangent)
-    return float(tangent_errors[graph.outputs[output]])
+    slot = graph.outputs[output]
+    return RoundingBounds(float(errors[slot]), float(tangent_errors[slot]))

@@ -81,6 +81,12 @@ CASES = {
     "cancellation inside the reference": (
         graph(2, ("ln", (1,)), ("softplus", (2,)), ("abs", (1,)), ("div", (3, 4))), (0.0, 2.046998921699987e-113),
         "cancellation"),
+    # asin(cos(u)) with u = 6.4e-6: cos(u) = 1 − 2e-11 carries a relative rounding error of
+    # 5e-6 in 1 − cos u, which asin′ ≈ 1.6e5 magnifies: f is off by ~2e-11, and the central
+    # quotient, which assumed ε·|f|, divides that by h = 6e-6 (rel. error 0.29 in ∂/∂x1).
+    "rounding of f magnified by asin near 1": (
+        graph(3, ("abs", (0,)), ("acos", (0,)), ("div", (1, 4)), ("cos", (5,)), ("abs", (6,)), ("asin", (6,))),
+        (0.0, 1e-05, 0.0), "rounding"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),

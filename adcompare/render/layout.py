@@ -27,6 +27,8 @@ EXPLANATIONS = {
                             "(a kink inside smooth operations)",
     "step too coarse": "the function changes by a tenth of its size or more within one finite-difference "
                        "step: the step is too coarse for it",
+    "rounding of f": "f itself carries more rounding error here than the finite-difference estimate "
+                     "assumes (an ill-conditioned evaluation), and the quotient divides it by the step",
     "cancellation": "within the method's rounding bound: chain-rule terms of large size cancelled",
     "rounding": "within the first-order bound on the rounding error of the float program: "
                 "rounding, not the method, makes the difference here",
