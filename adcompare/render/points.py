@@ -77,8 +77,8 @@ def fallback_notes(report):
     if result is None or result.jacobian is None or not result.details.get("fallback_points"):
         return []
     count = result.details["fallback_points"]
-    return [Note((f"Finite differences: {count:,} of {report.n_points:,} point{'s' if count != 1 else ''} "
-                  f"used the single-point path ({FALLBACK_REASONS}).",))]
+    return [Note((f"Finite differences: {count:,} of {report.n_points:,} points used the single-point path "
+                  f"({FALLBACK_REASONS}).",))]
 
 
 def worst_point_notes(report):
