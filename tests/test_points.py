@@ -304,19 +304,6 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_bad_csv_exits_2_with_one_line(tmp_path, capsys, case):
-    content, message = BAD_FILES[case]
-    path = tmp_path / "points.csv"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    elif content is not None:
-        path.write_text(content)
-    code, out, err = cli(capsys, "trace", BAYDIN, "--at", str(path))
-    assert code == 2 and out == ""
-    assert err.startswith("adcompare: error: ") and message in err and len(err.splitlines()) == 1, err
-
-
 BAD_NPY = {
     "one-dimensional": (np.array([1.0, 2.0]), "a 1-D array of shape (2,)"),
     "three-dimensional": (np.zeros((2, 2, 2)), "a 3-D array"),
@@ -330,14 +317,17 @@ BAD_NPY = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_NPY))
-def test_bad_npy_exits_2_with_one_line(tmp_path, capsys, case):
-    content, message = BAD_NPY[case]
-    path = tmp_path / "points.npy"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        np.save(path, content, allow_pickle=True)
+BAD_POINT_FILES = [("points.csv", case, *BAD_FILES[case]) for case in sorted(BAD_FILES)] + \
+                  [("points.npy", case, *BAD_NPY[case]) for case in sorted(BAD_NPY)]
+
+
+@pytest.mark.parametrize("name, case, content, message", BAD_POINT_FILES)
+def test_bad_points_file_exits_2_with_one_line(tmp_path, capsys, name, case, content, message):
+    path = tmp_path / name
+    if isinstance(content, (bytes, str)):
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    elif content is not None:
+        np.save(path, content, allow_pickle=True)   # how a careless writer makes an object array
     code, out, err = cli(capsys, "trace", BAYDIN, "--at", str(path))
     assert code == 2 and out == ""
     assert err.startswith("adcompare: error: ") and message in err and len(err.splitlines()) == 1, err
