@@ -256,14 +256,14 @@ class PointsComparison:
         return [tuple(int(i) for i in np.unravel_index(k, self.shape)) for k in flat[order]]
 
 
-def compare_points(results, tolerances=None, at_kink=False):
-    """`compare` for Results over arrays of points (Jacobians of shape (m, n, *S)), in float64.
+def compare_points(results, shape, tolerances=None, at_kink=False):
+    """`compare` for Results over arrays of points of shape ``shape`` (Jacobians of shape
+    (m, n, *shape)), in float64.
 
     ``at_kink`` is a mask over the points (or a bool) of those where an operation is at a
     kink: there the derivative does not exist and the points cannot agree.
     """
     tolerances, ran, failures, reference = _line_up(results, tolerances)
-    shape = next((np.shape(r.value[0]) for r in results.values() if r.value and r.value[0] is not None), ())
     at_kink = np.broadcast_to(at_kink, shape)
     badness = np.zeros(shape)
     disagree = at_kink.copy()

@@ -17,7 +17,7 @@ variable order) it gives a `PointsReport`, every method run once over all points
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -83,7 +83,6 @@ class PointsReport(_Rendered):
     point: tuple
     results: dict
     comparison: object
-    options: dict = field(default_factory=dict)
 
     @property
     def n_points(self):
@@ -232,9 +231,9 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
         values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}}
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
-    comparison = compare_points(results, tolerances, kink_mask(graph, values))
+    comparison = compare_points(results, point_shape(point), tolerances, kink_mask(graph, values))
     for position in comparison.worst_positions(WORST_POINTS):
         single = tuple(float(x[position]) for x in point)
         comparison.worst.append((position, trace_graph(graph, single, methods=methods, fd_method=fd_method,
                                                        digits=digits, tolerances=tolerances)))
-    return PointsReport(graph, point, results, comparison, {"fd_method": fd_method})
+    return PointsReport(graph, point, results, comparison)
