@@ -69,7 +69,8 @@ def _sigmoid(a):
 
 def _softplus(a):
     if np.iscomplexobj(a):
-        return np.log1p(np.exp(a))
+        # a + log1p(exp(−a)) where Re a > 0, so that exp does not overflow for large a.
+        return np.where(np.real(a) > 0, a + np.log1p(np.exp(-a)), np.log1p(np.exp(a)))[()]
     return np.logaddexp(0.0, a)
 
 

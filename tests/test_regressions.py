@@ -87,6 +87,10 @@ CASES = {
     "rounding of f magnified by asin near 1": (
         graph(3, ("abs", (0,)), ("acos", (0,)), ("div", (1, 4)), ("cos", (5,)), ("abs", (6,)), ("asin", (6,))),
         (0.0, 1e-05, 0.0), "rounding"),
+    # softplus of 1.4e28: the complex step's softplus took exp(1.4e28) and overflowed.
+    "complex step through a huge softplus": (
+        graph(1, ("cosh", (0,)), ("sinh", (1,)), ("pow", (2, 2)), ("add", (3, HALF)), ("softplus", (3,))),
+        (2.0,), "finite-difference error"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
