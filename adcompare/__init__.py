@@ -8,13 +8,30 @@ Baydin-style evaluation traces.
 """
 
 from .errors import AdcompareError, DomainError, InputError, ParseError
-from .gradcheck import GradcheckError, GradcheckReport, check_layer, gradcheck
 from .graph import Const, Graph, Node, evaluate
 from .parse import Limits, parse
 from .report import PointsReport, Report, trace, trace_graph
-from .tracing import TracedFunction, TracingError, functions, trace_function
 
 __all__ = ["AdcompareError", "Const", "DomainError", "GradcheckError", "GradcheckReport", "Graph", "InputError",
            "Limits", "Node", "ParseError", "PointsReport", "Report", "TracedFunction", "TracingError", "check_layer", "evaluate",
            "functions", "gradcheck", "parse", "trace", "trace_function", "trace_graph"]
 __version__ = "0.1.0"
+
+# Gradient checks of Python code load on first use: the command line never needs them.
+_LAZY = {"GradcheckError": "gradient_check", "GradcheckReport": "gradient_check", "check_layer": "gradient_check",
+         "gradcheck": "gradient_check", "TracedFunction": "tracing", "TracingError": "tracing",
+         "functions": "tracing", "trace_function": "tracing"}
+
+
+def __getattr__(name):
+    """The gradcheck and tracing names, imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'adcompare' has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

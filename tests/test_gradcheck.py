@@ -14,7 +14,7 @@ import pytest
 from adcompare import GradcheckError, check_layer, gradcheck
 from adcompare.backends import METHODS
 from adcompare.errors import InputError
-from adcompare.gradcheck import USER
+from adcompare.gradient_check import USER
 from adcompare.tracing import TracingError, functions
 
 import seeds_layers as seeds
@@ -318,7 +318,7 @@ def test_finite_differences_off_fail_a_cross_check_but_not_a_gradient_check():
 
 def test_a_method_that_cannot_run_fails_a_cross_check_only(monkeypatch):
     from adcompare.backends import Cost, Result
-    module = importlib.import_module("adcompare.gradcheck")   # the package's `gradcheck` is the function
+    module = importlib.import_module("adcompare.gradient_check")
 
     def without_differences(method, graph, point, **options):
         if method == "finite_difference":
