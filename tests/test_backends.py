@@ -2,6 +2,9 @@
 
 import dataclasses
 import math
+import re
+import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from adcompare.backends import METHODS, run_method
 from adcompare.backends.finite_difference import step_size
 from adcompare.compare import compare
 from adcompare.errors import DomainError, InputError
-from adcompare.graph import Graph, Node
+from adcompare.graph import Const, Graph, Node
 from adcompare.ops import OPERATIONS, Partial, TIMES
 
 
@@ -207,3 +210,30 @@ def test_report_json_has_the_documented_keys():
     assert set(data["methods"]) == {"finite_difference", "symbolic", "forward", "reverse"}
     assert data["methods"]["reverse"]["gradient"] == [5.5, 2 - math.cos(5)]
     assert data["value"] == math.log(2) + 10 - math.sin(5)
+
+
+def _swelling_chain(steps):
+    """s = x; `steps` times s = sin(s)·y + ln(1 + s·s): the Graph shares s, sympy's tree doubles it."""
+    one = Const(1.0, Fraction(1), "1")
+    nodes, s = [], 0
+    for _ in range(steps):
+        base = 2 + len(nodes)
+        nodes += [Node("sin", (s,)), Node("mul", (base, 1)), Node("mul", (s, s)), Node("add", (one, base + 2)),
+                  Node("ln", (base + 3,)), Node("add", (base + 1, base + 4))]
+        s = base + 5
+    return Graph(("x", "y"), tuple(nodes), (s,))
+
+
+def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes():
+    graph = _swelling_chain(10)                  # 60 operations; sympy's tree has thousands
+    start = time.perf_counter()
+    result = run_method("symbolic", graph, (2.0, 0.5), budget=0.5)
+    assert time.perf_counter() - start < 30      # a hang guard, not a timing
+    assert result.jacobian is None and result.error_kind == "too large"
+    match = re.search(r"budget of 0\.5 s \(expression swell: the graph's 60 operations are ([\d,]+) in sympy's "
+                      r"expression tree", result.error)
+    assert match, result.error
+    assert int(match.group(1).replace(",", "")) > 1000
+    # The other methods still answer, and agree with each other.
+    forward, reverse = (run_method(m, graph, (2.0, 0.5)).jacobian for m in ("forward", "reverse"))
+    np.testing.assert_allclose(forward, reverse, rtol=1e-13)

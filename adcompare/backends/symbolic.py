@@ -119,7 +119,7 @@ def _high_precision(expression, substitutions, digits, most_digits=2000):
 
 
 MAX_OPERATIONS = 2000
-TIME_BUDGET = 10.0
+TIME_BUDGET = 5.0     # seconds; settable per call (--symbolic-budget on the command line)
 
 
 class _OverBudget(Exception):
@@ -158,14 +158,25 @@ def run(graph, point, digits=30, max_operations=MAX_OPERATIONS, budget=TIME_BUDG
     if len(graph.nodes) > max_operations:
         return _skipped(graph, f"skipped: symbolic expression too large ({len(graph.nodes):,} operations; "
                                f"the symbolic method's limit is {max_operations:,})")
+    sizes = {}
     try:
         with time_budget(budget):
-            return _run(graph, point, digits)
+            return _run(graph, point, digits, sizes)
     except RecursionError:
         return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
     except _OverBudget:
         return _skipped(graph, f"skipped: sympy took longer than its budget of {budget:g} s "
-                               "(expression swell)")
+                               f"(expression swell: {_swell(graph, sizes)})")
+
+
+def _swell(graph, sizes):
+    """How far sympy got, in sizes: the Graph shares subexpressions, sympy's tree repeats them."""
+    if "expression" not in sizes:
+        return f"the graph's {len(graph.nodes):,} operations did not finish as one sympy expression"
+    text = f"the graph's {len(graph.nodes):,} operations are {sizes['expression']:,} in sympy's expression tree"
+    if "derivatives" not in sizes:
+        return text + ", and differentiating it did not finish"
+    return text + f", its derivatives {sizes['derivatives']:,}, and evaluating those did not finish"
 
 
 def _skipped(graph, reason):
@@ -173,11 +184,13 @@ def _skipped(graph, reason):
                   error_kind="too large", details={"expressions": (), "derivatives": (), "digits": 0})
 
 
-def _run(graph, point, digits):
+def _run(graph, point, digits, sizes):
     symbols, outputs = to_sympy(graph)
+    sizes["expression"] = int(sum(sympy.count_ops(f) for f in outputs))
     derivatives = tuple(tuple(sympy.diff(f, x) for x in symbols) for f in outputs)
+    sizes["derivatives"] = int(sum(sympy.count_ops(d) for row in derivatives for d in row))
     if point_shape(point) is not None:
-        return _run_points(graph, point, symbols, outputs, derivatives)
+        return _run_points(graph, point, symbols, outputs, derivatives, sizes["derivatives"])
     substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
     jacobian = [[_high_precision(d, substitutions, digits) for d in row] for row in derivatives]
     values = tuple(_high_precision(f, substitutions, digits) for f in outputs)
@@ -187,19 +200,17 @@ def _run(graph, point, digits):
         k, j = undefined[0]
         error = (f"sympy's derivative {sympy.sstr(derivatives[k][j])} with respect to "
                  f"{graph.variables[j]} is not a finite real number at this point")
-    size = sum(sympy.count_ops(d) for row in derivatives for d in row)
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
-                  Cost(0, 0, int(size)),
+                  Cost(0, 0, sizes["derivatives"]),
                   details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits,
                            "precision": "high"},
                   error=error, error_kind="undefined" if error else None)
 
 
-def _run_points(graph, point, symbols, outputs, derivatives):
+def _run_points(graph, point, symbols, outputs, derivatives, size):
     """The symbolic Jacobian over arrays of points, in float64 (see the module doc)."""
     shape = point_shape(point)
     details = {"expressions": tuple(outputs), "derivatives": derivatives, "digits": None, "precision": "float64"}
-    size = int(sum(sympy.count_ops(d) for row in derivatives for d in row))
     formulas = [*outputs, *(d for row in derivatives for d in row)]
     try:
         with quiet():
