@@ -36,7 +36,7 @@ class DomainError(AdcompareError):
     'derivative' (a local derivative that is not finite, as √ at 0).
 
     ``position`` is the index of the offending point when the values were arrays (None
-    for one point), and ``at_point`` then names it: ``at point 17 (x1 = -1, x2 = 3)``;
+    for one point), and ``at_point`` then names it: ``at point [17] (x1 = -1, x2 = 3)``;
     ``str(error)`` starts with it, ``message`` is the rest.
     """
 

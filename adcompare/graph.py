@@ -233,13 +233,17 @@ def broadcast_point(point):
     return tuple(np.array(np.broadcast_to(np.asarray(x, dtype=float), shape)) for x in point)
 
 
+def point_index(position):
+    """A point's numpy index as errors write it, counting from 0: ``[17]``, ``[1, 2]``."""
+    return f"[{', '.join(str(int(i)) for i in position)}]"
+
+
 def point_text(graph, point, position):
     """The point at index ``position`` of array values, as an error names it:
-    ``at point 17 (x1 = -1, x2 = 3)``."""
-    index = position[0] if len(position) == 1 else tuple(int(i) for i in position)
+    ``at point [17] (x1 = -1, x2 = 3)``."""
     coordinates = ", ".join(f"{name} = {float_text(np.asarray(x)[position] if np.ndim(x) else x)}"
                             for name, x in zip(graph.variables, point))
-    return f"at point {int(index) if len(position) == 1 else index} ({coordinates})"
+    return f"at point {point_index(position)} ({coordinates})"
 
 
 @contextmanager

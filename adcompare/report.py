@@ -26,7 +26,7 @@ from .backends.symbolic import lost_to_rounding
 from .compare import compare, compare_points
 from .errors import InputError
 from .formula import primal_rows
-from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_shape
+from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
 
@@ -118,8 +118,8 @@ def _as_value(name, value):
     bad = ~np.isfinite(array)
     if bad.any():
         position = np.unravel_index(int(np.argmax(bad)), array.shape)
-        index = position[0] if len(position) == 1 else tuple(int(i) for i in position)
-        raise InputError(f"the value of {name} at point {index} must be finite, got {array[position]!r}")
+        raise InputError(f"the value of {name} at point {point_index(position)} must be finite, "
+                         f"got {array[position]!r}")
     return array
 
 
