@@ -23,6 +23,7 @@ from pathlib import Path
 from . import __version__
 from .backends import METHODS
 from .backends.finite_difference import FD_METHODS
+from .backends.symbolic import TIME_BUDGET
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
 from .parse import DEFAULT_LIMITS, parse
@@ -133,6 +134,9 @@ def build_parser():
                          help="relative tolerance for finite differences (default %(default)g)")
     command.add_argument("--fd-atol", type=float, default=DEFAULT_TOLERANCES["finite_difference"].atol,
                          help="absolute tolerance for finite differences (default %(default)g)")
+    command.add_argument("--symbolic-budget", type=float, default=TIME_BUDGET, metavar="SECONDS",
+                         help="time sympy may take before the symbolic method is skipped, with the sizes its "
+                              "expressions swelled to (default %(default)g)")
     command.add_argument("--fd-method", "--fd-scheme", dest="fd_method", choices=FD_METHODS, default="central",
                          help="finite differences: central (default), forward, richardson (extrapolated) "
                               "or complex-step (exact to rounding for analytic functions)")
@@ -271,6 +275,8 @@ def run_trace(args):
         value = getattr(args, option)
         if not (value >= 0 and value != float("inf")):
             raise UsageError(f"--{option.replace('_', '-')} must be a finite number ≥ 0")
+    if not (0 < args.symbolic_budget < float("inf")):
+        raise UsageError("--symbolic-budget must be a finite number of seconds > 0")
     output_format = _output_format(args, TRACE_FORMATS, "text")
     tolerances = {"forward": Tolerance(args.rtol, args.atol), "reverse": Tolerance(args.rtol, args.atol),
                   "finite_difference": Tolerance(args.fd_rtol, args.fd_atol)}
@@ -288,7 +294,8 @@ def run_trace(args):
     else:
         at = parse_point(args.at)
     report = trace(expression, at, variables=variables, methods=args.methods,
-                   merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances)
+                   merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances,
+                   symbolic_budget=args.symbolic_budget)
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
     _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone))

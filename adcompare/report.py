@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backends import METHODS, run_method
-from .backends.symbolic import lost_to_rounding
+from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import InputError
 from .formula import primal_rows
@@ -183,7 +183,7 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
 
 
 def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
-          fd_method="central", digits=30, tolerances=None):
+          fd_method="central", digits=30, tolerances=None, symbolic_budget=TIME_BUDGET):
     """Run ``methods`` on ``expression`` at ``at`` and cross-check them: a `Report`, or a
     `PointsReport` when ``at`` holds arrays of points (see `resolve_point`).
 
@@ -191,20 +191,23 @@ def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False
     a point outside the domain or where a derivative does not exist).
     """
     graph, point = resolve_point(expression, at, variables, merge_common)
-    return trace_graph(graph, point, methods=methods, fd_method=fd_method, digits=digits, tolerances=tolerances)
+    return trace_graph(graph, point, methods=methods, fd_method=fd_method, digits=digits, tolerances=tolerances,
+                       symbolic_budget=symbolic_budget)
 
 
-def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None):
-    """`trace` for a Graph already built (parsed, traced from Python, or generated)."""
+def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
+                symbolic_budget=TIME_BUDGET):
+    """`trace` for a Graph already built (parsed, traced from Python, or generated).
+    ``symbolic_budget``: seconds sympy may take before the symbolic method is skipped."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
     if point_shape(point) is not None:
         return trace_points(graph, point, methods=methods, fd_method=fd_method, digits=digits,
-                            tolerances=tolerances)
+                            tolerances=tolerances, symbolic_budget=symbolic_budget)
     point = tuple(point)
     values = evaluate(graph, point)
-    options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits}}
+    options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits, "budget": symbolic_budget}}
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
     kinks = find_kinks(graph, values)
     comparison = compare(results, tolerances, kinks)
@@ -221,7 +224,8 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
 WORST_POINTS = 5
 
 
-def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None):
+def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
+                 symbolic_budget=TIME_BUDGET):
     """`trace_graph` over arrays of points: each method once over all points, the float64
     cross-check (`compare_points`), and a single-point Report at each of the (up to
     five) worst disagreeing points, for its explanation.
@@ -229,11 +233,12 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     point = broadcast_point(point)
     with naming_points(graph, point):
         values = evaluate(graph, point)
-    options = {"finite_difference": {"method": fd_method}}
+    options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
     comparison = compare_points(results, point_shape(point), tolerances, kink_mask(graph, values))
     for position in comparison.worst_positions(WORST_POINTS):
         single = tuple(float(x[position]) for x in point)
         comparison.worst.append((position, trace_graph(graph, single, methods=methods, fd_method=fd_method,
-                                                       digits=digits, tolerances=tolerances)))
+                                                       digits=digits, tolerances=tolerances,
+                                                       symbolic_budget=symbolic_budget)))
     return PointsReport(graph, point, results, comparison)

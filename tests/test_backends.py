@@ -237,3 +237,13 @@ def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes():
     # The other methods still answer, and agree with each other.
     forward, reverse = (run_method(m, graph, (2.0, 0.5)).jacobian for m in ("forward", "reverse"))
     np.testing.assert_allclose(forward, reverse, rtol=1e-13)
+
+
+def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):
+    report = adcompare.trace_graph(_swelling_chain(10), (2.0, 0.5), symbolic_budget=0.5)
+    assert "budget of 0.5 s (expression swell" in report.results["symbolic"].error
+    assert report.comparison.reference == "reverse"
+    from adcompare.cli import main
+    for bad in ("0", "-1", "nan", "inf"):
+        assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", bad]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
