@@ -7,13 +7,14 @@ Baydin-style evaluation traces.
     True
 """
 
+from .codegen import CompiledGraph, compile_graph
 from .errors import AdcompareError, DomainError, InputError, ParseError
 from .graph import Const, Graph, Node, evaluate
 from .parse import Limits, parse
 from .report import PointsReport, Report, trace, trace_graph
 
-__all__ = ["AdcompareError", "Const", "DomainError", "GradcheckError", "GradcheckReport", "Graph", "InputError",
-           "Limits", "Node", "ParseError", "PointsReport", "Report", "TracedFunction", "TracingError", "check_layer", "evaluate",
+__all__ = ["AdcompareError", "CompiledGraph", "Const", "DomainError", "GradcheckError", "GradcheckReport", "Graph", "InputError",
+           "Limits", "Node", "ParseError", "PointsReport", "Report", "TracedFunction", "TracingError", "check_layer", "compile_graph", "evaluate",
            "functions", "gradcheck", "parse", "trace", "trace_function", "trace_graph"]
 __version__ = "0.1.0"
 

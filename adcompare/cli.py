@@ -352,10 +352,10 @@ def run_steps(args):
 
 def run_codegen(args):
     """The ``codegen`` command."""
-    from .codegen import SOURCES
+    from .codegen import module_source
     from .parse import parse
     graph = parse(read_expression(args), _variables(args), args.merge)
-    sys.stdout.write(SOURCES[args.mode](graph))
+    sys.stdout.write(module_source(graph, args.mode))
     return EXIT_AGREE
 
 

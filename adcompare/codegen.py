@@ -29,6 +29,7 @@ where the interpreted sweep stops at the overflowing node.
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -42,11 +43,8 @@ class CompiledSweepError(ArithmeticError):
 
 # What the generated code calls besides the operation table's vocabulary, per variant.
 _ARRAY_CHECKS = {"_all": np.all, "_finite": lambda values: all(np.all(np.isfinite(v)) for v in values),
-                 "_as_float": lambda v: np.asarray(v, dtype=float)}
-# One sum is cheaper than n finiteness tests: a NaN or ±∞ anywhere makes it non-finite (a
-# finite sum that overflows only sends the call to the interpreted sweep).
-_SCALAR_CHECKS = {"_all": bool, "_finite": lambda values: math.isfinite(sum(values))}
-NAMESPACES = {"scalar": {**SCALAR_FUNCTIONS, **_SCALAR_CHECKS},
+                 "_as_float": lambda v: np.asarray(v, dtype=float), "_CompiledSweepError": CompiledSweepError}
+NAMESPACES = {"scalar": {**SCALAR_FUNCTIONS, "isfinite": math.isfinite},
               "array": {**NUMPY_FUNCTIONS, **_ARRAY_CHECKS}}
 _MATH_ERRORS = (ArithmeticError, ValueError)   # ZeroDivisionError, OverflowError, "math domain error"
 
@@ -105,9 +103,14 @@ def _tuple(names):
     return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
 
 
-def _check(names):
-    return [f"    if not (_all(inside) and _finite({_tuple(names)})):",
-            "        raise _CompiledSweepError('a value outside a domain, or not finite')"]
+def _check(names, vectorised):
+    if vectorised:
+        return [f"    if not (_all(inside) and _finite({_tuple(names)})):",
+                "        raise _CompiledSweepError('a value outside a domain, or not finite')"]
+    # One sum is cheaper than a test per value: a NaN or ±∞ anywhere makes it non-finite
+    # (a finite sum that overflows only sends the call to the interpreted sweep).
+    return [f"    if not (inside and isfinite({' + '.join(names)})):",
+            "        raise ArithmeticError('a value outside a domain, or not finite')"]
 
 
 def _header(graph, name, suffixes, vectorised):
@@ -125,7 +128,7 @@ def primal_source(graph, vectorised=False):
     lines = _header(graph, "primal", ("",), vectorised)
     for slot in range(graph.n_inputs, graph.size):
         lines += _primal_lines(graph, slot)
-    lines += _check(outputs)
+    lines += _check(outputs, vectorised)
     lines.append(f"    return {_tuple(outputs)}")
     return "\n".join(lines) + "\n"
 
@@ -145,7 +148,7 @@ def forward_source(graph, vectorised=False):
         lines.append(f"    {slot_name(graph, slot, '_dot')} = {text or '0.0'}")
     outputs = [slot_name(graph, s) for s in graph.outputs]
     tangents = [slot_name(graph, s, "_dot") for s in graph.outputs]
-    lines += _check(outputs + tangents)
+    lines += _check(outputs + tangents, vectorised)
     lines.append(f"    return {_tuple(outputs)}, {_tuple(tangents)}")
     return "\n".join(lines) + "\n"
 
@@ -177,12 +180,32 @@ def reverse_source(graph, output=0, vectorised=False):
                 lines.append(f"    {target} = {'-' if sign < 0 else ''}{term}")
             assigned.add(arg)
     adjoints = [slot_name(graph, i, "_bar") if i in assigned else "0.0" for i in range(n)]
-    lines += _check([slot_name(graph, start)] + [a for a in adjoints if a != "0.0"])
+    lines += _check([slot_name(graph, start)] + [a for a in adjoints if a != "0.0"], vectorised)
     lines.append(f"    return {slot_name(graph, start)}, {_tuple(adjoints)}")
     return "\n".join(lines) + "\n"
 
 
 SOURCES = {"primal": primal_source, "forward": forward_source, "reverse": reverse_source}
+
+
+def module_source(graph, kind):
+    """A runnable module of one sweep at one point (what ``adcompare codegen`` prints): the
+    imports of the functions it calls, then the function ``SOURCES[kind]`` generates."""
+    source = SOURCES[kind](graph)
+    used = sorted(name for name in NAMESPACES["scalar"] if re.search(rf"\b{name}\(", source))
+    from_math = [name if name == function.__name__ else f"{function.__name__} as {name}"
+                 for name in used for function in [NAMESPACES["scalar"][name]]
+                 if getattr(math, function.__name__, None) is function]
+    builtins = [f"{name} = {function.__name__}" for name in used for function in [NAMESPACES["scalar"][name]]
+                if function in (abs, float)]
+    ours = [name for name in used if name not in {n.split(" as ")[-1] for n in from_math}
+            and not any(line.startswith(f"{name} =") for line in builtins)]
+    lines = [f"# adcompare codegen --mode {kind}: Baydin's v₋₁, v₀, v₁ … are v_m1, v0, v1 …",
+             f"from math import {', '.join(from_math)}" if from_math else None, *builtins]
+    if ours:
+        lines += ["from adcompare.ops import SCALAR_FUNCTIONS   # numerically careful versions",
+                  f"{', '.join(ours)} = {', '.join(f'SCALAR_FUNCTIONS[{name!r}]' for name in ours)}"]
+    return "\n".join(line for line in lines if line is not None) + "\n\n\n" + source
 
 
 class CompiledGraph:
@@ -198,7 +221,7 @@ class CompiledGraph:
         if key not in self._functions:
             options = {"output": output} if kind == "reverse" else {}
             source = SOURCES[kind](self.graph, vectorised=variant == "array", **options)
-            namespace = {**NAMESPACES[variant], "_CompiledSweepError": CompiledSweepError}
+            namespace = dict(NAMESPACES[variant])
             exec(compile(source, f"<adcompare {kind}>", "exec"), namespace)   # our own generated source only
             self._functions[key] = namespace[{"primal": "primal", "forward": "tangent", "reverse": "backward"}[kind]]
         return self._functions[key]

@@ -150,3 +150,26 @@ def test_no_user_text_reaches_the_generated_code():
         ast.parse(done.stdout)
     coefficient = {name: k + 1.25 for k, name in enumerate(names)}
     assert list(compile_graph(graph).gradient(*[1.0] * 6)) == [coefficient[name] for name in graph.variables]
+
+
+VALUE = math.log(2) + 10 - math.sin(5)            # f(2, 5) = ln x1 + x1·x2 − sin x2
+GRADIENT = (1 / 2 + 5, 2 - math.cos(5))           # by hand: 1/x1 + x2, x1 − cos x2
+
+
+@pytest.mark.parametrize("mode, call, expected", [
+    ("primal", "primal(2.0, 5.0)", (VALUE,)),
+    ("forward", "tangent(2.0, 5.0, 0.0, 1.0)", ((VALUE,), (GRADIENT[1],))),
+    ("reverse", "backward(2.0, 5.0)", (VALUE, GRADIENT)),
+])
+def test_printed_code_runs_on_its_own(tmp_path, mode, call, expected):
+    # What `adcompare codegen` prints is a module a student can run: its imports, then the sweep.
+    done = subprocess.run([sys.executable, "-m", "adcompare", "codegen", "ln(x1)+x1*x2-sin(x2)", "--mode", mode],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    module = tmp_path / "sweep.py"
+    module.write_text(done.stdout + f"\nprint(repr({call}))\n")
+    ran = subprocess.run([sys.executable, str(module)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    got = ast.literal_eval(ran.stdout.strip())
+    flat = lambda t: [x for part in t for x in (flat(part) if isinstance(part, tuple) else [part])]  # noqa: E731
+    assert flat(got) == pytest.approx(flat(expected), rel=1e-15)
