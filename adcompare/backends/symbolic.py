@@ -200,6 +200,12 @@ def _run(graph, point, digits, sizes):
         k, j = undefined[0]
         error = (f"sympy's derivative {sympy.sstr(derivatives[k][j])} with respect to "
                  f"{graph.variables[j]} is not a finite real number at this point")
+    elif any(value is None for value in values):
+        # Rounding can move a point into the float program's domain that the exact function
+        # is not defined at: ln(cos(acos(x))) at x < 0 is ln of 6e-17 in floats, of x exactly.
+        k = values.index(None)
+        error = (f"sympy's value {sympy.sstr(outputs[k])} is not a finite real number at this point "
+                 "(rounding moved the float program into its domain)")
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
                   Cost(0, 0, sizes["derivatives"]),
                   details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits,
