@@ -109,7 +109,8 @@ def _check(names, vectorised):
                 "        raise _CompiledSweepError('a value outside a domain, or not finite')"]
     # One sum is cheaper than a test per value: a NaN or ±∞ anywhere makes it non-finite
     # (a finite sum that overflows only sends the call to the interpreted sweep).
-    return [f"    if not (inside and isfinite({' + '.join(names)})):",
+    total = " + ".join(names) if len(names) <= 8 else f"sum({_tuple(names)})"   # a long a + b + … nests too deep
+    return [f"    if not (inside and isfinite({total})):",
             "        raise ArithmeticError('a value outside a domain, or not finite')"]
 
 
@@ -208,6 +209,55 @@ def module_source(graph, kind):
     return "\n".join(line for line in lines if line is not None) + "\n\n\n" + source
 
 
+# Beyond a function of this many lines, Python's compiler holds gigabytes at once (4 GB for
+# the 3.6 million lines of a 600,000-operation reverse sweep), so the body is compiled as
+# consecutive functions of at most this many lines (about 250 MB each to compile).
+CHUNK_LINES = 100_000
+_VARIABLE = re.compile(r"\b(?:v_m\d+|v\d+)(?:_dot|_bar)?\b|\binside\b")
+
+
+def _compile_function(source, namespace):
+    """The function that ``source`` (one generated ``def``; our own text only) defines, its
+    free names looked up in ``namespace``. A body longer than CHUNK_LINES runs as
+    consecutive parts, each a function compiled alone: a part reads from a shared dict the
+    variables that earlier parts assigned, and writes to it those that later parts read."""
+    lines = source.splitlines()
+    header, name = lines[0], lines[0][len("def "):lines[0].index("(")]
+    if len(lines) <= CHUNK_LINES:
+        scope = dict(namespace)
+        exec(compile(source, "<adcompare sweep>", "exec"), scope)
+        return scope[name]
+    parameters = [p for p in header[header.index("(") + 1:header.rindex(")")].split(", ") if p]
+    body, parts, start = lines[1:], [], 0
+    while start < len(body):
+        end = min(start + CHUNK_LINES, len(body))
+        while end < len(body) and body[end].startswith("        "):   # an if stays with its block
+            end += 1
+        parts.append(body[start:end])
+        start = end
+    used = [set(_VARIABLE.findall(" ".join(part))) for part in parts]
+    slot = {v: i for i, v in enumerate(parameters)}      # where a variable waits between parts
+    functions = []
+    for k, part in enumerate(parts):
+        read_later = set().union(*used[k + 1:])
+        loads = [f"    {v} = _shared[{slot[v]}]" for v in sorted(used[k] & slot.keys())]
+        for v in sorted(used[k] & read_later):
+            slot.setdefault(v, len(slot))
+        stores = [f"    _shared[{slot[v]}] = {v}" for v in sorted(used[k] & read_later)]
+        text = "\n".join(["def _part(_shared):", *loads, *part, *stores]) + "\n"
+        scope = dict(namespace)
+        exec(compile(text, f"<adcompare sweep, part {k + 1} of {len(parts)}>", "exec"), scope)
+        functions.append(scope["_part"])
+    size = len(slot)
+
+    def run(*arguments):
+        shared = [*arguments, *[None] * (size - len(arguments))]
+        for function in functions:
+            result = function(shared)
+        return result           # the last part ends with the return
+    return run
+
+
 class CompiledGraph:
     """The compiled primal, tangent and adjoint sweeps of one Graph, for one point (floats)
     or for arrays of points; each is generated and compiled when first called."""
@@ -221,9 +271,7 @@ class CompiledGraph:
         if key not in self._functions:
             options = {"output": output} if kind == "reverse" else {}
             source = SOURCES[kind](self.graph, vectorised=variant == "array", **options)
-            namespace = dict(NAMESPACES[variant])
-            exec(compile(source, f"<adcompare {kind}>", "exec"), namespace)   # our own generated source only
-            self._functions[key] = namespace[{"primal": "primal", "forward": "tangent", "reverse": "backward"}[kind]]
+            self._functions[key] = _compile_function(source, NAMESPACES[variant])
         return self._functions[key]
 
     def _run(self, kind, values, output=0):
