@@ -140,7 +140,7 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
             return "finite-difference error"
         if row.fallback is not None:
             return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby",
-                    "jump": "jump in slope nearby"}[row.fallback]
+                    "jump": "jump in slope nearby", "slow": "step too coarse"}[row.fallback]
         center = float(result.value[output])
         if abs(reference) * row.step >= 0.1 * max(1.0, abs(center)):
             return "step too coarse"

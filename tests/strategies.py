@@ -154,7 +154,8 @@ def check_agreement(graph, point):
                     finer, check)
         return "step too coarse" if "step too coarse" in kinds else "jump in slope nearby"
     # 'finite-difference error' is right when a more accurate difference method resolves it.
-    better = "complex-step" if all(OPERATIONS[n.op].analytic for n in graph.nodes) else "richardson"
+    analytic = all(OPERATIONS[graph.node(s).op].analytic for s in range(graph.n_inputs, graph.size) if graph.live[s])
+    better = "complex-step" if analytic else "richardson"
     refined = run_method("finite_difference", graph, point, method=better)
     if refined.jacobian is None:    # the complex step overflowed where real arithmetic did not
         better = "richardson"

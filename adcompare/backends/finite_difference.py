@@ -62,7 +62,7 @@ class DifferenceRow:
     estimate: tuple
     error_estimate: tuple
     stencil: str
-    fallback: object = None   # why the method's own stencil was not used: 'domain', 'kink', 'pole' or 'jump'
+    fallback: object = None   # why the method's own stencil was not used: 'domain', 'kink', 'pole', 'jump', 'slow'
 
 
 def step_size(x, method="central", scale=None):
@@ -130,18 +130,39 @@ def _roundoff(values, h):
 
 
 # Each stencil returns (estimate, f(x + h), f(x − h) or f(x), error estimate, evaluations
-# for the derivative, further evaluations for the error estimate).
+# for the derivative, further evaluations for the error estimate, whether the quotients
+# converge too slowly as h shrinks for the step to resolve f: a bool, or a mask over points).
+
+def _truncation_error(d1, d2, d4, rate, roundoff):
+    """(error estimate, slow): |d1 − f′| estimated from the quotients d1, d2, d4 at steps h,
+    2h, 4h of a method whose error shrinks by ``rate`` when h halves (4 for central, 2 for
+    forward differences), |d1 − d2| / (rate − 1); and, per point, whether the quotients, far
+    above round-off, converge much more slowly than that — a singular derivative inside
+    the stencil ((x²)^x at 1e-6: they move by the same amount each time h halves). There
+    the estimate is the tail of the ratio actually seen (∞ when they do not converge)."""
+    step, next_step = np.abs(d1 - d2), np.abs(d2 - d4)
+    with np.errstate(all="ignore"):
+        ratio = np.where(step > 0, next_step / step, np.inf)
+        slow = (ratio < rate / 2) & (next_step > 100 * roundoff)
+        tail = np.where(ratio > 1, step / (ratio - 1), np.inf)
+    error = np.where(slow, tail, step / (rate - 1))
+    return (error[()], np.any(slow, axis=0)) if isinstance(error, np.ndarray) else (error, slow)
+
 
 def _central(f, point, j, h, center):
     d1, plus, minus = difference_quotient(f, point, j, h, "central")
-    d2 = (f.at(point, j, 2 * h) - f.at(point, j, -2 * h)) / (4.0 * h)
-    return d1, plus, minus, np.abs(d1 - d2) / 3.0 + _roundoff(center, h), 2, 2
+    d2, d4 = ((f.at(point, j, k * h) - f.at(point, j, -k * h)) / (2.0 * k * h) for k in (2, 4))
+    roundoff = _roundoff(center, h)
+    error, slow = _truncation_error(d1, d2, d4, 4.0, roundoff)
+    return d1, plus, minus, error + roundoff, 2, 4, slow
 
 
 def _forward(f, point, j, h, center):
     d1, plus, _ = difference_quotient(f, point, j, h, "forward", center)
-    d2 = (f.at(point, j, 2 * h) - center) / (2.0 * h)
-    return d1, plus, center, np.abs(d1 - d2) + _roundoff(center, h), 1, 1
+    d2, d4 = ((f.at(point, j, k * h) - center) / (k * h) for k in (2, 4))
+    roundoff = _roundoff(center, h)
+    error, slow = _truncation_error(d1, d2, d4, 2.0, roundoff)
+    return d1, plus, center, error + roundoff, 1, 2, slow
 
 
 def _richardson(f, point, j, h, center):
@@ -153,14 +174,14 @@ def _richardson(f, point, j, h, center):
         d.append((f.at(point, j, k * h) - f.at(point, j, -k * h)) / (2 * k * h))
     r1 = [(4 * d[i] - d[i + 1]) / 3 for i in (0, 1)]
     r2 = (16 * r1[0] - r1[1]) / 15
-    return r2, plus, minus, np.abs(r2 - r1[0]) + _roundoff(center, h), 6, 0
+    return r2, plus, minus, np.abs(r2 - r1[0]) + _roundoff(center, h), 6, 0, False
 
 
 def _complex_step(f, point, j, h, center):
     plus = f.at(point, j, 1j * h)
     estimate = plus.imag / h
     # No subtraction, so no cancellation: what is left is the rounding of f itself.
-    return estimate, plus.real, center, EPS * np.maximum(np.abs(estimate), 1.0), 1, 0
+    return estimate, plus.real, center, EPS * np.maximum(np.abs(estimate), 1.0), 1, 0, False
 
 
 def _one_sided(f, point, j, h, center, side):
@@ -169,7 +190,7 @@ def _one_sided(f, point, j, h, center, side):
     near, far, farther = (f.at(point, j, k * side * h) for k in (1, 2, 4))
     d1 = (-3 * center + 4 * near - far) / (2 * side * h)
     d2 = (-3 * center + 4 * far - farther) / (4 * side * h)
-    return d1, near, center, np.abs(d1 - d2) / 3.0 + _roundoff(center, h), 2, 1
+    return d1, near, center, np.abs(d1 - d2) / 3.0 + _roundoff(center, h), 2, 1, False
 
 
 STENCILS = {"central": _central, "forward": _forward, "richardson": _richardson, "complex-step": _complex_step}
@@ -179,8 +200,8 @@ NOT_ANALYTIC = tuple(name for name, op in OPERATIONS.items() if not op.analytic)
 
 class _Straddles(Exception):
     """A stencil straddles a kink (abs, relu, max, min), a pole (div, tan, …) or a jump in
-    slope hidden in smooth operations: its quotient means nothing. ``args[0]`` is 'kink',
-    'pole' or 'jump'."""
+    slope hidden in smooth operations, or its quotients converge too slowly as h shrinks:
+    its quotient means nothing. ``args[0]`` is 'kink', 'pole', 'jump' or 'slow'."""
 
 
 def _inside(stencil, f, point, j, h, center, center_sides):
@@ -220,6 +241,8 @@ def _column(f, point, j, method, center, center_sides, variable_name):
         result = _inside(STENCILS[method], f, point, j, h, center, center_sides)
         if method in ("central", "richardson") and _slope_jumps(result, center, h, point[j]):
             raise _Straddles("jump")
+        if np.any(result[6]):
+            raise _Straddles("slow")
         return (*result, h, method, None)
     except DomainError as error:
         if method == "complex-step":
@@ -229,7 +252,9 @@ def _column(f, point, j, method, center, center_sides, variable_name):
     except _Straddles as crossing:
         fallback = crossing.args[0]
         reason = {"kink": "straddles a kink", "pole": "straddles a pole",
-                  "jump": "straddles a jump in slope (a kink inside smooth operations, as √(x²) at 0)"}[fallback]
+                  "jump": "straddles a jump in slope (a kink inside smooth operations, as √(x²) at 0)",
+                  "slow": "gives quotients that converge too slowly as the step shrinks (the function "
+                          "changes faster than the step resolves)"}[fallback]
         refusal = None
     # Near a domain edge or a kink the distance to it sets the scale, and it is not known:
     # try one-sided stencils that stay on this side, with steps h·10⁻ᵏ, and keep the one
@@ -253,10 +278,10 @@ def _column(f, point, j, method, center, center_sides, variable_name):
         if refusal is not None:
             raise refusal
         return (*STENCILS[method](f, point, j, h, center), h, f"{method} (its stencil {reason})", fallback)
-    (estimate, near, _, error, used, _), step, name = best
+    (estimate, near, _, error, used, _, _), step, name = best
     note = (f"one-sided ({name}) second-order stencil with h = {step:.3g}, the step of smallest "
             f"error estimate: the {method} stencil in {variable_name} {reason}")
-    return estimate, near, center, error, used, spent - used, step, note, fallback
+    return estimate, near, center, error, used, spent - used, False, step, note, fallback
 
 
 def run(graph, point, method="central"):
@@ -283,7 +308,7 @@ def run(graph, point, method="central"):
     derivative_evaluations, estimate_evaluations = 1, 0   # f(x) first
     for j in range(n):
         try:
-            estimate, plus, minus, error, used, checking, h, stencil, fallback = _column(
+            estimate, plus, minus, error, used, checking, _, h, stencil, fallback = _column(
                 f, point, j, method, center, center_sides, graph.variables[j])
         except DomainError as error:
             return Result("finite_difference", tuple(center), None,
@@ -308,7 +333,9 @@ def _complex_step_refusal(graph, method, center, details):
     complex-analytic, or None."""
     if method != "complex-step":
         return None
-    kinks = [OPERATIONS[node.op].name for node in graph.nodes if node.op in NOT_ANALYTIC]
+    live = graph.live     # an operation no output depends on cannot spoil the complex step
+    kinks = [OPERATIONS[graph.node(slot).op].name for slot in range(graph.n_inputs, graph.size)
+             if live[slot] and graph.node(slot).op in NOT_ANALYTIC]
     if not kinks:
         return None
     return Result("finite_difference", tuple(center), None, Cost(1, 0, len(graph.nodes)), details=details,
@@ -363,8 +390,8 @@ def _run_points(graph, point, method):
         h = step_size(point[j], method)
         f = _CountedPoints(graph, shape, center_sides)
         result = STENCILS[method](f, point, j, h, center)
-        estimate, _, _, error, used, checking = result
-        fallback |= f.left_domain
+        estimate, _, _, error, used, checking, slow = result
+        fallback |= f.left_domain | slow
         if method != "complex-step":
             fallback |= f.crossed
         if method in ("central", "richardson"):
