@@ -247,3 +247,11 @@ def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):
     for bad in ("0", "-1", "nan", "inf"):
         assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", bad]) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_complex_step_is_exact_to_rounding_at_a_tiny_x():
+    # d/dx ln(x) = 1/x: at x = 1e-20 a step of 1e-20 (as large as x) would be 0.3 … % off.
+    for text, x, derivative in (("ln(x*x)", 1e-20, 2e20), ("ln(x)", 1e-200, 1e200), ("ln(x*x)", 3.0, 2 / 3),
+                                ("ln(x*x)", -7e5, -2 / 7e5)):
+        result = run_method("finite_difference", adcompare.parse(text), (x,), method="complex-step")
+        assert result.jacobian[0, 0] == pytest.approx(derivative, rel=1e-15)

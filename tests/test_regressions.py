@@ -102,6 +102,11 @@ CASES = {
     "log-singular derivative inside the stencil": (
         graph(1, ("abs", (0,)), ("mul", (0, 0)), ("abs", (2,)), ("pow", (2, 0)), ("abs", (4,)), ("abs", (0,)),
               ("abs", (6,)), ("abs", (0,)), ("add", (4, HALF))), (1e-06,), "agree"),
+    # acos(ln(x2/x3)) at x2 = x3 = 1e-20: the complex step's h = 1e-20·max(1, |x|) was as
+    # large as x2 itself, and its answer 0.3% off with an estimate of ε·|f′|; now h = 1e-20·|x|.
+    "complex step as large as x": (graph(3, ("div", (1, 2)), ("ln", (3,)), ("abs", (4,)), ("abs", (0,)),
+                                            ("abs", (0,)), ("acos", (4,))), (0.0, 1e-20, 1e-20),
+                                   "finite-difference error"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),

@@ -7,7 +7,7 @@ xᵢ + hᵢ − xᵢ = hᵢ exactly):
 - ``forward`` (p = 1/2): (f(x + h) − f(x)) / h, error O(h) + O(ε/h);
 - ``richardson`` (p = 1/5): central differences at 4h, 2h and h combined by Richardson
   extrapolation to remove the h² and h⁴ error terms, error O(h⁶) + O(ε/h);
-- ``complex-step`` (h = 1e-20·max(1, |x|)): Im f(x + ih) / h, no subtraction and so no
+- ``complex-step`` (h = 1e-20·|x|, 1e-20 at x = 0): Im f(x + ih) / h, no subtraction and so no
   cancellation: exact to rounding for functions that are complex-analytic. It refuses
   graphs with ``abs``, ``relu``, ``max`` or ``min``.
 
@@ -71,7 +71,9 @@ def step_size(x, method="central", scale=None):
     if scale is None:
         scale = max(1.0, abs(x)) if np.ndim(x) == 0 else np.maximum(1.0, np.abs(x))
     if method == "complex-step":
-        return COMPLEX_STEP * scale
+        # No subtraction, so the step may be as small as we like: far below |x| (at x = 1e-20
+        # a step of 1e-20 would be as large as x), but a normal float, not a subnormal one.
+        return np.where(x == 0, COMPLEX_STEP, np.maximum(COMPLEX_STEP * np.abs(x), 1e-290))[()]
     h = EPS ** STEP_EXPONENTS[method] * scale
     return (x + h) - x
 

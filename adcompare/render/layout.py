@@ -209,7 +209,7 @@ def difference_block(report):
         return [Note((f"Finite differences ({method}): not available: {result.error}",))]
     rule = {"central": "ε^(1/3)·max(1, |xᵢ|)", "forward": "ε^(1/2)·max(1, |xᵢ|)",
             "richardson": "ε^(1/5)·max(1, |xᵢ|), extrapolated from 4h, 2h, h",
-            "complex-step": "1e-20·max(1, |xᵢ|), Im f(x + ih)/h"}[method]
+            "complex-step": "1e-20·|xᵢ| (1e-20 at 0), Im f(x + ih)/h"}[method]
     rows = []
     for row in result.details["rows"]:
         for k in range(len(report.graph.outputs)):
