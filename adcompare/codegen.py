@@ -219,8 +219,8 @@ _VARIABLE = re.compile(r"\b(?:v_m\d+|v\d+)(?:_dot|_bar)?\b|\binside\b")
 def _compile_function(source, namespace):
     """The function that ``source`` (one generated ``def``; our own text only) defines, its
     free names looked up in ``namespace``. A body longer than CHUNK_LINES runs as
-    consecutive parts, each a function compiled alone: a part reads from a shared dict the
-    variables that earlier parts assigned, and writes to it those that later parts read."""
+    consecutive parts, each a function compiled alone: a part reads from a shared list the
+    variables that earlier parts assigned, and writes into it those that later parts read."""
     lines = source.splitlines()
     header, name = lines[0], lines[0][len("def "):lines[0].index("(")]
     if len(lines) <= CHUNK_LINES:
@@ -293,8 +293,11 @@ class CompiledGraph:
         try:
             return self._run("primal", inputs)
         except CompiledSweepError:
-            from .graph import evaluate
-            return tuple(evaluate(self.graph, inputs)[slot] for slot in self.graph.outputs)
+            from .graph import broadcast_point, evaluate, naming_points
+            point = broadcast_point(inputs)
+            with naming_points(self.graph, point):     # names the node, and the point of many
+                values = evaluate(self.graph, point)
+            return tuple(values[slot] for slot in self.graph.outputs)
 
     def tangent(self, *inputs_and_tangents):
         """(outputs, output tangents) for input values followed by input tangents."""

@@ -627,7 +627,7 @@ PEER_CASES = {
     "W2S": [
         Case("sympy-diff", "sympy diff of the chain (both variables, cache cleared)", swell_sympy_diff,
              requires=("sympy",), growth=3.0),
-        Case("adcompare:symbolic", "adcompare symbolic run_method (its own 10 s budget)", swell_adcompare_symbolic,
+        Case("adcompare:symbolic", "adcompare symbolic run_method (its own 5 s budget)", swell_adcompare_symbolic,
              kind="adcompare"),
     ],
     "W3": [
