@@ -7,7 +7,6 @@ Baydin-style evaluation traces.
     True
 """
 
-from .codegen import CompiledGraph, compile_graph
 from .errors import AdcompareError, DomainError, InputError, ParseError
 from .graph import Const, Graph, Node, evaluate
 from .parse import Limits, parse
@@ -18,14 +17,16 @@ __all__ = ["AdcompareError", "CompiledGraph", "Const", "DomainError", "Gradcheck
            "functions", "gradcheck", "parse", "trace", "trace_function", "trace_graph"]
 __version__ = "0.1.0"
 
-# Gradient checks of Python code load on first use: the command line never needs them.
-_LAZY = {"GradcheckError": "gradient_check", "GradcheckReport": "gradient_check", "check_layer": "gradient_check",
+# Gradient checks of Python code and the compiled sweeps load on first use: the command
+# line's trace never needs them.
+_LAZY = {"CompiledGraph": "codegen", "compile_graph": "codegen",
+         "GradcheckError": "gradient_check", "GradcheckReport": "gradient_check", "check_layer": "gradient_check",
          "gradcheck": "gradient_check", "TracedFunction": "tracing", "TracingError": "tracing",
          "functions": "tracing", "trace_function": "tracing"}
 
 
 def __getattr__(name):
-    """The gradcheck and tracing names, imported when first asked for."""
+    """The gradcheck, tracing and codegen names, imported when first asked for."""
     if name not in _LAZY:
         raise AttributeError(f"module 'adcompare' has no attribute {name!r}")
     from importlib import import_module

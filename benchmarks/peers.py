@@ -106,6 +106,7 @@ def _codegen_reverse(graph, point):
 def _codegen_forward(graph, point):
     from adcompare.codegen import compile_graph
     compiled = compile_graph(graph)
+    compiled.jacobian_forward(*point)  # the tangent sweep is compiled at its first call
     return lambda point: compiled.jacobian_forward(*point)[0]
 
 
