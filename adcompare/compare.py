@@ -136,7 +136,10 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
         return None
     if result.method == "finite_difference":
         row = result.details["rows"][variable]
-        if error <= 2.0 * float(result.details["error_estimate"][output, variable]):
+        estimate = float(result.details["error_estimate"][output, variable])
+        # An infinite estimate (quotients that do not converge) explains nothing by itself:
+        # the reason they do not is below.
+        if error <= 2.0 * estimate < float("inf"):
             return "finite-difference error"
         if row.fallback is not None:
             return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby",
@@ -151,7 +154,6 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
             if second >= 0.1 * abs(row.plus[output] - row.minus[output]):
                 return "step too coarse"
         if rounding and (output, variable) in rounding:
-            estimate = float(result.details["error_estimate"][output, variable])
             # Each of the two evaluations of f in a quotient may be off by δ.
             if error <= 2.0 * (estimate + 2.0 * rounding[(output, variable)].value / row.step):
                 return "rounding of f"

@@ -107,6 +107,13 @@ CASES = {
     "complex step as large as x": (graph(3, ("div", (1, 2)), ("ln", (3,)), ("abs", (4,)), ("abs", (0,)),
                                             ("abs", (0,)), ("acos", (4,))), (0.0, 1e-20, 1e-20),
                                    "finite-difference error"),
+    # atan(|x2/max(x1, x2)|) at (−2.6e-177, −1.7e-187): every stencil in x2 crosses the
+    # divisor's zero or max's tie; the quotients do not converge, an infinite error
+    # estimate, which must not pass for an explanation.
+    "no stencil converges": (graph(2, ("abs", (1,)), ("abs", (0,)), ("abs", (0,)), ("abs", (0,)), ("max", (0, 1)),
+                                      ("abs", (0,)), ("abs", (7,)), ("abs", (0,)), ("div", (1, 6)), ("abs", (10,)),
+                                      ("atan", (11,))), (-2.6198502107800277e-177, -1.6891809049912348e-187),
+                             "pole nearby"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
