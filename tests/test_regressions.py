@@ -118,6 +118,13 @@ CASES = {
     # tan of 1.6e16. The check's own 340-digit chain rule was not enough to confirm it.
     "tan of tan beyond float precision": (graph(1, ("acos", (0,)), ("tan", (1,)), ("tan", (2,))),
                                           (6.402168400686472e-283,), "rounding"),
+    # log(|x|, cos(cos(x + (2|x|)^(2|x|)))) at 1.86 varies on a scale of 1/600, below
+    # Richardson's step of 1.4e-3: its tableau, and its estimate, meant nothing until it too
+    # watched its central quotients converge.
+    "Richardson's step too coarse": (
+        graph(1, ("abs", (0,)), ("add", (1, 1)), ("pow", (2, 2)), ("add", (0, 3)), ("cos", (4,)), ("cos", (5,)),
+              ("abs", (0,)), ("abs", (0,)), ("abs", (0,)), ("abs", (9,)), ("abs", (0,)), ("log", (11, 6))),
+        (1.8557195132058997,), "finite-difference error"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),

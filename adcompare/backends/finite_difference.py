@@ -176,7 +176,9 @@ def _richardson(f, point, j, h, center):
         d.append((f.at(point, j, k * h) - f.at(point, j, -k * h)) / (2 * k * h))
     r1 = [(4 * d[i] - d[i + 1]) / 3 for i in (0, 1)]
     r2 = (16 * r1[0] - r1[1]) / 15
-    return r2, plus, minus, np.abs(r2 - r1[0]) + _roundoff(center, h), 6, 0, False
+    roundoff = _roundoff(center, h)
+    _, slow = _truncation_error(*d, 4.0, roundoff)   # the tableau means nothing unless they converge as h²
+    return r2, plus, minus, np.abs(r2 - r1[0]) + roundoff, 6, 0, slow
 
 
 def _complex_step(f, point, j, h, center):
