@@ -2,9 +2,9 @@
 
 The sympy expression is built from the Graph node by node through each operation's
 sympy counterpart (never from the user's text, and never from our local partials),
-differentiated with ``sympy.diff``, and evaluated at the point in high precision
-(``digits`` significant digits, 30 by default, confirmed at higher precisions) with the
-point's float values taken exactly. The other methods are compared against these values.
+differentiated with ``sympy.diff``, and evaluated at the point in high precision with
+mpmath (``digits`` significant digits, 30 by default, confirmed at higher precisions) with
+the point's float values taken exactly. The other methods are compared against these values.
 
 Over many points (numpy arrays, see `adcompare.backends`), the same derivatives are turned
 into numpy functions by ``sympy.lambdify`` (with dummy argument names: no user text is
@@ -85,30 +85,45 @@ def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
 _EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, AttributeError)
 
 
-def _evaluate(expression, substitutions, digits):
-    try:
-        value = expression.evalf(digits, subs=substitutions)
-    except _EVALUATION_ERRORS:
-        return None
-    if not (value.is_Number and value.is_real and value.is_finite):
-        return None   # not reduced to one finite real number
-    with mpmath.workdps(digits + 10):   # mpf() rounds to the working precision
-        return mpmath.mpf(value._to_mpmath(mpmath.mp.prec))
+def _numeric(expression, symbols):
+    """``expression`` as a function of ``symbols`` over mpmath numbers: our own sympy
+    expression printed by lambdify (dummy argument names), never user text."""
+    return sympy.lambdify(symbols, expression, modules="mpmath", dummify=True)
+
+
+def _evaluate(function, arguments, digits):
+    """``function`` at exact ``arguments`` (sympy Rationals) with ``digits`` working digits
+    (and 10 guard digits): an mpmath number, or None where it is not a finite real."""
+    with mpmath.workdps(digits + 10):
+        try:
+            value = function(*[mpmath.mpf(a.p) / a.q for a in arguments])
+        except (*_EVALUATION_ERRORS, NameError):
+            return None
+        if isinstance(value, mpmath.mpc):
+            if value.imag != 0:
+                return None     # ln, √, asin … of an argument outside their real domain
+            value = value.real
+        value = mpmath.mpf(value)
+        return value if mpmath.isfinite(value) else None
 
 
 def _high_precision(expression, substitutions, digits, most_digits=2000):
     """An mpmath number for ``expression`` at the point, or None where it is not a finite real.
 
-    Evaluated at ``digits``, then at four times as many, and so on, until two successive
-    precisions agree to ``digits``: evalf alone can return a large finite number at a
-    pole (tan(acos(0))), or lose a term whose argument rounds (log(1 + 2e-113) as 0,
-    leaving 4.9e112 where cancellation gives −0.5).
+    Evaluated with mpmath at ``digits``, then at four times as many, and so on, until two
+    successive precisions agree to ``digits``: one precision alone can return a large
+    finite number at a pole (tan(acos(0))), or lose a term whose argument rounds
+    (log(1 + 2e-113) as 0, leaving 4.9e112 where cancellation gives −0.5). mpmath rather
+    than sympy's evalf, which returned 0 for asin(acos(σ(e³))) (6.15e-5) at every precision.
     """
-    previous = _evaluate(expression, substitutions, digits)
+    symbols = list(substitutions)
+    function = _numeric(expression, symbols)
+    arguments = [sympy.Rational(substitutions[x]) for x in symbols]
+    previous = _evaluate(function, arguments, digits)
     precision = digits
     while previous is not None and precision < most_digits:
         precision *= 4
-        current = _evaluate(expression, substitutions, precision)
+        current = _evaluate(function, arguments, precision)
         if current is None:
             return None
         with mpmath.workdps(precision):
