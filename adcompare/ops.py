@@ -95,8 +95,10 @@ NUMPY_FUNCTIONS = {
 def _scalar_sigmoid(a):
     if a >= 0.0:
         return 1.0 / (1.0 + math.exp(-a))
-    t = math.exp(a) if a > -745.2 else 0.0
-    return t / (1.0 + t)
+    if a < 0.0:
+        t = math.exp(a) if a > -745.2 else 0.0
+        return t / (1.0 + t)
+    return a      # NaN stays NaN, for the final check to see
 
 
 def _scalar_softplus(a):
@@ -106,7 +108,7 @@ def _scalar_softplus(a):
 
 def _scalar_sech_squared(a):
     # cosh overflows (math raises) beyond |a| ≈ 710, where sech² is 0 in floats anyway.
-    c = math.cosh(a) if abs(a) < 710.0 else math.inf
+    c = math.inf if abs(a) >= 710.0 else math.cosh(a)      # and NaN stays NaN
     return 1.0 / (c * c)
 
 

@@ -44,8 +44,9 @@ def test_compiled_sweeps_match_the_symbolic_reference(name, shape):
 # Points where the math module and numpy part ways unless the vocabulary takes care:
 # overflow inside a finite result, NaN handling, signed zeros, ties, domain edges.
 EDGE_POINTS = {
-    "sigmoid": [(800.0,), (-800.0,), (-745.5,), (0.0,)], "softplus": [(800.0,), (-800.0,), (0.0,)],
-    "tanh": [(400.0,), (-800.0,), (0.0,)], "abs": [(0.0,), (-0.0,), (-3.0,)], "relu": [(0.0,), (-2.0,)],
+    "sigmoid": [(800.0,), (-800.0,), (-745.5,), (0.0,), (float("nan"),)],
+    "softplus": [(800.0,), (-800.0,), (0.0,), (float("nan"),)],
+    "tanh": [(400.0,), (-800.0,), (0.0,), (float("nan"),)], "abs": [(0.0,), (-0.0,), (-3.0,)], "relu": [(0.0,), (-2.0,)],
     "max": [(1.0, 1.0), (-0.0, 0.0), (2.0, -1.0)], "min": [(1.0, 1.0), (2.0, -1.0)],
     "pow": [(-2.0, 3.0), (-2.0, 0.5), (0.0, 2.0), (0.0, 0.0), (0.0, -1.0)],
     "ln": [(0.0,), (-1.0,)], "sqrt": [(0.0,), (-1.0,)], "asin": [(1.0,), (1.5,)],
@@ -78,6 +79,8 @@ def test_the_math_vocabulary_means_what_numpy_does(name):
         except (ArithmeticError, ValueError):
             assert not (inside and np.isfinite(expected)), (name, point)
             continue
+        if inside and not np.isfinite(expected):
+            assert not math.isfinite(got), (name, point)      # NaN or ±∞ must stay visible
         if inside and np.isfinite(expected):
             assert got == pytest.approx(expected, rel=4e-16, abs=0), (name, point)
             for partial in op.partials:
