@@ -129,6 +129,10 @@ CASES = {
     # the check of the finite-difference stencil in exact arithmetic saw f = 0 at both points.
     "sympy's evalf of asin(acos(…)) near 1": (graph(1, ("exp", (0,)), ("sigmoid", (1,)), ("acos", (2,)),
                                                      ("asin", (3,))), (3.0,), "rounding"),
+    # relu(min(ln(acos(sin x)), ½) + ½) at 0: printing the derivative's Heaviside for mpmath
+    # sent sympy's lambdify into its inequality solver, which raised.
+    "Heaviside in the derivative": (graph(1, ("sin", (0,)), ("acos", (1,)), ("ln", (2,)), ("min", (3, HALF)),
+                                          ("add", (4, HALF)), ("relu", (5,))), (0.0,), "agree"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),

@@ -85,10 +85,25 @@ def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
 _EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, AttributeError)
 
 
+def _heaviside(x, at_zero=0.5):
+    return 0 if x < 0 else (1 if x > 0 else at_zero)
+
+
 def _numeric(expression, symbols):
     """``expression`` as a function of ``symbols`` over mpmath numbers: our own sympy
-    expression printed by lambdify (dummy argument names), never user text."""
-    return sympy.lambdify(symbols, expression, modules="mpmath", dummify=True)
+    expression printed by lambdify (dummy argument names), never user text. Where
+    lambdify cannot print it, sympy's evalf at the same working precision stands in."""
+    try:
+        # Heaviside (from max, min and relu) as itself: printing it otherwise sends sympy
+        # into its inequality solver.
+        return sympy.lambdify(symbols, expression, modules=[{"Heaviside": _heaviside}, "mpmath"], dummify=True)
+    except Exception:   # noqa: BLE001 — any printer failure: evaluate without it
+        def with_evalf(*arguments):
+            value = expression.evalf(mpmath.mp.dps, subs=dict(zip(symbols, map(sympy.Float, arguments))))
+            if not value.is_Number:
+                raise ValueError("not a number")
+            return value._to_mpmath(mpmath.mp.prec)
+        return with_evalf
 
 
 def _evaluate(function, arguments, digits):
