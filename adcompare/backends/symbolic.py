@@ -106,20 +106,26 @@ def _numeric(expression, symbols):
         return with_evalf
 
 
+def _real(value):
+    """An mpmath result as a finite real mpf, or None (complex: ln, √, asin … outside their domain)."""
+    if isinstance(value, mpmath.mpc):
+        if value.imag != 0:
+            return None
+        value = value.real
+    value = mpmath.mpf(value)
+    return value if mpmath.isfinite(value) else None
+
+
 def _evaluate(function, arguments, digits):
     """``function`` at exact ``arguments`` (sympy Rationals) with ``digits`` working digits
-    (and 10 guard digits): an mpmath number, or None where it is not a finite real."""
+    (and 10 guard digits): its value(s) as finite reals (None for one that is not), or
+    None when the evaluation raised."""
     with mpmath.workdps(digits + 10):
         try:
             value = function(*[mpmath.mpf(a.p) / a.q for a in arguments])
         except (*_EVALUATION_ERRORS, NameError):
             return None
-        if isinstance(value, mpmath.mpc):
-            if value.imag != 0:
-                return None     # ln, √, asin … of an argument outside their real domain
-            value = value.real
-        value = mpmath.mpf(value)
-        return value if mpmath.isfinite(value) else None
+        return [_real(v) for v in value] if isinstance(value, list) else _real(value)
 
 
 def _high_precision(expression, substitutions, digits, most_digits=2000):
@@ -131,21 +137,42 @@ def _high_precision(expression, substitutions, digits, most_digits=2000):
     (log(1 + 2e-113) as 0, leaving 4.9e112 where cancellation gives −0.5). mpmath rather
     than sympy's evalf, which returned 0 for asin(acos(σ(e³))) (6.15e-5) at every precision.
     """
+    return _high_precision_all([expression], substitutions, digits, most_digits)[0]
+
+
+def _high_precision_all(expressions, substitutions, digits, most_digits=2000):
+    """`_high_precision` of each of ``expressions``, lambdified as one function (printing
+    and compiling one each costs more than evaluating them); where evaluating them together
+    raises (one divides by zero), each is evaluated alone."""
     symbols = list(substitutions)
-    function = _numeric(expression, symbols)
     arguments = [sympy.Rational(substitutions[x]) for x in symbols]
-    previous = _evaluate(function, arguments, digits)
+    function = _numeric(list(expressions), symbols) if len(expressions) > 1 else _numeric(expressions[0], symbols)
+
+    def evaluate(precision):
+        values = _evaluate(function, arguments, precision)
+        if len(expressions) == 1:
+            return [values]
+        if values is None:
+            return [_evaluate(_numeric(e, symbols), arguments, precision) for e in expressions]
+        return values
+
+    previous = evaluate(digits)
+    results = [None] * len(expressions)
+    undecided = {k for k, value in enumerate(previous) if value is not None}
     precision = digits
-    while previous is not None and precision < most_digits:
+    while undecided and precision < most_digits:
         precision *= 4
-        current = _evaluate(function, arguments, precision)
-        if current is None:
-            return None
-        with mpmath.workdps(precision):
-            if abs(current - previous) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(current)):
-                return current
+        current = evaluate(precision)
+        for k in sorted(undecided):
+            if current[k] is None:
+                undecided.discard(k)
+                continue
+            with mpmath.workdps(precision):
+                if abs(current[k] - previous[k]) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(current[k])):
+                    results[k] = current[k]
+                    undecided.discard(k)
         previous = current
-    return None
+    return results
 
 
 MAX_OPERATIONS = 2000
@@ -222,8 +249,10 @@ def _run(graph, point, digits, sizes):
     if point_shape(point) is not None:
         return _run_points(graph, point, symbols, outputs, derivatives, sizes["derivatives"])
     substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
-    jacobian = [[_high_precision(d, substitutions, digits) for d in row] for row in derivatives]
-    values = tuple(_high_precision(f, substitutions, digits) for f in outputs)
+    m, n = len(outputs), len(symbols)
+    numbers = _high_precision_all([*outputs, *(d for row in derivatives for d in row)], substitutions, digits)
+    values = tuple(numbers[:m])
+    jacobian = [numbers[m + k * n:m + (k + 1) * n] for k in range(m)]
     undefined = [(k, j) for k, row in enumerate(jacobian) for j, d in enumerate(row) if d is None]
     error = None
     if undefined:
