@@ -133,6 +133,11 @@ CASES = {
     # sent sympy's lambdify into its inequality solver, which raised.
     "Heaviside in the derivative": (graph(1, ("sin", (0,)), ("acos", (1,)), ("ln", (2,)), ("min", (3, HALF)),
                                           ("add", (4, HALF)), ("relu", (5,))), (0.0,), "agree"),
+    # tanh(ln √x2) at 1e-290: the derivative (1 − tanh²)/(2·x2) cancels to exactly 0 at 40
+    # and 160 digits; the two zeros agreed, and the reference was 0 instead of 2.
+    "zero by cancellation at two precisions": (
+        graph(2, ("abs", (1,)), ("abs", (0,)), ("abs", (0,)), ("sqrt", (1,)), ("abs", (0,)), ("abs", (0,)),
+              ("abs", (7,)), ("ln", (5,)), ("tanh", (9,))), (0.0, 1e-290), "agree"),
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),

@@ -132,10 +132,11 @@ def _high_precision(expression, substitutions, digits, most_digits=2000):
     """An mpmath number for ``expression`` at the point, or None where it is not a finite real.
 
     Evaluated with mpmath at ``digits``, then at four times as many, and so on, until two
-    successive precisions agree to ``digits``: one precision alone can return a large
-    finite number at a pole (tan(acos(0))), or lose a term whose argument rounds
-    (log(1 + 2e-113) as 0, leaving 4.9e112 where cancellation gives −0.5). mpmath rather
-    than sympy's evalf, which returned 0 for asin(acos(σ(e³))) (6.15e-5) at every precision.
+    successive precisions agree to ``digits`` (and two zeros only at the last precision):
+    one precision alone can return a large finite number at a pole (tan(acos(0))), or lose
+    a term whose argument rounds (log(1 + 2e-113) as 0, leaving 4.9e112 where cancellation
+    gives −0.5). mpmath rather than sympy's evalf, which returned 0 for asin(acos(σ(e³)))
+    (6.15e-5) at every precision.
     """
     return _high_precision_all([expression], substitutions, digits, most_digits)[0]
 
@@ -162,15 +163,20 @@ def _high_precision_all(expressions, substitutions, digits, most_digits=2000):
     precision = digits
     while undecided and precision < most_digits:
         precision *= 4
+        last = precision * 4 >= most_digits
         current = evaluate(precision)
         for k in sorted(undecided):
             if current[k] is None:
                 undecided.discard(k)
                 continue
+            # Two zeros agree only at the last precision: cancellation wipes a value out to
+            # exactly 0 at every precision short of its depth (1 − tanh²(−334) = 4e-290).
+            both_zero = current[k] == 0 and previous[k] == 0
             with mpmath.workdps(precision):
-                if abs(current[k] - previous[k]) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(current[k])):
-                    results[k] = current[k]
-                    undecided.discard(k)
+                agree = abs(current[k] - previous[k]) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(current[k]))
+            if agree and (last or not both_zero):
+                results[k] = current[k]
+                undecided.discard(k)
         previous = current
     return results
 
