@@ -67,16 +67,19 @@ def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
     substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
     lost = []
     live = graph.live
-    with mpmath.workdps(digits + 10):
-        for slot in range(graph.n_inputs, graph.size):
-            if not live[slot]:
-                continue
-            exact = _high_precision(expressions[slot], substitutions, digits)
-            if exact is None:
-                continue
-            error = abs(mpmath.mpf(float(values[slot])) - exact)
-            if error > threshold * abs(exact):
-                lost.append((slot, float(values[slot]), exact))
+    try:
+        with time_budget(TIME_BUDGET), mpmath.workdps(digits + 10):
+            for slot in range(graph.n_inputs, graph.size):
+                if not live[slot]:
+                    continue
+                exact = _high_precision(expressions[slot], substitutions, digits)
+                if exact is None:
+                    continue
+                error = abs(mpmath.mpf(float(values[slot])) - exact)
+                if error > threshold * abs(exact):
+                    lost.append((slot, float(values[slot]), exact))
+    except _OverBudget:
+        pass    # what was found in the symbolic method's time budget
     return lost
 
 
