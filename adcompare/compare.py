@@ -34,10 +34,15 @@ class Tolerance:
     rtol: float
     atol: float
 
+    def bound(self, reference):
+        """The largest error allowed at ``reference``: atol + rtol·|reference| (elementwise
+        for numpy arrays)."""
+        return self.atol + self.rtol * abs(reference)
+
     def allows(self, error, reference):
         """Whether ``error`` is within tolerance of ``reference`` (floats, mpmath numbers, or
         numpy arrays elementwise)."""
-        return error <= self.atol + self.rtol * abs(reference)
+        return error <= self.bound(reference)
 
 
 # Exact methods agree to rounding; differences carry truncation and round-off error.
@@ -283,8 +288,7 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
                     tolerance = tolerances[name]
                     error = np.abs(np.asarray(ran[name].jacobian[k, j], dtype=float) - expected[k, j])
                     relative = np.where(error == 0, 0.0, error / np.abs(expected[k, j]))
-                    allowed = tolerance.atol + tolerance.rtol * np.abs(expected[k, j])
-                    ratio = np.where(error == 0, 0.0, error / allowed)
+                    ratio = np.where(error == 0, 0.0, error / tolerance.bound(expected[k, j]))
                     ratio = np.where(np.isnan(ratio), np.inf, ratio)
                     out = ~tolerance.allows(error, expected[k, j])
                     disagree |= out

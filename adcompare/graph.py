@@ -162,6 +162,12 @@ def _argument_words(op, position):
     return f"its {('first', 'second', 'third')[position]} argument"
 
 
+def _inside_domain(op, args):
+    """Where ``args`` are in the operation's domain (True when it has none). The complex
+    step evaluates at x + ih: the domain is that of the real part."""
+    return True if op.domain is None else op.domain(*[np.real(a) for a in args])
+
+
 def apply(graph, slot, args):
     """Evaluate the node at ``slot`` on argument values, checking its domain and the result.
 
@@ -171,8 +177,7 @@ def apply(graph, slot, args):
     """
     op = OPERATIONS[graph.node(slot).op]
     if op.domain is not None:
-        # The complex step evaluates at x + ih: the domain is that of the real part.
-        position = _where_first(op.domain(*[np.real(a) for a in args]))
+        position = _where_first(_inside_domain(op, args))
         if position is not None:
             value = op.evaluate(*args)
             raise DomainError(f"{_written(op, args, position)} = {_special(value, position)}: {op.name} needs "
@@ -269,8 +274,7 @@ def evaluate_where_defined(graph, point):
         for slot in range(graph.n_inputs, graph.size):
             op = OPERATIONS[graph.node(slot).op]
             args = argument_values(graph.node(slot).args, values)
-            if op.domain is not None:
-                defined &= op.domain(*[np.real(a) for a in args])
+            defined &= _inside_domain(op, args)
             value = op.evaluate(*args)
             defined &= np.isfinite(value)
             values.append(value)

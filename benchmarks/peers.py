@@ -197,10 +197,12 @@ def _micrograd_ops():
     return Value, sin, log
 
 
-def _raise_recursion_limit(size):
-    limit = 20 * (size or 0) + 10_000
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), limit))
-    return {"recursion limit": limit}
+def _recursion_limit(size, raise_limit):
+    """micrograd's backward() recurses once per node: raise the limit for ``size`` nodes when
+    asked (else leave Python's default); the limit in force, as a note."""
+    if raise_limit:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20 * (size or 0) + 10_000))
+    return {"recursion limit": sys.getrecursionlimit()}
 
 
 def _torch(threads=None):
@@ -309,7 +311,7 @@ def w2_hand(size):
 
 def _w2_micrograd(raise_limit):
     def setup(size):
-        notes = _raise_recursion_limit(size) if raise_limit else {"recursion limit": sys.getrecursionlimit()}
+        notes = _recursion_limit(size, raise_limit)
         Value, sin, log = _micrograd_ops()
         k = W.chain_steps(size)
 
@@ -457,7 +459,7 @@ def w3_adcompare_evaluate(size):
 
 def _w3_micrograd(raise_limit):
     def setup(size):
-        notes = _raise_recursion_limit(size) if raise_limit else {"recursion limit": sys.getrecursionlimit()}
+        notes = _recursion_limit(size, raise_limit)
         Value, sin, _ = _micrograd_ops()
         point = W.wide_point(size)
 

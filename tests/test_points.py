@@ -284,7 +284,7 @@ def test_two_outputs_name_their_columns(tmp_path, capsys):
 def test_disagreement_over_points_exits_1(tmp_path, capsys):
     points = write_csv(tmp_path / "p.csv", ["x"], [[-1.0], [0.0], [1.0]])
     code, out, _ = cli(capsys, "trace", "abs(x)", "--at", points)
-    assert code == 1 and "1 of 3 points disagree" in out and "Point 1: x = 0" in out
+    assert code == 1 and "1 of 3 points disagree" in out and "Point [1]: x = 0" in out
 
 
 BAD_FILES = {

@@ -23,7 +23,8 @@ This back end calls nothing but `adcompare.graph.evaluate` (and, over many point
 Over many points (numpy arrays, see `adcompare.backends`) every stencil is evaluated
 over all points at once, with per-point steps and error estimates. The points where the
 method's stencil is not usable — a stencil point leaves the domain, straddles a kink or
-a pole, shows a jump in slope, or the point is at a kink — are recomputed one by one by
+a pole, shows a jump in slope, the quotients converge too slowly, or the point is at a
+kink — are recomputed one by one by
 the single-point path above; ``details["fallback_points"]`` counts them.
 
     >>> from adcompare.parse import parse

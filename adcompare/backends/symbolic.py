@@ -151,13 +151,15 @@ def _high_precision_all(expressions, substitutions, digits, most_digits=2000):
     symbols = list(substitutions)
     arguments = [sympy.Rational(substitutions[x]) for x in symbols]
     function = _numeric(list(expressions), symbols) if len(expressions) > 1 else _numeric(expressions[0], symbols)
+    alone = []     # one function per expression, made when evaluating them together first raises
 
     def evaluate(precision):
         values = _evaluate(function, arguments, precision)
         if len(expressions) == 1:
             return [values]
         if values is None:
-            return [_evaluate(_numeric(e, symbols), arguments, precision) for e in expressions]
+            alone[:] = alone or [_numeric(e, symbols) for e in expressions]
+            return [_evaluate(f, arguments, precision) for f in alone]
         return values
 
     previous = evaluate(digits)

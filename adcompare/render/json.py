@@ -32,10 +32,13 @@ def _rows(graph, rows):
     return out
 
 
+def _cost(result):
+    return {"primal_evaluations": result.cost.primal_evaluations, "sweeps": result.cost.sweeps,
+            "operations": result.cost.operations}
+
+
 def _method(graph, result):
-    item = {"error": result.error,
-            "cost": {"primal_evaluations": result.cost.primal_evaluations, "sweeps": result.cost.sweeps,
-                     "operations": result.cost.operations}}
+    item = {"error": result.error, "cost": _cost(result)}
     if result.jacobian is not None:
         jacobian = [[_number(d) for d in row] for row in result.jacobian]
         item["jacobian"] = jacobian
@@ -102,9 +105,7 @@ def points_report_to_dict(report):
     comparison = report.comparison
     methods = {}
     for name, result in report.results.items():
-        item = {"error": result.error,
-                "cost": {"primal_evaluations": result.cost.primal_evaluations, "sweeps": result.cost.sweeps,
-                         "operations": result.cost.operations}}
+        item = {"error": result.error, "cost": _cost(result)}
         if name == "symbolic":
             item["precision"] = result.details.get("precision")
             item["derivatives"] = [[str(d) for d in row] for row in result.details["derivatives"]]

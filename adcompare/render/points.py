@@ -15,14 +15,10 @@ import numpy as np
 from .layout import (BLANK, METHOD_TITLES, Cell, Note, Table, _error_cell, cost_table, derivative,
                      disagreement_notes, function_note, point_parts)
 from ..formula import Var
+from ..graph import point_index
 
 FALLBACK_REASONS = ("a stencil point left the domain, straddled a kink or a pole, or showed a jump in slope, "
-                    "or the point is at a kink")
-
-
-def index_text(position):
-    """A point's index as reports write it: ``17``, or ``(2, 3)`` for points in a grid."""
-    return str(position[0]) if len(position) == 1 else str(tuple(position))
+                    "the quotients converged too slowly as the step shrank, or the point is at a kink")
 
 
 def _where_note(report):
@@ -61,7 +57,7 @@ def cross_check_table(report):
             rows.append((Cell("formula", derivative(summary.output, summary.variable)),
                          Cell("text", METHOD_TITLES[comparison.reference]), BLANK, BLANK, BLANK, BLANK, BLANK,
                          Cell("text", "reference")))
-        worst = "—" if summary.worst_point is None else index_text(summary.worst_point)
+        worst = "—" if summary.worst_point is None else point_index(summary.worst_point)
         rows.append((BLANK, Cell("text", METHOD_TITLES[summary.method]), _error_cell(summary.max_abs_error),
                      _error_cell(summary.max_rel_error), Cell("text", worst),
                      Cell("text", f"{summary.tolerance.rtol:g} rel + {summary.tolerance.atol:g}"),
@@ -96,7 +92,7 @@ def worst_point_notes(report):
                  "The disagreeing point" + ("s" if count > 1 else ""))
         notes.append(Note((f"{which}, each run alone as a single point:",)))
     for position, single in comparison.worst:
-        notes.append(Note((f"Point {index_text(position)}: ", *point_parts(report.graph, single.point))))
+        notes.append(Note((f"Point {point_index(position)}: ", *point_parts(report.graph, single.point))))
         explained = disagreement_notes(single)
         notes += explained or [Note(("All methods agree at this point run alone: the array run differed from it "
                                      "by rounding.",))]
