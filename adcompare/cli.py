@@ -10,9 +10,10 @@
     adcompare codegen EXPR [--mode primal|forward|reverse]
     adcompare lecture [--out DIR] [--check]
 
-Exit codes: 0 when every method ran and all agree (or the command did what was asked),
-1 when they do not (a mismatch, a method that could not run, a kink; for ``lecture
---check``, traces out of date), 2 for bad input or a missing program.
+Exit codes (the verdict's state, `adcompare.compare.VERDICT_STATES`): 0 agree (or the
+command did what was asked), 1 disagree (for ``lecture --check``: traces out of date),
+2 bad input or a missing program, 3 not differentiable at this point, 4 inconclusive (a
+method could not compute the derivative; all that ran agree).
 """
 
 import argparse
@@ -306,7 +307,7 @@ def run_trace(args):
                   file=sys.stderr)
             return EXIT_DISAGREE
         write_jacobian(args.jacobian_out, report.graph, reverse.jacobian)
-    return EXIT_AGREE if report.agree else EXIT_DISAGREE
+    return report.comparison.verdict.exit_code
 
 
 def _points(path, expression, variables, merge):

@@ -26,6 +26,30 @@ import numpy as np
 
 REFERENCE_PREFERENCE = ("symbolic", "reverse", "forward", "finite_difference")
 
+VERDICT_STATES = {"agree": 0, "disagree": 1, "not-differentiable": 3, "inconclusive": 4}
+"""The states a verdict can be in, each with its exit code (2 is bad input, never a verdict):
+
+- ``agree``: every method that ran agrees with the reference within tolerance;
+- ``disagree``: some method is out of tolerance (which entry, which method, by how much, why);
+- ``not-differentiable``: the function's one-sided derivatives differ at this point;
+- ``inconclusive``: a method could not compute the derivative here, and all that ran agree.
+"""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The cross-check's decision: ``status`` (a key of VERDICT_STATES) and a one-line
+    ``summary``, a sentence that names the state, which every renderer prints as it is
+    (``Verdict: all 4 methods agree.``)."""
+
+    status: str
+    summary: str
+
+    @property
+    def exit_code(self):
+        """The command line's exit code for this state (see VERDICT_STATES)."""
+        return VERDICT_STATES[self.status]
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -100,8 +124,24 @@ class Comparison:
 
     @property
     def agree(self):
-        """True when every method ran and every entry is within tolerance."""
-        return self.reference is not None and not (self.failures or self.mismatches or self.kinks)
+        """True when the verdict is ``agree``."""
+        return self.verdict.status == "agree"
+
+    @property
+    def verdict(self):
+        """The `Verdict`, decided here and only here."""
+        ran = len({c.method for e in self.entries for c in e.checks}) + (self.reference is not None)
+        if self.kinks:
+            return Verdict("not-differentiable", "not differentiable here: the function has a kink at this point.")
+        if self.mismatches:
+            return Verdict("disagree", f"the methods disagree at {len({(e.output, e.variable) for e, _ in self.mismatches})} "
+                                       f"entr{'y' if len(self.mismatches) == 1 else 'ies'}.")
+        if self.reference is None or self.failures:
+            return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
+                                           "derivative" + ("; all that ran agree." if self.reference else "."))
+        if ran < 2:
+            return Verdict("agree", "only one method ran; nothing to compare.")
+        return Verdict("agree", f"all {ran} methods agree.")
 
 
 def explain(result, output, variable, error, reference, kinks, rounding=None, lost=()):
@@ -253,8 +293,28 @@ class PointsComparison:
 
     @property
     def agree(self):
-        """True when every method ran and every entry is within tolerance at every point."""
-        return self.reference is not None and not self.failures and not self.disagree.any()
+        """True when the verdict is ``agree``."""
+        return self.verdict.status == "agree"
+
+    @property
+    def verdict(self):
+        """The `Verdict` over all points: disagree when some point disagrees, else
+        not-differentiable when some point is at a kink, else inconclusive when a method
+        could not run, else agree."""
+        n = self.n_points
+        wrong = int((self.disagree & ~self.at_kink).sum())
+        kinks = int(self.at_kink.sum())
+        ran = len({s.method for s in self.summaries}) + (self.reference is not None)
+        if wrong:
+            return Verdict("disagree", f"the methods disagree at {wrong:,} of {n:,} points.")
+        if kinks:
+            return Verdict("not-differentiable", f"not differentiable at {kinks:,} of {n:,} points (a kink).")
+        if self.reference is None or self.failures:
+            return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
+                                           "derivative" + ("; all that ran agree." if self.reference else "."))
+        if ran < 2:
+            return Verdict("agree", "only one method ran; nothing to compare.")
+        return Verdict("agree", f"all {ran} methods agree at all {n:,} points.")
 
     def worst_positions(self, count=5):
         """The indices of up to ``count`` disagreeing points, the worst first."""

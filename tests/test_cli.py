@@ -500,35 +500,36 @@ def test_fd_tolerance_too_tight_exit_1():
     # ∂y/∂x2 = 2 − cos 5 is irrational: a difference quotient cannot hit it exactly
     assert re.search(r"finite differences differs from .* at ∂y/∂x2", out)
     assert "forward mode differs" not in out and "reverse mode differs" not in out
-    assert out.rstrip().endswith("Verdict: the methods do NOT all agree.")
+    assert out.rstrip().endswith("Verdict: the methods disagree at 2 entries.")
 
 
-def test_kink_abs_at_zero_exit_1():
+def test_kink_abs_at_zero_exit_3():
     result = run("trace", "abs(x)", "--at", "0")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "Traceback" not in result.stderr
     verdict = result.stdout.rstrip().splitlines()
-    assert verdict[-1] == "Verdict: the methods do NOT all agree."
+    assert verdict[-1].startswith("Verdict: not differentiable here")
     assert any("kink" in line and "abs" in line for line in verdict[-3:-1])
 
 
-def test_kink_in_json_exit_1():
+def test_kink_in_json_exit_3():
     result, data = run_json("trace", "abs(x)", "--at", "0")
-    assert result.returncode == 1
-    assert data["agree"] is False
+    assert result.returncode == 3
+    assert data["agree"] is False and data["verdict"]["status"] == "not-differentiable"
     assert data["comparison"]["kinks"] and "abs" in data["comparison"]["kinks"][0]["kink"]
 
 
-def test_method_that_cannot_run_exit_1():
+def test_method_that_cannot_run_is_inconclusive_exit_4():
     # The complex step needs complex-analytic operations and abs is not one: finite
     # differences cannot run; the exact methods give d/dx (|x|·x) = 2|x| = 2 at 1.
     result = run("trace", "abs(x)*x", "--at", "1", "--fd-method", "complex-step")
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert "Traceback" not in result.stderr
     assert "finite differences could not be computed" in result.stdout and "abs" in result.stdout
-    assert result.stdout.rstrip().endswith("Verdict: the methods do NOT all agree.")
+    assert result.stdout.rstrip().endswith("all that ran agree.")
+    assert "Verdict: inconclusive" in result.stdout
     result, data = run_json("trace", "abs(x)*x", "--at", "1", "--fd-method", "complex-step")
-    assert result.returncode == 1 and data["agree"] is False
+    assert result.returncode == 4 and data["agree"] is False and data["verdict"]["status"] == "inconclusive"
     assert data["methods"]["finite_difference"]["error"]
     assert data["methods"]["reverse"]["gradient"] == [2.0]
 

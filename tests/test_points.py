@@ -197,7 +197,7 @@ def test_report_summarises_and_explains_the_worst_points(baydin_points):
         assert {c.explanation for _, c in single.comparison.mismatches} == {"finite-difference error"}
     text = report.render()
     assert text.count("explained: the difference lies within finite differences' own error estimate") >= 5
-    assert f"{N:,} of {N:,} points disagree" in text
+    assert f"the methods disagree at {N:,} of {N:,} points" in text
 
 
 def test_a_kink_among_the_points_makes_one_point_disagree():
@@ -281,10 +281,10 @@ def test_two_outputs_name_their_columns(tmp_path, capsys):
     assert (tmp_path / "j.csv").read_text().splitlines() == ["d(y₁)/d(x),d(y₂)/d(x)", "2.0,3.0", "4.0,3.0"]
 
 
-def test_disagreement_over_points_exits_1(tmp_path, capsys):
+def test_a_kink_among_points_exits_3(tmp_path, capsys):
     points = write_csv(tmp_path / "p.csv", ["x"], [[-1.0], [0.0], [1.0]])
     code, out, _ = cli(capsys, "trace", "abs(x)", "--at", points)
-    assert code == 1 and "1 of 3 points disagree" in out and "Point [1]: x = 0" in out
+    assert code == 3 and "not differentiable at 1 of 3 points" in out and "Point [1]: x = 0" in out
 
 
 BAD_FILES = {

@@ -95,6 +95,7 @@ def report_to_dict(report):
                        "lost_to_rounding": [{"node": describe_slot(graph, slot), "float": value,
                                              "exact": str(exact)} for slot, value, exact in comparison.lost]},
         "agree": comparison.agree,
+        "verdict": {"status": comparison.verdict.status, "summary": comparison.verdict.summary},
     }
 
 
@@ -130,6 +131,7 @@ def points_report_to_dict(report):
                        "points_at_kink": int(comparison.at_kink.sum()),
                        "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst},
         "agree": comparison.agree,
+        "verdict": {"status": comparison.verdict.status, "summary": comparison.verdict.summary},
     }
 
 

@@ -270,13 +270,7 @@ def slot_cells(graph, slot):
 
 def verdict_notes(report):
     """Kinks, methods that could not run, mismatches, and the verdict."""
-    comparison = report.comparison
-    ran = len(report.results) - len(comparison.failures)
-    if comparison.agree:
-        verdict = f"Verdict: all {ran} methods agree." if ran > 1 else "Verdict: only one method ran; nothing to compare."
-    else:
-        verdict = "Verdict: the methods do NOT all agree."
-    return disagreement_notes(report) + [Note((verdict,))]
+    return disagreement_notes(report) + [Note((f"Verdict: {report.comparison.verdict.summary}",))]
 
 
 def disagreement_notes(report):

@@ -100,16 +100,9 @@ def worst_point_notes(report):
 
 
 def verdict_note(report):
-    """The verdict over all points."""
-    comparison = report.comparison
-    ran = len(report.results) - len(comparison.failures)
-    if comparison.agree:
-        if ran < 2:
-            return Note(("Verdict: only one method ran; nothing to compare.",))
-        return Note((f"Verdict: all {ran} methods agree at all {report.n_points:,} points.",))
-    count = int(comparison.disagree.sum())
-    return Note((f"Verdict: the methods do NOT all agree ({count:,} of {report.n_points:,} points disagree"
-                 f"{', and a method could not be computed' if comparison.failures else ''}).",))
+    """The verdict over all points, as the cross-check decided it."""
+    verdict = report.comparison.verdict
+    return Note((f"Verdict: {verdict.summary}",))
 
 
 def points_blocks(report):
