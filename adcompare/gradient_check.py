@@ -32,10 +32,10 @@ import numpy as np
 from tabulate import tabulate
 
 from .backends import METHODS, Cost, Result, run_method
-from .backends.finite_difference import step_size
 from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
 from .graph import evaluate, find_kinks, float_text
+from .nonsmooth import one_sided_differences
 from .tracing import TracingError, argument_names, as_float_argument, trace_function
 
 DEFAULT_RTOL = 1e-7
@@ -393,31 +393,6 @@ def user_jacobian(returned, traced, what="grad"):
     return np.hstack(columns)
 
 
-# One-sided differences of the function itself, at kinks.
-def one_sided_derivatives(function_at, point):
-    """Left and right one-sided derivatives, (m, n) each, by second-order one-sided differences.
-
-    ``function_at(x)`` evaluates the function (its float code, not the Graph, which holds
-    only the branch the trace took) at a flat point. The step is ε^(1/3)·max(1, |xⱼ|):
-    D⁺ = (−3f(x) + 4f(x + h) − f(x + 2h)) / 2h, D⁻ = (3f(x) − 4f(x − h) + f(x − 2h)) / 2h,
-    both O(h²) when f is smooth on that side.
-    """
-    point = np.array(point, dtype=float)
-    center = function_at(point)
-    left = np.zeros((center.size, point.size))
-    right = np.zeros_like(left)
-    for j in range(point.size):
-        h = step_size(point[j], "central")
-        shifted = {}
-        for multiple in (-2, -1, 1, 2):
-            x = point.copy()
-            x[j] = point[j] + multiple * h
-            shifted[multiple] = function_at(x)
-        right[:, j] = (-3.0 * center + 4.0 * shifted[1] - shifted[2]) / (2.0 * h)
-        left[:, j] = (3.0 * center - 4.0 * shifted[-1] + shifted[-2]) / (2.0 * h)
-    return left, right
-
-
 def _unflatten(traced, flat):
     """The function's arguments (floats and float arrays) from a flat point."""
     args = []
@@ -490,7 +465,7 @@ def run_check(function, args, *, names=None, grad=None, rtol=DEFAULT_RTOL, atol=
         methods = METHODS if grad is None else CHECK_METHODS
     results = {m: run_method(m, graph, point) for m in _methods_to_run(methods, graph, notes)}
     kinks = find_kinks(graph, evaluate(graph, point)) + [(tie.slot, tie.description) for tie in traced.ties]
-    sides = one_sided_derivatives(lambda x: _float_outputs(function, traced, x), point) if kinks else None
+    sides = one_sided_differences(lambda x: _float_outputs(function, traced, x), point) if kinks else None
     if grad is not None:
         jacobian = user_jacobian(grad(*_unflatten(traced, point)), traced, grad_title)
         results[USER] = Result(USER, (), jacobian, Cost(0, 0, 0))
