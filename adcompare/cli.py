@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .backends import METHODS
 from .backends.finite_difference import FD_METHODS
-from .backends.symbolic import TIME_BUDGET
+from .backends.symbolic import DEFAULT_BUDGET
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
 from .parse import DEFAULT_LIMITS, parse
@@ -45,6 +45,17 @@ OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--fo
 
 class UsageError(Exception):
     """A command-line usage problem (exit 2, one line)."""
+
+
+def _budget(text):
+    """--symbolic-budget: a whole number of nodes > 0 (10000 or 1e4)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < float("inf") and value == int(value)):
+        raise UsageError(f"--symbolic-budget must be a whole number of nodes > 0, got {text!r}")
+    return int(value)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,9 +146,11 @@ def build_parser():
                          help="relative tolerance for finite differences (default %(default)g)")
     command.add_argument("--fd-atol", type=float, default=DEFAULT_TOLERANCES["finite_difference"].atol,
                          help="absolute tolerance for finite differences (default %(default)g)")
-    command.add_argument("--symbolic-budget", type=float, default=TIME_BUDGET, metavar="SECONDS",
-                         help="time sympy may take before the symbolic method is skipped, with the sizes its "
-                              "expressions swelled to (default %(default)g)")
+    command.add_argument("--symbolic-budget", type=_budget, default=DEFAULT_BUDGET, metavar="SIZE",
+                         help="the largest work the symbolic method takes on, in nodes of sympy's expression "
+                              "trees (the expression and its derivatives, a shared subexpression counted each "
+                              "time it is used), predicted before sympy runs; beyond it the method is skipped "
+                              "with the sizes (default %(default)s)")
     command.add_argument("--fd-method", "--fd-scheme", dest="fd_method", choices=FD_METHODS, default="central",
                          help="finite differences: central (default), forward, richardson (extrapolated) "
                               "or complex-step (exact to rounding for analytic functions)")
@@ -276,8 +289,6 @@ def run_trace(args):
         value = getattr(args, option)
         if not (value >= 0 and value != float("inf")):
             raise UsageError(f"--{option.replace('_', '-')} must be a finite number ≥ 0")
-    if not (0 < args.symbolic_budget < float("inf")):
-        raise UsageError("--symbolic-budget must be a finite number of seconds > 0")
     output_format = _output_format(args, TRACE_FORMATS, "text")
     tolerances = {"forward": Tolerance(args.rtol, args.atol), "reverse": Tolerance(args.rtol, args.atol),
                   "finite_difference": Tolerance(args.fd_rtol, args.fd_atol)}

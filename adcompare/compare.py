@@ -1,9 +1,13 @@
 """The cross-check: every method's Jacobian entry against the most trustworthy reference.
 
-The reference is the symbolic method (sympy, evaluated in high precision) when it ran;
-otherwise reverse mode, forward mode, then finite differences, in that order. Errors are
-computed in the reference's precision; an entry passes when
-|value − reference| ≤ atol + rtol·|reference|, with tolerances per method.
+The reference is the symbolic method (sympy, certified in high precision) when it ran;
+otherwise reverse mode, forward mode, then finite differences, in that order. Where sympy
+and forward/reverse mode disagree beyond what rounding explains, a third reference that
+shares nothing with either (`adcompare.reference`, high-precision numerical differentiation)
+decides: where it refutes sympy, it is that entry's reference (``Entry.source``
+'numerical'). Errors are computed in the reference's precision; an entry passes when
+|value − reference| ≤ atol + rtol·|reference|, with tolerances per method. A method skipped
+by policy (``error_kind`` 'skipped': the symbolic budget) counts as not run, not as failed.
 
     >>> from adcompare.parse import parse
     >>> from adcompare.backends import run_method, METHODS
@@ -93,12 +97,16 @@ class Check:
 
 @dataclass(frozen=True)
 class Entry:
-    """One Jacobian entry ∂y_output/∂x_variable: the reference value and every method's check."""
+    """One Jacobian entry ∂y_output/∂x_variable: the reference value and every method's check.
+    ``source`` is None when the reference is the Comparison's reference method, or
+    'numerical' where the high-precision numerical derivative refuted sympy
+    (`adcompare.reference`)."""
 
     output: int
     variable: int
     reference: object
     checks: tuple
+    source: str = None
 
 
 @dataclass
@@ -109,6 +117,9 @@ class Comparison:
     differentiable: there the methods may each be right about a different one-sided
     derivative, so the verdict cannot be "agree". ``lost`` lists (slot, float value, exact
     value) of nodes whose value rounding has destroyed (see `symbolic.lost_to_rounding`).
+    ``skipped`` maps methods skipped by policy to the reason (not failures). ``referee``
+    maps (output, variable) to the `adcompare.reference.Decision` taken where sympy and
+    forward/reverse mode disagreed.
     """
 
     reference: str
@@ -116,6 +127,8 @@ class Comparison:
     failures: dict = field(default_factory=dict)
     kinks: list = field(default_factory=list)
     lost: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+    referee: dict = field(default_factory=dict)
 
     @property
     def mismatches(self):
@@ -144,7 +157,7 @@ class Comparison:
         return Verdict("agree", f"all {ran} methods agree.")
 
 
-def explain(result, output, variable, error, reference, kinks, rounding=None, lost=()):
+def explain(result, output, variable, error, reference, kinks, rounding=None, lost=(), decision=None):
     """Why a method may differ from the reference at one entry, or None when nothing explains it.
 
     - 'kink': the point is not differentiable, so the methods may each be right about a
@@ -168,16 +181,25 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       the rounding error of the float program (``rounding``, see `adcompare.rounding`), or
       rounding has destroyed the value of a node the output depends on (``lost``: tan of
       1e38, whose ulp is 1e22): the float program is not the function at this point.
+    - 'symbolic wrong': sympy's value, where the high-precision numerical derivative
+      (``decision``, an `adcompare.reference.Decision`) agrees with forward and reverse
+      mode and refutes it;
+    - 'reference undecided': forward or reverse mode, unexplained, where the numerical
+      derivative could not decide between them and sympy.
     Any other mismatch of forward or reverse mode is a bug to report.
     """
     if kinks:
         return "kink"
+    if result.method == "symbolic":
+        return "symbolic wrong" if decision is not None and decision.verdict == "symbolic wrong" else None
     if result.method in ("forward", "reverse"):
         if error <= float(result.details["rounding_bound"][output, variable]):
             return "cancellation"
         if lost or (rounding and (output, variable) in rounding
                     and error <= rounding[(output, variable)].derivative):
             return "rounding"
+        if decision is not None and decision.verdict == "undecided":
+            return "reference undecided"
         return None
     if result.method == "finite_difference":
         row = result.details["rows"][variable]
@@ -209,34 +231,42 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
 
 def _line_up(results, tolerances):
     """The tolerances with the defaults filled in, the methods that ran, the failures
-    (method → message) and the reference method (None when no method ran)."""
+    (method → message), the reference method (None when no method ran) and the methods
+    skipped by policy (method → reason)."""
     tolerances = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     ran = {name: r for name, r in results.items() if r.error is None}
-    failures = {name: r.error for name, r in results.items() if r.error is not None}
+    skipped = {name: r.error for name, r in results.items() if r.error is not None and r.error_kind == "skipped"}
+    failures = {name: r.error for name, r in results.items() if r.error is not None and name not in skipped}
     reference = next((name for name in REFERENCE_PREFERENCE if name in ran), None)
-    return tolerances, ran, failures, reference
+    return tolerances, ran, failures, reference, skipped
 
 
-def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
+def compare(results, tolerances=None, kinks=(), lost=(), rounding=None, referee=None):
     """Line up ``results`` (method name → Result) against the best available reference.
 
     ``kinks`` are (slot, description) of nodes at a non-differentiable point; ``lost`` are
     (slot, float, exact) of nodes whose value rounding destroyed; ``rounding`` maps
-    (output, variable) to the `adcompare.rounding.RoundingBounds` of the float program there.
+    (output, variable) to the `adcompare.rounding.RoundingBounds` of the float program there;
+    ``referee`` maps (output, variable) to the `adcompare.reference.Decision` taken there
+    (`adcompare.reference.settle_disputes`): where it refutes sympy, its numerical value is
+    that entry's reference.
     """
-    tolerances, ran, failures, reference = _line_up(results, tolerances)
+    tolerances, ran, failures, reference, skipped = _line_up(results, tolerances)
+    referee = dict(referee or {})
     if reference is None:
-        return Comparison(None, [], failures, list(kinks), list(lost))
+        return Comparison(None, [], failures, list(kinks), list(lost), skipped, referee)
     reference_jacobian = ran[reference].jacobian
     m, n = reference_jacobian.shape
     entries = []
     with mpmath.workdps(40):
         for k in range(m):
             for j in range(n):
-                expected = mpmath.mpf(reference_jacobian[k, j])
+                decision = referee.get((k, j))
+                source = "numerical" if decision is not None and decision.verdict == "symbolic wrong" else None
+                expected = mpmath.mpf(decision.numerical.value if source else reference_jacobian[k, j])
                 checks = []
                 for name in results:
-                    if name == reference or name not in ran:
+                    if (name == reference and source is None) or name not in ran:
                         continue
                     got = ran[name].jacobian[k, j]
                     error = abs(mpmath.mpf(got) - expected)
@@ -244,10 +274,10 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
                     tolerance = tolerances[name]
                     ok = bool(tolerance.allows(error, expected))
                     why = None if ok else explain(ran[name], k, j, float(error), float(expected), kinks,
-                                                  rounding, lost)
+                                                  rounding, lost, decision)
                     checks.append(Check(name, got, float(error), float(relative), tolerance, ok, why))
-                entries.append(Entry(k, j, expected, tuple(checks)))
-    return Comparison(reference, entries, failures, list(kinks), list(lost))
+                entries.append(Entry(k, j, expected, tuple(checks), source))
+    return Comparison(reference, entries, failures, list(kinks), list(lost), skipped, referee)
 
 
 @dataclass(frozen=True)
@@ -330,7 +360,7 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
     ``at_kink`` is a mask over the points (or a bool) of those where an operation is at a
     kink: there the derivative does not exist and the points cannot agree.
     """
-    tolerances, ran, failures, reference = _line_up(results, tolerances)
+    tolerances, ran, failures, reference, _ = _line_up(results, tolerances)
     at_kink = np.broadcast_to(at_kink, shape)
     badness = np.zeros(shape)
     disagree = at_kink.copy()

@@ -4,8 +4,10 @@ Each `Op` carries everything the rest of adcompare needs to know about it:
 
 - ``code``: the value as a Python expression over ``$0``, ``$1`` (the arguments), calling
   only the functions of the code vocabulary below, which has a numpy meaning and a scalar
-  (math module) meaning. ``evaluate(*args)`` is made from it, with numpy, so arguments may
-  be floats or arrays; the compiled sweeps (`adcompare.codegen`) write it into their code;
+  (math module) meaning and an interval meaning (`adcompare.intervals`). ``evaluate(*args)``
+  is made from it, with numpy, so arguments may be floats or arrays; the compiled sweeps
+  (`adcompare.codegen`) write it into their code; `interval_function` reads it over
+  enclosures, for certified values (`adcompare.intervals.evaluate_graph`);
 - ``partials``: one `Partial` per argument, the local derivative ∂y/∂argᵢ as code over the
   arguments and the output ``$y`` (``value(*args, y)`` is made from it), and how to write it
   in a trace. Forward mode (ẏ = Σ ∂y/∂xᵢ · ẋᵢ) and reverse mode (x̄ᵢ += ∂y/∂xᵢ · ȳ) are both
@@ -56,7 +58,9 @@ class Notation:
 # over ``$0``, ``$1`` (the arguments) and ``$y`` (the output), calling only the functions
 # named below. Each name has a numpy meaning (floats, arrays or complex arrays: what the
 # interpreted back ends evaluate) and a scalar meaning (the math module, for compiled
-# straight-line code at one point, where numpy's per-call overhead would dominate).
+# straight-line code at one point, where numpy's per-call overhead would dominate). The
+# names an operation's value calls also have an interval meaning (adcompare.intervals.
+# FUNCTIONS: enclosures with outward rounding, for certified values).
 
 
 def _sigmoid(a):
@@ -163,6 +167,24 @@ def _numpy_function(template, arity, with_output):
     if "/" not in body:
         return function
     return lambda *args: function(*map(_to_numpy, args))
+
+
+_INTERVAL_FUNCTIONS = {}
+
+
+def interval_function(name):
+    """The interval meaning of operation ``name``'s ``code``: a function of enclosures
+    (`adcompare.intervals`) that encloses the exact value, raising
+    `adcompare.intervals.Unresolved` or `~adcompare.intervals.Undefined` where it cannot."""
+    function = _INTERVAL_FUNCTIONS.get(name)
+    if function is None:
+        from .intervals import FUNCTIONS
+        op = OPERATIONS[name]
+        names = [f"a{i}" for i in range(op.arity)]
+        body = fill_code(op.code, names)
+        function = eval(f"lambda {', '.join(names)}: {body}", dict(FUNCTIONS))   # noqa: S307 — table text
+        _INTERVAL_FUNCTIONS[name] = function
+    return function
 
 
 # ----------------------------------------------------------------------------- the table

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backends import METHODS, run_method
-from .backends.symbolic import TIME_BUDGET, lost_to_rounding
+from .backends.symbolic import DEFAULT_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import InputError
 from .formula import primal_rows
 from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
+from .reference import settle_disputes
 from .rounding import error_bounds
 
 
@@ -183,7 +184,7 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
 
 
 def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
-          fd_method="central", digits=30, tolerances=None, symbolic_budget=TIME_BUDGET):
+          fd_method="central", digits=30, tolerances=None, symbolic_budget=DEFAULT_BUDGET):
     """Run ``methods`` on ``expression`` at ``at`` and cross-check them: a `Report`, or a
     `PointsReport` when ``at`` holds arrays of points (see `resolve_point`).
 
@@ -196,9 +197,10 @@ def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False
 
 
 def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
-                symbolic_budget=TIME_BUDGET):
+                symbolic_budget=DEFAULT_BUDGET):
     """`trace` for a Graph already built (parsed, traced from Python, or generated).
-    ``symbolic_budget``: seconds sympy may take before the symbolic method is skipped."""
+    ``symbolic_budget``: the largest work the symbolic method takes on, in nodes of sympy's
+    expression trees (`adcompare.backends.symbolic.predicted_size`); beyond it, it is skipped."""
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
@@ -217,7 +219,11 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
         # Costly, so only when a disagreement is unexplained: can rounding account for it,
         # and has it destroyed a value on the way?
         rounding = {key: error_bounds(graph, point, *key) for key in unexplained}
-        comparison = compare(results, tolerances, kinks, lost_to_rounding(graph, point, values), rounding)
+        lost = lost_to_rounding(graph, point, values)
+        comparison = compare(results, tolerances, kinks, lost, rounding)
+        # Where sympy and forward/reverse mode still disagree, a third reference decides.
+        comparison = settle_disputes(graph, point, comparison,
+                                     lambda referee: compare(results, tolerances, kinks, lost, rounding, referee))
     return Report(graph, point, results, primal_rows(graph, values), comparison)
 
 
@@ -225,7 +231,7 @@ WORST_POINTS = 5
 
 
 def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
-                 symbolic_budget=TIME_BUDGET):
+                 symbolic_budget=DEFAULT_BUDGET):
     """`trace_graph` over arrays of points: each method once over all points, the float64
     cross-check (`compare_points`), and a single-point Report at each of the (up to
     five) worst disagreeing points, for its explanation.

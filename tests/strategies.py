@@ -84,13 +84,21 @@ def check_agreement(graph, point):
     # Away from kinks the exact methods must agree: an unexplained AD or symbolic
     # disagreement is a bug in adcompare.
     symbolic = report.results["symbolic"]
-    if symbolic.error_kind == "too large":
+    if symbolic.error_kind == "skipped":
+        assert "symbolic" in comparison.skipped and "symbolic" not in comparison.failures
         return "symbolic over its budget"
     if symbolic.error_kind == "undefined":
         # Right when the exact derivative really has no finite value here (a pole that
-        # rounding moved off the point, as tan(acos(0))): sympy, at 30 digits, said so.
+        # rounding moved off the point, as tan(acos(0))): an exact argument outside an
+        # operation's domain, which sympy's own exact arithmetic confirms.
         assert symbolic.error and "not a finite real number" in symbolic.error
+        assert not_finite_in_exact_arithmetic(graph, point), symbolic.error
         return "undefined in exact arithmetic"
+    if symbolic.error_kind == "unresolved":
+        # Right when sympy's own exact arithmetic finds no finite real value, or one so
+        # large that the point is within 10^-100 of a pole (tan(|acos(0)|) = tan(π/2)).
+        assert not_finite_in_exact_arithmetic(graph, point), symbolic.error
+        return "symbolic value not established"
     for method, message in comparison.failures.items():
         if method in ("forward", "reverse"):
             # Right when the chain-rule terms really exceed the float range.
@@ -102,6 +110,16 @@ def check_agreement(graph, point):
         assert check.explanation is not None, f"unexplained mismatch: {check}"
         if check.explanation == "rounding of f":
             assert exact_stencil_agrees(graph, point, report, entry), check
+        if check.explanation in ("symbolic wrong", "reference undecided"):
+            # sympy refuted (or not) by the numerical derivative: confirmed by forward mode in
+            # 340-digit arithmetic over sympy's derivative of each operation.
+            decision = comparison.referee[(entry.output, entry.variable)]
+            if check.explanation == "symbolic wrong":
+                exact = high_precision_tangent(graph, point, entry.output, entry.variable)
+                assert decision.numerical.agrees_with(exact, 1e-30 * abs(exact)), (decision, exact)
+                sympy_value = symbolic.jacobian[entry.output, entry.variable]
+                assert not decision.numerical.agrees_with(sympy_value, 1e-12 * abs(exact)), (decision, sympy_value)
+            continue
         if check.method != "finite_difference" or check.explanation == "rounding":
             assert check.explanation in ("cancellation", "rounding"), check
             if check.explanation == "cancellation":
@@ -120,6 +138,9 @@ def check_agreement(graph, point):
                 with mpmath.workdps(40):
                     reference = mpmath.mpf(entry.reference)
                     assert abs(exact - reference) <= 1e-20 * max(1, abs(reference)), (exact, reference)
+    refereed = {check.explanation for _, check in comparison.mismatches} & {"symbolic wrong", "reference undecided"}
+    if refereed:
+        return "sympy wrong" if "symbolic wrong" in refereed else "reference undecided"
     explained = {check.explanation for _, check in comparison.mismatches
                  if check.method != "finite_difference" or check.explanation == "rounding"}
     if explained:
@@ -236,18 +257,15 @@ def exact_stencil_agrees(graph, point, report, entry):
     (sympy, 40 digits) at the same float points, comes within finite differences' tolerance
     of the reference, or ten times closer than in floats: then rounding in evaluating f,
     not truncation, made the mismatch."""
-    import sympy
-    from adcompare.backends.symbolic import _high_precision, slot_expressions
+    from adcompare.intervals import certify_graph
     result = report.results["finite_difference"]
     row = result.details["rows"][entry.variable]
     assert row.stencil in ("central", "forward"), row.stencil
-    symbols, expressions = slot_expressions(graph)
-    expression = expressions[graph.outputs[entry.output]]
 
     def exact_f(offset):
         moved = list(point)
         moved[entry.variable] = point[entry.variable] + offset    # the float point f was evaluated at
-        return _high_precision(expression, {x: sympy.Rational(float(v)) for x, v in zip(symbols, moved)}, 40)
+        return certify_graph(graph, moved, 40)[entry.output].value
 
     with mpmath.workdps(50):
         h = mpmath.mpf(row.step)
@@ -259,6 +277,25 @@ def exact_stencil_agrees(graph, point, report, entry):
         exact_error = abs(exact_quotient - reference)
         float_error = abs(mpmath.mpf(result.jacobian[entry.output, entry.variable]) - reference)
         return exact_error <= 1e-6 * abs(reference) + 1e-8 or exact_error * 10 <= float_error
+
+
+def not_finite_in_exact_arithmetic(graph, point):
+    """Whether sympy's exact arithmetic (its own evaluation of the expression and its
+    derivatives at the point's exact rationals, then evalf at 1000 digits) finds a value
+    that is not a finite real number, or one beyond 10^100 (within 10^-100 of a pole)."""
+    import sympy
+    from adcompare.backends.symbolic import to_sympy
+    symbols, outputs = to_sympy(graph)
+    at = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
+    for f in outputs:
+        for expression in (f, *(sympy.diff(f, x) for x in symbols)):
+            value = expression.subs(at)
+            if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                return True
+            number = sympy.N(value, 1000)
+            if not number.is_real or not number.is_finite or abs(number) > sympy.Float(10) ** 100:
+                return True
+    return False
 
 
 def exact_kink(graph, point):

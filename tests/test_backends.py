@@ -3,7 +3,6 @@
 import dataclasses
 import math
 import re
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -224,29 +223,91 @@ def _swelling_chain(steps):
     return Graph(("x", "y"), tuple(nodes), (s,))
 
 
-def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes():
+def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes(monkeypatch):
+    from adcompare.backends.symbolic import predicted_size, to_sympy, tree_size
     graph = _swelling_chain(10)                  # 60 operations; sympy's tree has thousands
-    start = time.perf_counter()
-    result = run_method("symbolic", graph, (2.0, 0.5), budget=0.5)
-    assert time.perf_counter() - start < 30      # a hang guard, not a timing
-    assert result.jacobian is None and result.error_kind == "too large"
-    match = re.search(r"budget of 0\.5 s \(expression swell: the graph's 60 operations are ([\d,]+) in sympy's "
-                      r"expression tree", result.error)
-    assert match, result.error
-    assert int(match.group(1).replace(",", "")) > 1000
+    size = predicted_size(graph)
+    # Hand count of sympy's tree: T₀ = 1 (x); one step writes sin(s)·y (3 + T nodes) and
+    # ln(1 + s²) (5 + T: s·s is s²) under one Add, so T_{k+1} = 2T_k + 9, T_k = 10·2^k − 9.
+    assert size.expression == 10 * 2 ** 10 - 9 == tree_size(to_sympy(graph)[1])
+    assert size.depth == 40 and size.operations == 60
+    assert size.total > 100_000 and predicted_size(graph) == size        # the same, every time
+    # Decided before sympy differentiates anything: the measure, not the clock.
+    monkeypatch.setattr(sympy, "diff", lambda *args: pytest.fail("sympy.diff ran"))
+    result = run_method("symbolic", graph, (2.0, 0.5), budget=100_000)
+    assert result.jacobian is None and result.error_kind == "skipped"
+    assert (f"the graph's 60 operations unfold to {size.expression:,} nodes in sympy's expression tree and its "
+            f"derivatives to at most {size.derivatives:,}, over the symbolic budget of 100,000 nodes") in result.error
+    monkeypatch.undo()
+    # Within the budget it runs, and its sizes as sympy built them are reported.
+    smaller = _swelling_chain(4)
+    result = run_method("symbolic", smaller, (2.0, 0.5), budget=predicted_size(smaller).total)
+    assert result.error is None and result.details["sizes"]["expression"] == 10 * 2 ** 4 - 9
     # The other methods still answer, and agree with each other.
     forward, reverse = (run_method(m, graph, (2.0, 0.5)).jacobian for m in ("forward", "reverse"))
     np.testing.assert_allclose(forward, reverse, rtol=1e-13)
 
 
+def test_symbolic_budget_also_stops_trees_that_swell_beyond_the_prediction(monkeypatch):
+    # The prediction is checked against sympy's trees as they are built: here the budget
+    # admits the prediction, and sympy's derivative, made to swell, is stopped.
+    from adcompare.backends import symbolic
+    graph = adcompare.parse("sin(x)*y")
+    budget = symbolic.predicted_size(graph).total
+    swollen = sympy.Add(*(sympy.Symbol(f"z{i}") for i in range(budget)))
+    monkeypatch.setattr(sympy, "diff", lambda expression, x: swollen)
+    result = run_method("symbolic", graph, (1.0, 2.0), budget=budget)
+    assert result.error_kind == "skipped" and "its derivatives more than" in result.error
+
+
 def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):
-    report = adcompare.trace_graph(_swelling_chain(10), (2.0, 0.5), symbolic_budget=0.5)
-    assert "budget of 0.5 s (expression swell" in report.results["symbolic"].error
+    report = adcompare.trace_graph(_swelling_chain(10), (2.0, 0.5), symbolic_budget=1000)
+    assert "over the symbolic budget of 1,000 nodes" in report.results["symbolic"].error
     assert report.comparison.reference == "reverse"
+    # Skipped by policy is not a failure: the methods that ran agree, so the verdict is agree.
+    assert report.comparison.verdict.status == "agree" and not report.comparison.failures
+    assert "symbolic" in report.comparison.skipped
+    assert "symbolic (sympy) was not run (skipped: " in report.render("text")
     from adcompare.cli import main
-    for bad in ("0", "-1", "nan", "inf"):
+    for bad in ("0", "-1", "nan", "inf", "1.5", "many"):
         assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", bad]) == 2
         assert capsys.readouterr().err.count("\n") == 1
+    assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", "5"]) == 0
+    assert "symbolic (sympy) was not run (skipped: the graph's 1 operation unfold" in capsys.readouterr().out
+    assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", "1e4"]) == 0
+
+
+def test_the_safety_limit_works_in_a_worker_thread_and_leaves_sigalrm_alone():
+    import signal
+    import threading
+    from adcompare.backends.symbolic import OverTime, wall_clock_limit
+
+    def handler(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    outcome = []
+
+    def work():
+        try:
+            with wall_clock_limit(0.2):
+                while True:             # stopped by the limit, or by the hang guard below
+                    pass
+        except OverTime:
+            outcome.append("stopped")
+
+    try:
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        worker.join(30)                 # a hang guard, not a timing
+        assert outcome == ["stopped"]
+        assert signal.getsignal(signal.SIGALRM) is handler
+        # A block that ends in time is not interrupted afterwards.
+        with wall_clock_limit(0.05):
+            pass
+        threading.Event().wait(0.2)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_complex_step_is_exact_to_rounding_at_a_tiny_x():

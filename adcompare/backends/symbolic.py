@@ -2,9 +2,18 @@
 
 The sympy expression is built from the Graph node by node through each operation's
 sympy counterpart (never from the user's text, and never from our local partials),
-differentiated with ``sympy.diff``, and evaluated at the point in high precision with
-mpmath (``digits`` significant digits, 30 by default, confirmed at higher precisions) with
-the point's float values taken exactly. The other methods are compared against these values.
+differentiated with ``sympy.diff``, and its value and derivatives are *certified* at the
+point (`adcompare.intervals`): interval arithmetic over sympy's expression tree, with the
+point's float values taken exactly, the precision raised until each enclosure is narrower
+than 10^-digits relative (``digits`` = 30 by default). A value that cannot be established
+that way (up to `adcompare.intervals.MAX_DIGITS` digits) is reported as such, never
+guessed. The other methods are compared against these values.
+
+Whether the method runs is decided by the size of the work, before sympy starts: the
+Graph unfolded into sympy's expression tree and a chain-rule bound on its derivatives'
+trees (`predicted_size`), in nodes, against ``budget``; then by the sizes sympy's trees
+really reach as it goes. The same input gives the same decision on any machine. A
+wall-clock limit (`wall_clock_limit`, no signals) remains only as a safety net.
 
 Over many points (numpy arrays, see `adcompare.backends`), the same derivatives are turned
 into numpy functions by ``sympy.lambdify`` (with dummy argument names: no user text is
@@ -17,16 +26,17 @@ says "float64" (for one point it is "high").
     (x2 + 1/x1, x1 - cos(x2))
 """
 
-import signal
+import ctypes
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from fractions import Fraction
 
-import mpmath
 import numpy as np
 import sympy
 
 from ..graph import Const, point_shape, point_text, quiet
+from ..intervals import certify_graph, certify_sympy
 from ..ops import OPERATIONS
 from . import Cost, Result
 
@@ -56,231 +66,315 @@ def to_sympy(graph):
     return symbols, [expressions[slot] for slot in graph.outputs]
 
 
-def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8):
+def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8, max_operations=20_000):
     """Operation slots whose float value is off its exact value by more than ``threshold``
     relative: (slot, float value, exact value). Where rounding has destroyed a value
     (exp(4e-27) = 1 exactly in floats, so ln of it is 0, not 4e-27), the float program's
-    derivative may differ from the exact one however carefully it is accumulated."""
-    if len(graph.nodes) > MAX_OPERATIONS:
+    derivative may differ from the exact one however carefully it is accumulated.
+
+    The exact values are certified (`adcompare.intervals.certify_graph`: the Graph's
+    primal over enclosures, no sympy); a slot whose value cannot be established is left
+    out, as are all slots of a Graph over ``max_operations`` operations."""
+    if len(graph.nodes) > max_operations:
         return []
-    symbols, expressions = slot_expressions(graph)
-    substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
-    lost = []
     live = graph.live
-    try:
-        with time_budget(TIME_BUDGET), mpmath.workdps(digits + 10):
-            for slot in range(graph.n_inputs, graph.size):
-                if not live[slot]:
-                    continue
-                exact = _high_precision(expressions[slot], substitutions, digits)
-                if exact is None:
-                    continue
-                error = abs(mpmath.mpf(float(values[slot])) - exact)
-                if error > threshold * abs(exact):
-                    lost.append((slot, float(values[slot]), exact))
-    except _OverBudget:
-        pass    # what was found in the symbolic method's time budget
+    slots = [slot for slot in range(graph.n_inputs, graph.size) if live[slot]]
+    lost = []
+    for slot, exact in zip(slots, certify_graph(graph, point, digits, slots)):
+        if not exact.established:
+            continue
+        error = abs(exact.value - float(values[slot]))
+        if error > threshold * abs(exact.value):
+            lost.append((slot, float(values[slot]), exact.value))
     return lost
 
 
-# What sympy may raise while evaluating at a point where an expression is undefined (a
-# Heaviside or Max at a tie, 0**-1 …): the value is then reported as undefined.
-_EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, AttributeError)
+# ----------------------------------------------------------------------------- the budget
+
+DEFAULT_BUDGET = 300_000
+"""The symbolic method's budget, in nodes of the expression trees sympy builds: the
+expression, and the derivative of each of its subexpressions (a subexpression used twice
+counts twice). See `predicted_size`; `benchmarks/symbolic_budget.py` measured what it
+admits at under 4 s on a busy 2-core machine."""
+MAX_DEPTH = 120     # sympy recurses over expression depth (a nest of 140 sin exhausts Python's stack)
+TIME_LIMIT = 120.0  # seconds: the safety net only (`wall_clock_limit`); the budget decides
 
 
-def _heaviside(x, at_zero=0.5):
-    return 0 if x < 0 else (1 if x > 0 else at_zero)
+@dataclass(frozen=True)
+class SymbolicSize:
+    """The size of the symbolic method's work, predicted from the Graph alone.
+
+    ``expression``: nodes of sympy's expression tree for the outputs (the Graph unfolded:
+    a slot read twice is copied twice); ``derivatives``: a bound on the nodes of all m × n
+    derivative trees, by the chain rule (each operation's partials as sympy writes them, times
+    the trees of their arguments, plus the trees of the arguments' derivatives);
+    ``intermediate``: the same bound summed over every operation the outputs depend on, not
+    only the outputs: sympy's chain rule builds the derivative of each subexpression on its
+    way, and its time follows this sum (a nest of 100 sin has 5,151 derivative nodes but
+    builds 176,851); ``depth``: the longest path from an input to an output, in
+    operations. ``total`` is what the budget is compared with."""
+
+    operations: int
+    expression: int
+    derivatives: int
+    intermediate: int
+    depth: int
+
+    @property
+    def total(self):
+        """The expression's nodes and those of every derivative sympy builds: the unit of ``budget``."""
+        return self.expression + self.intermediate
 
 
-def _numeric(expression, symbols):
-    """``expression`` as a function of ``symbols`` over mpmath numbers: our own sympy
-    expression printed by lambdify (dummy argument names), never user text. Where
-    lambdify cannot print it, sympy's evalf at the same working precision stands in."""
-    try:
-        # Heaviside (from max, min and relu) as itself: printing it otherwise sends sympy
-        # into its inequality solver.
-        return sympy.lambdify(symbols, expression, modules=[{"Heaviside": _heaviside}, "mpmath"], dummify=True)
-    except Exception:   # noqa: BLE001 — any printer failure: evaluate without it
-        def with_evalf(*arguments):
-            value = expression.evalf(mpmath.mp.dps, subs=dict(zip(symbols, map(sympy.Float, arguments))))
-            if not value.is_Number:
-                raise ValueError("not a number")
-            return value._to_mpmath(mpmath.mp.prec)
-        return with_evalf
+_SHAPES = {}
 
 
-def _real(value):
-    """An mpmath result as a finite real mpf, or None (complex: ln, √, asin … outside their domain)."""
-    if isinstance(value, mpmath.mpc):
-        if value.imag != 0:
-            return None
-        value = value.real
-    value = mpmath.mpf(value)
-    return value if mpmath.isfinite(value) else None
+def _shape(name):
+    """How sympy writes operation ``name``: (extra nodes, uses of each argument) for its
+    value, and for each partial derivative the nodes it adds to a derivative per variable
+    (the partial's own, and the product with the argument's derivative; none for a partial
+    of 1, which sympy drops), counted once from its sympy counterpart."""
+    shape = _SHAPES.get(name)
+    if shape is None:
+        op = OPERATIONS[name]
+        symbols = sympy.symbols(f"a0:{op.arity}", real=True)
+        value = op.to_sympy(*symbols)
+
+        def counts(expression):
+            uses = [0] * op.arity
+            nodes = 0
+            stack = [expression]
+            while stack:
+                e = stack.pop()
+                if e in symbols:
+                    uses[symbols.index(e)] += 1
+                    continue
+                nodes += 1
+                stack.extend(e.args)
+            return nodes, tuple(uses)
+
+        def chain_rule_term(partial):
+            if partial == 1:
+                return 0, (0,) * op.arity
+            if partial.is_Number:
+                return 2, (0,) * op.arity          # the number and the product
+            nodes, uses = counts(partial)
+            return nodes + 1, uses
+
+        shape = _SHAPES[name] = (counts(value), tuple(chain_rule_term(sympy.diff(value, x)) for x in symbols))
+    return shape
 
 
-def _evaluate(function, arguments, digits):
-    """``function`` at exact ``arguments`` (sympy Rationals) with ``digits`` working digits
-    (and 10 guard digits): its value(s) as finite reals (None for one that is not), or
-    None when the evaluation raised."""
-    with mpmath.workdps(digits + 10):
-        try:
-            value = function(*[mpmath.mpf(a.p) / a.q for a in arguments])
-        except (*_EVALUATION_ERRORS, NameError):
-            return None
-        return [_real(v) for v in value] if isinstance(value, list) else _real(value)
+_TWO = Const(2.0, Fraction(2), "2")
+_FAMILIES = {"add": "Add", "sub": "Add", "mul": "Mul", "div": "Mul", "neg": "Mul"}
+_SAME_ARGUMENTS = {"mul": "pow", "add": "mul"}
 
 
-def _high_precision(expression, substitutions, digits, most_digits=2000):
-    """An mpmath number for ``expression`` at the point, or None where it is not a finite real.
+def predicted_size(graph):
+    """The size of the symbolic method's work on ``graph``, from one pass over it (no sympy
+    expression is built): a `SymbolicSize`. Deterministic: the same Graph gives the same
+    sizes on any machine. Python integers, so an exponential swell is counted exactly.
 
-    Evaluated with mpmath at ``digits``, then at four times as many, and so on, until two
-    successive precisions agree to ``digits`` (and two zeros only at the last precision):
-    one precision alone can return a large finite number at a pole (tan(acos(0))), or lose
-    a term whose argument rounds (log(1 + 2e-113) as 0, leaving 4.9e112 where cancellation
-    gives −0.5). mpmath rather than sympy's evalf, which returned 0 for asin(acos(σ(e³)))
-    (6.15e-5) at every precision.
+        >>> from adcompare.parse import parse
+        >>> size = predicted_size(parse("sin(x)*x"))
+        >>> size.expression, size.depth
+        (4, 2)
     """
-    return _high_precision_all([expression], substitutions, digits, most_digits)[0]
-
-
-def _high_precision_all(expressions, substitutions, digits, most_digits=2000):
-    """`_high_precision` of each of ``expressions``, lambdified as one function (printing
-    and compiling one each costs more than evaluating them); where evaluating them together
-    raises (one divides by zero), each is evaluated alone."""
-    symbols = list(substitutions)
-    arguments = [sympy.Rational(substitutions[x]) for x in symbols]
-    function = _numeric(list(expressions), symbols) if len(expressions) > 1 else _numeric(expressions[0], symbols)
-    alone = []     # one function per expression, made when evaluating them together first raises
-
-    def evaluate(precision):
-        values = _evaluate(function, arguments, precision)
-        if len(expressions) == 1:
-            return [values]
-        if values is None:
-            alone[:] = alone or [_numeric(e, symbols) for e in expressions]
-            return [_evaluate(f, arguments, precision) for f in alone]
-        return values
-
-    previous = evaluate(digits)
-    results = [None] * len(expressions)
-    undecided = {k for k, value in enumerate(previous) if value is not None}
-    precision = digits
-    while undecided and precision < most_digits:
-        precision *= 4
-        last = precision * 4 >= most_digits
-        current = evaluate(precision)
-        for k in sorted(undecided):
-            if current[k] is None:
-                undecided.discard(k)
+    n = graph.n_inputs
+    tree = [1] * n                       # nodes of each slot's sympy tree
+    dependence = [1 << i for i in range(n)]   # which variables each slot depends on (bits)
+    derivative = [1] * n                 # Σ over variables of the nodes of ∂slot/∂x_j's tree
+    depth = [0] * n
+    for slot in range(n, graph.size):
+        node = graph.node(slot)
+        op, args = node.op, node.args
+        if op in _SAME_ARGUMENTS and args[0] == args[1]:
+            # sympy writes a·a as a², a + a as 2·a: one copy of a's tree, not two.
+            op, args = _SAME_ARGUMENTS[op], (args[0], _TWO)
+        (extra, uses), partials = _shape(op)
+        sizes = [1 if isinstance(a, Const) else tree[a] for a in args]
+        tree.append(extra + sum(u * s for u, s in zip(uses, sizes)))
+        bits, total, deepest = 0, 0, 0
+        family = _FAMILIES.get(node.op)
+        for position, a in enumerate(args):
+            if isinstance(a, Const):
                 continue
-            # Two zeros agree only at the last precision: cancellation wipes a value out to
-            # exactly 0 at every precision short of its depth (1 − tanh²(−334) = 4e-290).
-            both_zero = current[k] == 0 and previous[k] == 0
-            with mpmath.workdps(precision):
-                agree = abs(current[k] - previous[k]) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(current[k]))
-            if agree and (last or not both_zero):
-                results[k] = current[k]
-                undecided.discard(k)
-        previous = current
-    return results
+            bits |= dependence[a]
+            # sympy flattens a sum of sums, a product of products: no deeper.
+            flat = family is not None and a >= n and _FAMILIES.get(graph.node(a).op) == family
+            deepest = max(deepest, depth[a] - flat)
+            term_extra, term_uses = partials[position]
+            term = term_extra + sum(u * s for u, s in zip(term_uses, sizes))
+            # Each variable a depends on gets the term ∂slot/∂a · ∂a/∂x_j.
+            total += dependence[a].bit_count() * term + derivative[a]
+        if len(args) == 2 and not any(isinstance(a, Const) for a in args):
+            total += (dependence[args[0]] & dependence[args[1]]).bit_count()    # the sum of two terms
+        dependence.append(bits)
+        derivative.append(total)
+        depth.append(deepest + 1)
+    outputs = graph.outputs
+    live = graph.live
+    return SymbolicSize(len(graph.nodes), sum(tree[s] for s in outputs), sum(derivative[s] for s in outputs),
+                        sum(derivative[s] for s in range(n, graph.size) if live[s]), max(depth[s] for s in outputs))
 
 
-MAX_OPERATIONS = 2000
-TIME_BUDGET = 5.0     # seconds; settable per call (--symbolic-budget on the command line)
+def tree_size(expressions):
+    """The nodes of sympy ``expressions`` as trees (a shared subexpression counted each time
+    it is used), counted over their distinct subexpressions (cost: the DAG, not the tree)."""
+    sizes = {}
+    for root in expressions:
+        stack = [root]
+        while stack:
+            e = stack[-1]
+            if e in sizes:
+                stack.pop()
+                continue
+            missing = [a for a in e.args if a not in sizes]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            sizes[e] = 1 + sum(sizes[a] for a in e.args)
+    return sum(sizes[e] for e in expressions)
 
 
 class _OverBudget(Exception):
-    pass
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OverTime(BaseException):
+    """Raised in the thread running a block that `wall_clock_limit` stopped (a
+    BaseException, so that ``except Exception`` inside sympy does not swallow it)."""
 
 
 @contextmanager
-def time_budget(seconds):
-    """Raise _OverBudget in the block after ``seconds`` (SIGALRM: main thread, Unix; elsewhere
-    the block runs unbounded)."""
-    usable = (seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
-    if not usable:
+def wall_clock_limit(seconds):
+    """Raise `OverTime` inside the block once it has run ``seconds`` (None or 0: no limit).
+
+    No signals: a watchdog thread asks the interpreter to raise the exception in this
+    thread at its next bytecode (``PyThreadState_SetAsyncExc``, how CPython delivers an
+    asynchronous exception, as it does KeyboardInterrupt), so it works in any thread and
+    leaves the caller's SIGALRM handler and timers alone. A pending exception that was not
+    delivered before the block ends is withdrawn. Long C calls delay it until they return.
+    """
+    if not seconds:
         yield
         return
+    target = ctypes.c_ulong(threading.get_ident())
+    lock = threading.Lock()
+    state = {"inside": True, "fired": False}
 
-    def over(signum, frame):
-        raise _OverBudget()
+    def fire():
+        with lock:
+            if state["inside"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(OverTime))
 
-    previous = signal.signal(signal.SIGALRM, over)
-    # Repeat: an exception raised while Python runs a callback (a GC hook) is swallowed.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
+    watchdog = threading.Timer(seconds, fire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        watchdog.cancel()
+        with lock:
+            state["inside"] = False
+            if state["fired"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)
 
 
-def run(graph, point, digits=30, max_operations=MAX_OPERATIONS, budget=TIME_BUDGET):
-    """Symbolic Jacobian of ``graph``, evaluated at ``point`` to ``digits`` significant digits.
+def run(graph, point, digits=30, budget=DEFAULT_BUDGET, time_limit=TIME_LIMIT):
+    """Symbolic Jacobian of ``graph``, certified at ``point`` to ``digits`` significant digits.
 
-    Graphs of more than ``max_operations`` operations, and work over ``budget`` seconds,
-    are skipped with a reason: sympy's expressions swell, its algorithms recurse over
-    expression depth, and some evaluations (piecewise functions at a tie) are slow.
+    ``budget`` is in nodes of sympy's expression trees (`SymbolicSize.total`): when the
+    predicted size is larger, or sympy's trees grow larger as it builds and differentiates
+    them, or the Graph is deeper than `MAX_DEPTH` operations, the method is skipped
+    (``error_kind`` 'skipped', which the cross-check counts as not run) with the sizes.
+    ``time_limit`` (seconds) is only a safety net: it stops sympy if it runs that long
+    although its sizes are within the budget, and says so.
     """
-    if len(graph.nodes) > max_operations:
-        return _skipped(graph, f"skipped: symbolic expression too large ({len(graph.nodes):,} operations; "
-                               f"the symbolic method's limit is {max_operations:,})")
-    sizes = {}
+    size = predicted_size(graph)
+    if size.depth > MAX_DEPTH:
+        return _skipped(graph, f"skipped: the expression is {size.depth:,} operations deep; sympy recurses over "
+                               f"its depth, and the symbolic method's limit is {MAX_DEPTH:,}")
+    if size.total > budget:
+        return _skipped(graph, f"skipped: {_sizes(size)}, over the symbolic budget of {budget:,} nodes "
+                               "(--symbolic-budget)")
     try:
-        with time_budget(budget):
-            return _run(graph, point, digits, sizes)
+        with wall_clock_limit(time_limit):
+            return _run(graph, point, digits, budget, size)
+    except _OverBudget as over:
+        return _skipped(graph, f"skipped: {over.reason}, over the symbolic budget of {budget:,} nodes "
+                               f"(--symbolic-budget; predicted: {_sizes(size)})")
     except RecursionError:
         return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
-    except _OverBudget:
-        return _skipped(graph, f"skipped: sympy took longer than its budget of {budget:g} s "
-                               f"(expression swell: {_swell(graph, sizes)})")
+    except OverTime:
+        return _skipped(graph, f"stopped by the safety limit of {time_limit:g} s although its predicted size "
+                               f"is within the budget ({_sizes(size)}); please report this expression")
 
 
-def _swell(graph, sizes):
-    """How far sympy got, in sizes: the Graph shares subexpressions, sympy's tree repeats them."""
-    if "expression" not in sizes:
-        return f"the graph's {len(graph.nodes):,} operations did not finish as one sympy expression"
-    text = f"the graph's {len(graph.nodes):,} operations are {sizes['expression']:,} in sympy's expression tree"
-    if "derivatives" not in sizes:
-        return text + ", and differentiating it did not finish"
-    return text + f", its derivatives {sizes['derivatives']:,}, and evaluating those did not finish"
+def _sizes(size):
+    operations = f"{size.operations:,} operation{'s' if size.operations != 1 else ''}"
+    return (f"the graph's {operations} unfold to {size.expression:,} nodes in sympy's "
+            f"expression tree and its derivatives to at most {size.derivatives:,}")
 
 
 def _skipped(graph, reason):
     return Result("symbolic", tuple(None for _ in graph.outputs), None, Cost(0, 0, 0), error=reason,
-                  error_kind="too large", details={"expressions": (), "derivatives": (), "digits": 0})
+                  error_kind="skipped", details={"expressions": (), "derivatives": (), "digits": 0})
 
 
-def _run(graph, point, digits, sizes):
+def _run(graph, point, digits, budget, size):
     symbols, outputs = to_sympy(graph)
-    sizes["expression"] = int(sum(sympy.count_ops(f) for f in outputs))
-    derivatives = tuple(tuple(sympy.diff(f, x) for x in symbols) for f in outputs)
-    sizes["derivatives"] = int(sum(sympy.count_ops(d) for row in derivatives for d in row))
+    expression_size = tree_size(outputs)
+    if expression_size > budget:
+        raise _OverBudget(f"sympy's expression tree has {expression_size:,} nodes")
+    derivatives = []
+    derivative_size = 0
+    for f in outputs:
+        row = []
+        for x in symbols:
+            d = sympy.diff(f, x)
+            derivative_size += tree_size([d])
+            if expression_size + derivative_size > budget:
+                raise _OverBudget(f"sympy's expression tree has {expression_size:,} nodes and its derivatives "
+                                  f"more than {derivative_size:,}")
+            row.append(d)
+        derivatives.append(tuple(row))
+    derivatives = tuple(derivatives)
+    sizes = {"predicted": size, "expression": expression_size, "derivatives": derivative_size}
     if point_shape(point) is not None:
-        return _run_points(graph, point, symbols, outputs, derivatives, sizes["derivatives"])
-    substitutions = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
+        return _run_points(graph, point, symbols, outputs, derivatives, derivative_size)
     m, n = len(outputs), len(symbols)
-    numbers = _high_precision_all([*outputs, *(d for row in derivatives for d in row)], substitutions, digits)
-    values = tuple(numbers[:m])
-    jacobian = [numbers[m + k * n:m + (k + 1) * n] for k in range(m)]
-    undefined = [(k, j) for k, row in enumerate(jacobian) for j, d in enumerate(row) if d is None]
-    error = None
-    if undefined:
-        k, j = undefined[0]
-        error = (f"sympy's derivative {sympy.sstr(derivatives[k][j])} with respect to "
-                 f"{graph.variables[j]} is not a finite real number at this point")
-    elif any(value is None for value in values):
+    certified = certify_sympy([*outputs, *(d for row in derivatives for d in row)], dict(zip(symbols, point)), digits)
+    values = tuple(c.value for c in certified[:m])
+    entries = [certified[m + k * n:m + (k + 1) * n] for k in range(m)]
+    jacobian = [[c.value for c in row] for row in entries]
+    error, kind = None, None
+    failed = [(k, j) for k, row in enumerate(entries) for j, c in enumerate(row) if not c.established]
+    if failed:
+        k, j = failed[0]
+        entry = entries[k][j]
+        formula = sympy.sstr(derivatives[k][j])
+        if entry.failure == "undefined":
+            error, kind = (f"sympy's derivative {formula} with respect to {graph.variables[j]} is not a finite real "
+                           f"number at this point ({entry.reason})"), "undefined"
+        else:
+            error, kind = (f"the value of sympy's derivative {formula} with respect to {graph.variables[j]} could not "
+                           f"be established: {entry.reason}"), "unresolved"
+    elif any(c.failure == "undefined" for c in certified[:m]):
         # Rounding can move a point into the float program's domain that the exact function
         # is not defined at: ln(cos(acos(x))) at x < 0 is ln of 6e-17 in floats, of x exactly.
-        k = values.index(None)
-        error = (f"sympy's value {sympy.sstr(outputs[k])} is not a finite real number at this point "
-                 "(rounding moved the float program into its domain)")
+        k = next(k for k, c in enumerate(certified[:m]) if c.failure == "undefined")
+        error, kind = (f"sympy's value {sympy.sstr(outputs[k])} is not a finite real number at this point "
+                       f"(rounding moved the float program into its domain: {certified[k].reason})"), "undefined"
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
-                  Cost(0, 0, sizes["derivatives"]),
+                  Cost(0, 0, derivative_size),
                   details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits,
-                           "precision": "high"},
-                  error=error, error_kind="undefined" if error else None)
+                           "precision": "certified", "certified": tuple(certified), "sizes": sizes},
+                  error=error, error_kind=kind)
 
 
 def _run_points(graph, point, symbols, outputs, derivatives, size):

@@ -67,6 +67,8 @@ def _reference_digits(value, method, report):
     """A reference value as a decimal string with all the digits it was computed to."""
     if method == "symbolic":
         return mpmath.nstr(value, report.results["symbolic"].details["digits"])
+    if method == "numerical":
+        return mpmath.nstr(value, 50)
     return full_precision(value)
 
 
@@ -75,7 +77,8 @@ def report_to_dict(report):
     graph = report.graph
     comparison = report.comparison
     entries = [{"output": e.output, "variable": graph.variables[e.variable],
-                "reference": _reference_digits(e.reference, comparison.reference, report),
+                "reference": _reference_digits(e.reference, e.source or comparison.reference, report),
+                "reference_method": e.source or comparison.reference,
                 "checks": [{"method": c.method, "value": _number(c.value), "abs_error": c.abs_error,
                             "rel_error": c.rel_error, "rtol": c.tolerance.rtol, "atol": c.tolerance.atol,
                             "ok": c.ok, "explanation": c.explanation} for c in e.checks]}
@@ -89,7 +92,13 @@ def report_to_dict(report):
         "primal_trace": _rows(graph, report.primal),
         "methods": {name: _method(graph, result) for name, result in report.results.items()},
         "comparison": {"reference": comparison.reference, "entries": entries,
-                       "failures": dict(comparison.failures),
+                       "failures": dict(comparison.failures), "skipped": dict(comparison.skipped),
+                       "referee": [{"output": k, "variable": graph.variables[j], "decision": d.verdict,
+                                    "numerical": None if d.numerical.value is None else mpmath.nstr(d.numerical.value, 50),
+                                    "error_estimate": None if d.numerical.error is None
+                                    else mpmath.nstr(d.numerical.error, 3),
+                                    "how": d.numerical.how, "text": d.text}
+                                   for (k, j), d in comparison.referee.items()],
                        "kinks": [{"node": describe_slot(graph, slot), "kink": text}
                                  for slot, text in comparison.kinks],
                        "lost_to_rounding": [{"node": describe_slot(graph, slot), "float": value,

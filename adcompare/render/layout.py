@@ -34,9 +34,14 @@ EXPLANATIONS = {
                 "rounding, not the method, makes the difference here",
     "finite-difference error": "the difference lies within finite differences' own error estimate "
                                "(try --fd-method richardson or complex-step)",
+    "symbolic wrong": "sympy's derivative is wrong here; the high-precision numerical derivative of f agrees "
+                      "with forward and reverse mode",
+    "reference undecided": "sympy and this method disagree, and the high-precision numerical derivative of f "
+                           "could not decide between them",
 }
 METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
-                 "forward": "forward mode", "reverse": "reverse mode"}
+                 "forward": "forward mode", "reverse": "reverse mode",
+                 "numerical": "numerical (high precision)"}
 
 
 @dataclass(frozen=True)
@@ -232,23 +237,34 @@ def comparison_blocks(report):
     comparison = report.comparison
     if comparison.reference is None:
         return []
-    title = f"Cross-check against {METHOD_TITLES[comparison.reference]}"
-    if comparison.reference == "symbolic":
-        title += f", {report.results['symbolic'].details['digits']} digits"
     rows = []
     for entry in comparison.entries:
+        source = entry.source or comparison.reference
         rows.append((Cell("formula", derivative(entry.output, entry.variable)),
-                     Cell("text", METHOD_TITLES[comparison.reference]),
-                     Cell("reference", (entry.reference, comparison.reference)), BLANK, BLANK, BLANK,
+                     Cell("text", METHOD_TITLES[source]),
+                     Cell("reference", (entry.reference, source)), BLANK, BLANK, BLANK,
                      Cell("text", "reference")))
         for check in entry.checks:
             rows.append((BLANK, Cell("text", METHOD_TITLES[check.method]), Cell("exact", check.value),
                          _error_cell(check.abs_error), _error_cell(check.rel_error),
                          Cell("text", f"{check.tolerance.rtol:g} rel + {check.tolerance.atol:g}"),
                          Cell("text", "ok" if check.ok else "MISMATCH")))
-    cross_check = Table((title,), (tuple(rows),),
+    cross_check = Table((reference_title(report),), (tuple(rows),),
                         headers=("", "method", "value", "abs error", "rel error", "tolerance", ""))
     return [cross_check, cost_table(report)]
+
+
+def reference_title(report):
+    """What the cross-check's reference is, as its table's title says it: sympy certified
+    to so many digits, or the method standing in for it, and the entries where the
+    high-precision numerical derivative replaced a refuted sympy."""
+    comparison = report.comparison
+    title = f"Cross-check against {METHOD_TITLES[comparison.reference]}"
+    if comparison.reference == "symbolic":
+        title += f", {report.results['symbolic'].details['digits']} digits"
+    if any(entry.source == "numerical" for entry in comparison.entries):
+        title += " (where sympy was refuted: the high-precision numerical derivative of f)"
+    return title
 
 
 def cost_table(report, title="Cost"):
@@ -287,11 +303,15 @@ def disagreement_notes(report):
                            f" is {value!r} in floating point, {mpmath.nstr(exact, 6)} exactly.")))
     for method, error in comparison.failures.items():
         notes.append(Note((f"{METHOD_TITLES[method]} could not be computed: {error}",)))
+    for method, reason in comparison.skipped.items():
+        notes.append(Note((f"{METHOD_TITLES[method]} was not run ({reason}); the verdict does not count it.",)))
+    for (output, variable), decision in comparison.referee.items():
+        notes.append(Note(("At ", Cell("formula", derivative(output, variable)), f": {decision.text}.")))
     for entry, check in comparison.mismatches:
-        notes.append(Note((f"{METHOD_TITLES[check.method]} differs from {METHOD_TITLES[comparison.reference]} at ",
+        notes.append(Note((f"{METHOD_TITLES[check.method]} differs from {METHOD_TITLES[entry.source or comparison.reference]} at ",
                            Cell("formula", derivative(entry.output, entry.variable)), ": ",
                            Cell("exact", check.value), " vs ",
-                           Cell("reference", (entry.reference, comparison.reference)),
+                           Cell("reference", (entry.reference, entry.source or comparison.reference)),
                            f" (relative error {_error_cell(check.rel_error).content})",
                            f"; explained: {EXPLANATIONS[check.explanation]}" if check.explanation else
                            "; NOT explained by a kink, a pole, a domain edge, finite-difference error, a step too "

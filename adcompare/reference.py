@@ -1,0 +1,328 @@
+"""A second reference that shares nothing with sympy or with the operation table's partials:
+high-precision numerical differentiation of f from primal evaluations only.
+
+f is the Graph's primal evaluated over certified enclosures (`adcompare.intervals`: each
+operation's ``code`` with its interval meaning, exact constants, the point's floats taken
+exactly), at x ± h for steps h that are powers of two, at a working precision raised until
+each difference quotient is known to ``digits`` + 10 digits. Richardson extrapolation
+(L. F. Richardson, Phil. Trans. R. Soc. A 210 (1911)) of the quotients at h, h/4, h/16, …
+removes the truncation error term by term (h², h⁴, … for the central quotient
+(f(x+h) − f(x−h))/2h; h, h², … for the one-sided ones (f(x+h) − f(x))/h and
+(f(x) − f(x−h))/h), in the tableau of C. J. F. Ridders, "Accurate computation of F′(x) and
+F′(x)F″(x)", Adv. Eng. Software 4 (1982) 75–76 (Numerical Recipes' ``dfridr``): each entry's
+error is estimated from its neighbours, and a value is accepted once that estimate is below
+10^-digits of the value (or of the size of f's quotients, for a derivative that is 0).
+
+This is an estimate, not a proof: it holds when the tableau has reached the asymptotic
+regime, which agreement to 50 digits across steps that differ by 4^k makes very likely but
+cannot prove (a feature of f finer than every step tried would go unseen). Rounding is
+controlled (the enclosures), truncation is estimated.
+
+A central derivative (``side=0``) is returned only when both one-sided derivatives exist
+and agree with it: at a kink the central quotient converges to their mean, which is not a
+derivative.
+
+    >>> from adcompare.parse import parse
+    >>> r = numerical_derivative(parse("x^acos(tanh(10))"), (3.0,))
+    >>> mpmath.nstr(r.value, 17), r.error < 1e-50
+    ('3.0269639183049611e-5', True)
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import mpmath
+from mpmath import libmp
+
+from .intervals import MAX_DIGITS, Undefined, Unresolved, certify_graph, context, evaluate_graph
+
+RATIO = 4                # each step is the previous one divided by 4
+FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of min(|x|, 1)
+MAX_LEVELS = 40          # steps tried: down to 4^-40 ≈ 1e-24 of the first
+WINDOW = 10              # rows of the tableau kept (older ones are dropped)
+SHRINK_TRIES = 30        # where f is undefined at x ± h, the first step is divided by 2^10, this often
+
+
+@dataclass(frozen=True)
+class ReferenceValue:
+    """A numerical derivative: ``value`` (an mpmath mpf) with ``error``, an estimated bound
+    on |value − ∂f/∂x| (absolute), and ``how`` it was obtained (the quotient, the steps, the
+    levels, the working digits); or ``value`` None and ``how`` saying why it could not be
+    established (f undefined on that side within the step, no convergence, the one-sided
+    derivatives differ). ``side``: 0 central, +1 right, −1 left."""
+
+    value: Optional[object]
+    error: Optional[object]
+    how: str
+    side: int = 0
+
+    @property
+    def established(self):
+        """True when ``value`` is a number."""
+        return self.value is not None
+
+    def agrees_with(self, other, tolerance=0.0):
+        """Whether ``other`` (a float or mpf) lies within ``error`` + ``tolerance`` of ``value``."""
+        with mpmath.workdps(60):
+            return bool(abs(mpmath.mpf(other) - self.value) <= self.error + tolerance)
+
+
+def numerical_derivative(graph, point, output=0, variable=0, side=0, digits=50):
+    """∂(output ``output``)/∂(variable ``variable``) of ``graph`` at ``point`` (one float per
+    variable), by Richardson extrapolation of difference quotients of certified primal
+    values: a `ReferenceValue` (its ``value`` is None, with the reason in ``how``, when it
+    cannot be established). ``side`` = +1 or −1 gives the one-sided derivative from the
+    right or the left; ``digits`` (≥ 1) is the relative accuracy sought.
+
+    Raises ValueError for an output, variable or side out of range.
+    """
+    if not 0 <= output < len(graph.outputs) or not 0 <= variable < graph.n_inputs or side not in (-1, 0, 1):
+        raise ValueError("numerical_derivative: output, variable or side out of range")
+    return _derivatives(graph, point, variable, side, digits)[output]
+
+
+def numerical_jacobian(graph, point, side=0, digits=50):
+    """Every entry of the Jacobian at once: a list of m rows of n `ReferenceValue` each
+    (one set of evaluations of f per variable serves all outputs)."""
+    columns = [_derivatives(graph, point, j, side, digits) for j in range(graph.n_inputs)]
+    return [[columns[j][k] for j in range(graph.n_inputs)] for k in range(len(graph.outputs))]
+
+
+def _derivatives(graph, point, variable, side, digits):
+    """The derivatives of all outputs with respect to ``variable`` (side 0: central,
+    confirmed by both one-sided ones)."""
+    if side != 0:
+        return _Differences(graph, point, variable, side, digits).derivatives()
+    central = _Differences(graph, point, variable, 0, digits).derivatives()
+    right = _Differences(graph, point, variable, 1, digits).derivatives()
+    left = _Differences(graph, point, variable, -1, digits).derivatives()
+    results = []
+    for c, r, l in zip(central, right, left):
+        for one_sided, word in ((l, "left"), (r, "right")):
+            if not one_sided.established:
+                c = ReferenceValue(None, None, f"the {word} derivative could not be established: {one_sided.how}")
+                break
+        if c.established and not (_close(c, r) and _close(c, l)):
+            c = ReferenceValue(None, None, f"not differentiable here: the one-sided derivatives are "
+                                           f"{mpmath.nstr(l.value, 17)} (left) and {mpmath.nstr(r.value, 17)} "
+                                           "(right)")
+        results.append(c)
+    return results
+
+
+def _close(a, b):
+    return abs(a.value - b.value) <= a.error + b.error
+
+
+class _Differences:
+    """Difference quotients of all outputs in one variable, on one side, and their tableau."""
+
+    def __init__(self, graph, point, variable, side, digits):
+        self.graph, self.point, self.variable, self.side, self.digits = graph, point, variable, side, digits
+        self.m = len(graph.outputs)
+        x = float(point[variable])
+        scale = min(abs(x), 1.0) if x != 0 else 1.0
+        self.first_step = 2.0 ** (math.frexp(scale)[1] - 1 - FIRST_STEP_BITS)
+        self.x = mpmath.mpf(x)
+
+    # -- f over enclosures
+
+    def _f(self, offset, working):
+        """Enclosures of the outputs at x + offset (exact), at ``working`` digits."""
+        values = evaluate_graph(self.graph, self._moved(offset), context(working))
+        return [values[slot] for slot in self.graph.outputs]
+
+    def _quotients(self, h, working):
+        """The quotients at step h (an mpf power of two): (midpoints, radii) per output, or
+        raise Undefined / Unresolved."""
+        ctx = context(working)
+        hh = ctx.make_mpf((h._mpf_, h._mpf_))
+        if self.side == 0:
+            plus, minus = self._f(h, working), self._f(-h, working)
+            quotients = [(p - q) / (2 * hh) for p, q in zip(plus, minus)]
+        elif self.side > 0:
+            plus, center = self._f(h, working), self._f(mpmath.mpf(0), working)
+            quotients = [(p - c) / hh for p, c in zip(plus, center)]
+        else:
+            center, minus = self._f(mpmath.mpf(0), working), self._f(-h, working)
+            quotients = [(c - q) / hh for c, q in zip(center, minus)]
+        return quotients
+
+    def _precise_quotients(self, h, scale):
+        """Quotients at step h whose enclosures are narrower than 10^-(digits+10) of
+        max(|quotient|, scale): (midpoints, radii), raising the working precision as needed."""
+        working = self.digits + 20 + max(0, int(math.log10(max(abs(float(self.x)), float(h)) / float(h))) + 1)
+        reason = ""
+        while working <= 2 * MAX_DIGITS:
+            try:
+                quotients = self._quotients(h, working)
+            except Unresolved as error:
+                reason = str(error)
+                working *= 2
+                continue
+            middles, radii, narrow = [], [], True
+            with mpmath.workdps(working):
+                for q in quotients:
+                    a, b = (mpmath.mp.make_mpf(e) for e in q._mpi_)
+                    middle, radius = (a + b) / 2, (b - a) / 2
+                    if not (mpmath.isfinite(middle) and radius <= mpmath.mpf(10) ** -(self.digits + 10)
+                            * max(abs(middle), scale)):
+                        narrow = False
+                    middles.append(middle)
+                    radii.append(radius)
+            if narrow:
+                return middles, radii, working
+            reason = "the quotients' enclosures stay too wide"
+            working *= 2
+        raise Unresolved(f"{reason} at {2 * MAX_DIGITS:,} digits")
+
+    def _moved(self, offset):
+        moved = list(self.point)
+        moved[self.variable] = mpmath.mp.make_mpf(libmp.mpf_add(self.x._mpf_, offset._mpf_, 0))
+        return moved
+
+    def _start(self):
+        """The first step at which f is defined on the stencil: (h, scale), where scale,
+        max |f| on the stencil over max(|x|, h) from certified values, sets the accuracy
+        sought for a derivative that is 0 or nearly so."""
+        h = mpmath.mpf(self.first_step)
+        for _ in range(SHRINK_TRIES):
+            values = [c for offset in self._offsets(h) for c in certify_graph(self.graph, self._moved(offset), 10)]
+            if not any(c.failure == "undefined" for c in values):
+                largest = max((abs(c.value) for c in values if c.established), default=mpmath.mpf(0))
+                return h, largest / max(abs(self.x), h)
+            h = h / 1024
+        side = {0: "on both sides", 1: "on the right", -1: "on the left"}[self.side]
+        raise Undefined(f"f is not defined {side} of x within a step of {mpmath.nstr(h * 1024, 3)}")
+
+    def _offsets(self, h):
+        return {0: (h, -h), 1: (mpmath.mpf(0), h), -1: (mpmath.mpf(0), -h)}[self.side]
+
+    # -- the tableau
+
+    def derivatives(self):
+        """One `ReferenceValue` per output."""
+        name = {0: "central", 1: "right one-sided", -1: "left one-sided"}[self.side]
+        try:
+            h, scale = self._start()
+        except Undefined as error:
+            return [ReferenceValue(None, None, str(error), self.side)] * self.m
+        order = 2 if self.side == 0 else 1           # the truncation error's powers of h
+        rows = [[] for _ in range(self.m)]             # per output: tableau rows of (value, radius)
+        best = [None] * self.m                          # per output: (error, value, level, k)
+        done = [None] * self.m
+        working = self.digits + 20
+        first = h
+        for level in range(MAX_LEVELS):
+            try:
+                middles, radii, working = self._precise_quotients(h, scale)
+            except (Undefined, Unresolved) as error:
+                for k in range(self.m):
+                    if done[k] is None:
+                        done[k] = ReferenceValue(None, None, f"the {name} quotient at h = {mpmath.nstr(h, 3)} "
+                                                             f"could not be evaluated: {error}", self.side)
+                break
+            with mpmath.workdps(working):
+                for k in range(self.m):
+                    if done[k] is not None:
+                        continue
+                    previous = rows[k][-1] if rows[k] else []
+                    row = [(middles[k], radii[k])]
+                    for p in range(1, min(len(previous) + 1, WINDOW)):
+                        factor = mpmath.mpf(RATIO) ** (order * p)
+                        (a, ra), (b, rb) = row[p - 1], previous[p - 1]
+                        row.append(((factor * a - b) / (factor - 1), (factor * ra + rb) / (factor - 1)))
+                        estimate = max(abs(row[p][0] - a), abs(row[p][0] - b)) + row[p][1]
+                        if best[k] is None or estimate < best[k][0]:
+                            best[k] = (estimate, row[p][0], level, p)
+                    rows[k].append(row)
+                    if best[k] is not None:
+                        estimate, value = best[k][0], best[k][1]
+                        if estimate <= mpmath.mpf(10) ** -self.digits * max(abs(value), scale):
+                            done[k] = ReferenceValue(
+                                +value, +estimate,
+                                f"{name} differences at h = {mpmath.nstr(first, 3)} … {mpmath.nstr(h, 3)}, Richardson "
+                                f"extrapolated over {best[k][3] + 1} steps (Ridders' tableau), f evaluated over "
+                                f"certified enclosures at {working} digits", self.side)
+            if all(d is not None for d in done):
+                break
+            h = h / RATIO
+        for k in range(self.m):
+            if done[k] is None:
+                reached = "" if best[k] is None else f" (best error estimate {mpmath.nstr(best[k][0], 3)})"
+                done[k] = ReferenceValue(None, None, f"the {name} differences did not converge to {self.digits} digits "
+                                                     f"with steps down to {mpmath.nstr(h, 3)}{reached}", self.side)
+        return done
+
+
+# ----------------------------------------------------------------------------- the referee
+
+SETTLING_DIGITS = 50
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How a dispute between sympy and forward/reverse mode at one entry was settled:
+    ``numerical`` (the `ReferenceValue`), ``verdict`` ('symbolic wrong': it agrees with
+    forward and reverse mode and not with sympy; 'forward/reverse wrong': the opposite;
+    'undecided': with both, neither, or it could not be established) and ``text``, one
+    sentence for a report."""
+
+    output: int
+    variable: int
+    numerical: ReferenceValue
+    verdict: str
+    text: str
+
+
+def settle_disputes(graph, point, comparison, recompare, digits=SETTLING_DIGITS):
+    """Decide, before anyone is blamed, the entries where forward or reverse mode differ
+    from sympy's certified value beyond what every explanation (rounding among them)
+    accounts for: the high-precision numerical derivative of f (`numerical_derivative`),
+    which shares nothing with either, is computed there and compared with both, each
+    within its own tolerance (the method's, plus the derivative's error estimate).
+
+    ``recompare(referee)`` redoes the cross-check with the decisions ({(output, variable):
+    Decision}; `adcompare.compare.compare`'s ``referee``); its Comparison is returned, or
+    ``comparison`` itself when nothing is disputed.
+    """
+    if comparison.reference != "symbolic":
+        return comparison
+    disputed = {}
+    for entry, check in comparison.mismatches:
+        if check.method in ("forward", "reverse") and check.explanation is None:
+            disputed.setdefault((entry.output, entry.variable), (entry, []))[1].append(check)
+    if not disputed:
+        return comparison
+    decisions = {}
+    for (k, j), (entry, checks) in disputed.items():
+        numerical = numerical_derivative(graph, point, k, j, digits=digits)
+        decisions[(k, j)] = _decide(k, j, numerical, entry, checks)
+    return recompare(decisions)
+
+
+def _decide(k, j, numerical, entry, checks):
+    from .compare import DEFAULT_TOLERANCES
+    methods = " and ".join(f"{c.method} mode" for c in checks)
+    if not numerical.established:
+        return Decision(k, j, numerical, "undecided",
+                        f"sympy and {methods} disagree, and the high-precision numerical derivative of f could not "
+                        f"decide between them: {numerical.how}")
+    value = mpmath.nstr(numerical.value, 17)
+    error = mpmath.nstr(numerical.error, 2)
+    with mpmath.workdps(60):
+        with_sympy = numerical.agrees_with(entry.reference, DEFAULT_TOLERANCES["symbolic"].bound(numerical.value))
+        with_ad = all(numerical.agrees_with(c.value, c.tolerance.bound(numerical.value)) for c in checks)
+    if with_ad and not with_sympy:
+        return Decision(k, j, numerical, "symbolic wrong",
+                        f"sympy's derivative is wrong here; the high-precision numerical derivative of f, {value} "
+                        f"(error estimate {error}; {numerical.how}), agrees with {methods}")
+    if with_sympy and not with_ad:
+        return Decision(k, j, numerical, "forward/reverse wrong",
+                        f"the high-precision numerical derivative of f, {value} (error estimate {error}), agrees with "
+                        f"sympy, not with {methods}")
+    both = "both" if with_ad else "neither"
+    return Decision(k, j, numerical, "undecided",
+                    f"the high-precision numerical derivative of f, {value} (error estimate {error}), agrees with "
+                    f"{both} of sympy and {methods}: it cannot decide between them")
