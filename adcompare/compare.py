@@ -304,7 +304,8 @@ class PointsComparison:
     ``disagree`` marks the points where some entry is out of tolerance or an operation is
     at a kink (``at_kink``); ``badness`` is each point's largest error as a multiple of its
     tolerance. ``worst`` is filled by `adcompare.report.trace_points`: (point index, the
-    single-point Report there) for the worst disagreeing points.
+    single-point Report there) for the worst disagreeing points. ``skipped``: methods
+    skipped by policy, with the reason (not failures).
     """
 
     reference: str
@@ -315,6 +316,7 @@ class PointsComparison:
     disagree: np.ndarray
     badness: np.ndarray
     worst: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
 
     @property
     def n_points(self):
@@ -360,13 +362,13 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
     ``at_kink`` is a mask over the points (or a bool) of those where an operation is at a
     kink: there the derivative does not exist and the points cannot agree.
     """
-    tolerances, ran, failures, reference, _ = _line_up(results, tolerances)
+    tolerances, ran, failures, reference, skipped = _line_up(results, tolerances)
     at_kink = np.broadcast_to(at_kink, shape)
     badness = np.zeros(shape)
     disagree = at_kink.copy()
     summaries = []
     if reference is None:
-        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness)
+        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness, skipped=skipped)
     expected = np.asarray(ran[reference].jacobian, dtype=float)
     m, n = expected.shape[:2]
     with np.errstate(all="ignore"):
@@ -388,4 +390,4 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
                         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), shape))
                     summaries.append(EntrySummary(k, j, name, tolerance, float(np.max(error)), float(np.max(relative)),
                                                   worst, int(out.sum())))
-    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness)
+    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness, skipped=skipped)

@@ -123,7 +123,7 @@ class _Differences:
         self.m = len(graph.outputs)
         x = float(point[variable])
         scale = min(abs(x), 1.0) if x != 0 else 1.0
-        self.first_step = 2.0 ** (math.frexp(scale)[1] - 1 - FIRST_STEP_BITS)
+        self.first_step = mpmath.ldexp(mpmath.mpf(1), math.frexp(scale)[1] - 1 - FIRST_STEP_BITS)   # exact
         self.x = mpmath.mpf(x)
 
     # -- f over enclosures
@@ -152,7 +152,7 @@ class _Differences:
     def _precise_quotients(self, h, scale):
         """Quotients at step h whose enclosures are narrower than 10^-(digits+10) of
         max(|quotient|, scale): (midpoints, radii), raising the working precision as needed."""
-        working = self.digits + 20 + max(0, int(math.log10(max(abs(float(self.x)), float(h)) / float(h))) + 1)
+        working = self.digits + 20 + max(0, int(mpmath.log10(max(abs(self.x), h) / h)) + 1)
         reason = ""
         while working <= 2 * MAX_DIGITS:
             try:
@@ -186,7 +186,7 @@ class _Differences:
         """The first step at which f is defined on the stencil: (h, scale), where scale,
         max |f| on the stencil over max(|x|, h) from certified values, sets the accuracy
         sought for a derivative that is 0 or nearly so."""
-        h = mpmath.mpf(self.first_step)
+        h = self.first_step
         for _ in range(SHRINK_TRIES):
             values = [c for offset in self._offsets(h) for c in certify_graph(self.graph, self._moved(offset), 10)]
             if not any(c.failure == "undefined" for c in values):

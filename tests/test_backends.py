@@ -236,8 +236,11 @@ def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes(monkeypatch)
     monkeypatch.setattr(sympy, "diff", lambda *args: pytest.fail("sympy.diff ran"))
     result = run_method("symbolic", graph, (2.0, 0.5), budget=100_000)
     assert result.jacobian is None and result.error_kind == "skipped"
-    assert (f"the graph's 60 operations unfold to {size.expression:,} nodes in sympy's expression tree and its "
-            f"derivatives to at most {size.derivatives:,}, over the symbolic budget of 100,000 nodes") in result.error
+    assert result.error == (
+        f"skipped: its predicted size is {size.total:,} nodes, over the symbolic budget of 100,000 "
+        f"(--symbolic-budget): the graph's 60 operations unfold to 10,231 nodes in sympy's expression tree, and the "
+        f"derivatives sympy builds (of it and of its subexpressions) to at most {size.intermediate:,}, "
+        f"{size.derivatives:,} in the 2 it returns")
     monkeypatch.undo()
     # Within the budget it runs, and its sizes as sympy built them are reported.
     smaller = _swelling_chain(4)
@@ -262,7 +265,7 @@ def test_symbolic_budget_also_stops_trees_that_swell_beyond_the_prediction(monke
 
 def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):
     report = adcompare.trace_graph(_swelling_chain(10), (2.0, 0.5), symbolic_budget=1000)
-    assert "over the symbolic budget of 1,000 nodes" in report.results["symbolic"].error
+    assert "over the symbolic budget of 1,000 (--symbolic-budget)" in report.results["symbolic"].error
     assert report.comparison.reference == "reverse"
     # Skipped by policy is not a failure: the methods that ran agree, so the verdict is agree.
     assert report.comparison.verdict.status == "agree" and not report.comparison.failures
@@ -273,7 +276,8 @@ def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):
         assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", bad]) == 2
         assert capsys.readouterr().err.count("\n") == 1
     assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", "5"]) == 0
-    assert "symbolic (sympy) was not run (skipped: the graph's 1 operation unfold" in capsys.readouterr().out
+    # x·y: sympy's tree Mul(x, y) is 3 nodes; each derivative at most a product of 2 (y·1).
+    assert "symbolic (sympy) was not run (skipped: its predicted size is 9 nodes" in capsys.readouterr().out
     assert main(["trace", "x*y", "--at", "1,2", "--symbolic-budget", "1e4"]) == 0
 
 

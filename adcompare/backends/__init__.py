@@ -40,7 +40,9 @@ class Result:
     ``error`` is set, and ``jacobian`` is None, when the method could not produce a
     derivative at this point (the message says why); ``error_kind`` classifies it:
     'domain' (a stencil leaves the domain), 'overflow', 'not analytic' (complex step),
-    'too large' (symbolic expression swell) or 'undefined' (no finite real value).
+    'undefined' (no finite real value), 'unresolved' (a value that could not be
+    established) or 'skipped' (not run, by policy: the symbolic budget; the cross-check
+    counts it as not run, not as failed).
     """
 
     method: str

@@ -256,7 +256,7 @@ def wall_clock_limit(seconds):
     No signals: a watchdog thread asks the interpreter to raise the exception in this
     thread at its next bytecode (``PyThreadState_SetAsyncExc``, how CPython delivers an
     asynchronous exception, as it does KeyboardInterrupt), so it works in any thread and
-    leaves the caller's SIGALRM handler and timers alone. A pending exception that was not
+    leaves the caller's own alarm-signal handler and timers alone. A pending exception that was not
     delivered before the block ends is withdrawn. Long C calls delay it until they return.
     """
     if not seconds:
@@ -300,25 +300,27 @@ def run(graph, point, digits=30, budget=DEFAULT_BUDGET, time_limit=TIME_LIMIT):
         return _skipped(graph, f"skipped: the expression is {size.depth:,} operations deep; sympy recurses over "
                                f"its depth, and the symbolic method's limit is {MAX_DEPTH:,}")
     if size.total > budget:
-        return _skipped(graph, f"skipped: {_sizes(size)}, over the symbolic budget of {budget:,} nodes "
-                               "(--symbolic-budget)")
+        return _skipped(graph, f"skipped: its predicted size is {size.total:,} nodes, over the symbolic budget of "
+                               f"{budget:,} (--symbolic-budget): {_sizes(graph, size)}")
     try:
         with wall_clock_limit(time_limit):
             return _run(graph, point, digits, budget, size)
     except _OverBudget as over:
         return _skipped(graph, f"skipped: {over.reason}, over the symbolic budget of {budget:,} nodes "
-                               f"(--symbolic-budget; predicted: {_sizes(size)})")
+                               f"(--symbolic-budget; predicted: {_sizes(graph, size)})")
     except RecursionError:
         return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
     except OverTime:
         return _skipped(graph, f"stopped by the safety limit of {time_limit:g} s although its predicted size "
-                               f"is within the budget ({_sizes(size)}); please report this expression")
+                               f"is within the budget ({_sizes(graph, size)}); please report this expression")
 
 
-def _sizes(size):
-    operations = f"{size.operations:,} operation{'s' if size.operations != 1 else ''}"
-    return (f"the graph's {operations} unfold to {size.expression:,} nodes in sympy's "
-            f"expression tree and its derivatives to at most {size.derivatives:,}")
+def _sizes(graph, size):
+    unfold = "operation unfolds" if size.operations == 1 else "operations unfold"
+    count = len(graph.outputs) * graph.n_inputs
+    return (f"the graph's {size.operations:,} {unfold} to {size.expression:,} nodes in sympy's expression tree, "
+            f"and the derivatives sympy builds (of it and of its subexpressions) to at most "
+            f"{size.intermediate:,}, {size.derivatives:,} in the {count:,} it returns")
 
 
 def _skipped(graph, reason):

@@ -114,4 +114,6 @@ def points_blocks(report):
     blocks += fallback_notes(report)
     blocks += [Note((f"{METHOD_TITLES[method]} could not be computed: {error}",))
                for method, error in report.comparison.failures.items()]
+    blocks += [Note((f"{METHOD_TITLES[method]} was not run ({reason}); the verdict does not count it.",))
+               for method, reason in report.comparison.skipped.items()]
     return blocks + worst_point_notes(report) + [verdict_note(report)]
