@@ -631,6 +631,9 @@ class _Walker:
             base, exponent = arguments
             if expression.exp.is_Integer:
                 return power(base, ctx.mpf(int(expression.exp)))
+            if expression.exp in (sympy.S.Half, -sympy.S.Half):     # exact where the root is (√4 = 2)
+                root = sqrt(base)
+                return root if expression.exp > 0 else power(root, ctx.mpf(-1))
             return power(base, exponent)
         function = expression.func
         if function in self.rules and len(arguments) == 1:
