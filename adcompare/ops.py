@@ -7,7 +7,7 @@ Each `Op` carries everything the rest of adcompare needs to know about it:
   (math module) meaning and an interval meaning (`adcompare.intervals`). ``evaluate(*args)``
   is made from it, with numpy, so arguments may be floats or arrays; the compiled sweeps
   (`adcompare.codegen`) write it into their code; `interval_function` reads it over
-  enclosures, for certified values (`adcompare.intervals.evaluate_graph`);
+  enclosures, for certified values (`adcompare.certified`);
 - ``partials``: one `Partial` per argument, the local derivative ∂y/∂argᵢ as code over the
   arguments and the output ``$y`` (``value(*args, y)`` is made from it), and how to write it
   in a trace. Forward mode (ẏ = Σ ∂y/∂xᵢ · ẋᵢ) and reverse mode (x̄ᵢ += ∂y/∂xᵢ · ȳ) are both

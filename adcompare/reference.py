@@ -1,7 +1,7 @@
 """A second reference that shares nothing with sympy or with the operation table's partials:
 high-precision numerical differentiation of f from primal evaluations only.
 
-f is the Graph's primal evaluated over certified enclosures (`adcompare.intervals`: each
+f is the Graph's primal evaluated over certified enclosures (`adcompare.certified`: each
 operation's ``code`` with its interval meaning, exact constants, the point's floats taken
 exactly), at x ± h for steps h that are powers of two, at a working precision raised until
 each difference quotient is known to ``digits`` + 10 digits. Richardson extrapolation
@@ -35,7 +35,8 @@ from typing import Optional
 import mpmath
 from mpmath import libmp
 
-from .intervals import MAX_DIGITS, Undefined, Unresolved, certify_graph, context, evaluate_graph
+from .certified import MAX_DIGITS, certify_graph, evaluate_graph
+from .intervals import Undefined, Unresolved, context
 
 RATIO = 4                # each step is the previous one divided by 4
 FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of min(|x|, 1)

@@ -13,26 +13,17 @@ machine and its load (printed); the budget does not: it is compared with the pre
 import os
 import sys
 import time
-from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
 from adcompare.backends import symbolic
-from adcompare.graph import Const, Graph, Node
+from adcompare.graph import Graph, Node
 from adcompare.parse import parse
 from adcompare.tracing import trace_function
 
-
-def swelling_chain(steps):
-    """s = x; `steps` times s = sin(s)·y + ln(1 + s·s): the Graph shares s, sympy's tree doubles it."""
-    one = Const(1.0, Fraction(1), "1")
-    nodes, s = [], 0
-    for _ in range(steps):
-        base = 2 + len(nodes)
-        nodes += [Node("sin", (s,)), Node("mul", (base, 1)), Node("mul", (s, s)), Node("add", (one, base + 2)),
-                  Node("ln", (base + 3,)), Node("add", (base + 1, base + 4))]
-        s = base + 5
-    return Graph(("x", "y"), tuple(nodes), (s,)), (0.5, 0.5)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from strategies import swelling_chain  # noqa: E402
 
 
 def softmax_cross_entropy(rows, columns):
@@ -59,7 +50,7 @@ def expression(text, point):
 def cases():
     yield "Baydin's f", expression("ln(x1)+x1*x2-sin(x2)", (2.0, 5.0))
     for k in (2, 4, 6, 8, 10):
-        yield f"swelling chain, {k} steps", swelling_chain(k)
+        yield f"swelling chain, {k} steps", (swelling_chain(k), (0.5, 0.5))
     for op in ("sin", "tanh"):
         for depth in (25, 50, 100):
             yield f"nest of {depth} {op}", (Graph(("x",), tuple(Node(op, (k,)) for k in range(depth)), (depth,)), (0.7,))

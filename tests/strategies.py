@@ -52,6 +52,18 @@ def graphs_and_points(draw, max_operations=7, max_inputs=3):
     return graph, point
 
 
+def swelling_chain(steps):
+    """s = x; `steps` times s = sin(s)·y + ln(1 + s·s): the Graph shares s, sympy's tree doubles it."""
+    one = Const(1.0, Fraction(1), "1")
+    nodes, s = [], 0
+    for _ in range(steps):
+        base = 2 + len(nodes)
+        nodes += [Node("sin", (s,)), Node("mul", (base, 1)), Node("mul", (s, s)), Node("add", (one, base + 2)),
+                  Node("ln", (base + 3,)), Node("add", (base + 1, base + 4))]
+        s = base + 5
+    return Graph(("x", "y"), tuple(nodes), (s,))
+
+
 def overflow_is_real(graph, point, slot):
     """True when the node at ``slot`` overflows in exact arithmetic too (the classification
     'overflow' is right): its exact value, from sympy at 30 digits, exceeds the float range."""
@@ -257,7 +269,7 @@ def exact_stencil_agrees(graph, point, report, entry):
     (sympy, 40 digits) at the same float points, comes within finite differences' tolerance
     of the reference, or ten times closer than in floats: then rounding in evaluating f,
     not truncation, made the mismatch."""
-    from adcompare.intervals import certify_graph
+    from adcompare.certified import certify_graph
     result = report.results["finite_difference"]
     row = result.details["rows"][entry.variable]
     assert row.stencil in ("central", "forward"), row.stencil

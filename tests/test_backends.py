@@ -2,8 +2,6 @@
 
 import dataclasses
 import math
-import re
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -14,8 +12,9 @@ from adcompare.backends import METHODS, run_method
 from adcompare.backends.finite_difference import step_size
 from adcompare.compare import compare
 from adcompare.errors import DomainError, InputError
-from adcompare.graph import Const, Graph, Node
+from adcompare.graph import Graph, Node
 from adcompare.ops import OPERATIONS, Partial, TIMES
+from strategies import swelling_chain
 
 
 def test_central_step_is_scaled_to_the_point_and_reported():
@@ -211,21 +210,9 @@ def test_report_json_has_the_documented_keys():
     assert data["value"] == math.log(2) + 10 - math.sin(5)
 
 
-def _swelling_chain(steps):
-    """s = x; `steps` times s = sin(s)·y + ln(1 + s·s): the Graph shares s, sympy's tree doubles it."""
-    one = Const(1.0, Fraction(1), "1")
-    nodes, s = [], 0
-    for _ in range(steps):
-        base = 2 + len(nodes)
-        nodes += [Node("sin", (s,)), Node("mul", (base, 1)), Node("mul", (s, s)), Node("add", (one, base + 2)),
-                  Node("ln", (base + 3,)), Node("add", (base + 1, base + 4))]
-        s = base + 5
-    return Graph(("x", "y"), tuple(nodes), (s,))
-
-
 def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes(monkeypatch):
     from adcompare.backends.symbolic import predicted_size, to_sympy, tree_size
-    graph = _swelling_chain(10)                  # 60 operations; sympy's tree has thousands
+    graph = swelling_chain(10)                  # 60 operations; sympy's tree has thousands
     size = predicted_size(graph)
     # Hand count of sympy's tree: T₀ = 1 (x); one step writes sin(s)·y (3 + T nodes) and
     # ln(1 + s²) (5 + T: s·s is s²) under one Add, so T_{k+1} = 2T_k + 9, T_k = 10·2^k − 9.
@@ -243,7 +230,7 @@ def test_symbolic_budget_stops_expression_swell_and_gives_the_sizes(monkeypatch)
         f"{size.derivatives:,} in the 2 it returns")
     monkeypatch.undo()
     # Within the budget it runs, and its sizes as sympy built them are reported.
-    smaller = _swelling_chain(4)
+    smaller = swelling_chain(4)
     result = run_method("symbolic", smaller, (2.0, 0.5), budget=predicted_size(smaller).total)
     assert result.error is None and result.details["sizes"]["expression"] == 10 * 2 ** 4 - 9
     # The other methods still answer, and agree with each other.
@@ -264,7 +251,7 @@ def test_symbolic_budget_also_stops_trees_that_swell_beyond_the_prediction(monke
 
 
 def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):
-    report = adcompare.trace_graph(_swelling_chain(10), (2.0, 0.5), symbolic_budget=1000)
+    report = adcompare.trace_graph(swelling_chain(10), (2.0, 0.5), symbolic_budget=1000)
     assert "over the symbolic budget of 1,000 (--symbolic-budget)" in report.results["symbolic"].error
     assert report.comparison.reference == "reverse"
     # Skipped by policy is not a failure: the methods that ran agree, so the verdict is agree.

@@ -18,7 +18,8 @@ from adcompare.backends.symbolic import to_sympy
 from adcompare.compare import compare
 from adcompare.errors import DomainError
 from adcompare.graph import evaluate
-from adcompare.intervals import certify_graph, certify_sympy, context
+from adcompare.certified import certify_graph, certify_sympy
+from adcompare.intervals import context
 from adcompare.ops import OPERATIONS
 from adcompare.parse import parse
 from adcompare.reference import numerical_derivative, numerical_jacobian, settle_disputes

@@ -3,10 +3,10 @@
 The sympy expression is built from the Graph node by node through each operation's
 sympy counterpart (never from the user's text, and never from our local partials),
 differentiated with ``sympy.diff``, and its value and derivatives are *certified* at the
-point (`adcompare.intervals`): interval arithmetic over sympy's expression tree, with the
+point (`adcompare.certified`): interval arithmetic over sympy's expression tree, with the
 point's float values taken exactly, the precision raised until each enclosure is narrower
 than 10^-digits relative (``digits`` = 30 by default). A value that cannot be established
-that way (up to `adcompare.intervals.MAX_DIGITS` digits) is reported as such, never
+that way (up to `adcompare.certified.MAX_DIGITS` digits) is reported as such, never
 guessed. The other methods are compared against these values.
 
 Whether the method runs is decided by the size of the work, before sympy starts: the
@@ -36,7 +36,7 @@ import numpy as np
 import sympy
 
 from ..graph import Const, point_shape, point_text, quiet
-from ..intervals import certify_graph, certify_sympy
+from ..certified import certify_graph, certify_sympy, postorder
 from ..ops import OPERATIONS
 from . import Cost, Result
 
@@ -72,7 +72,7 @@ def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8, max_operat
     (exp(4e-27) = 1 exactly in floats, so ln of it is 0, not 4e-27), the float program's
     derivative may differ from the exact one however carefully it is accumulated.
 
-    The exact values are certified (`adcompare.intervals.certify_graph`: the Graph's
+    The exact values are certified (`adcompare.certified.certify_graph`: the Graph's
     primal over enclosures, no sympy); a slot whose value cannot be established is left
     out, as are all slots of a Graph over ``max_operations`` operations."""
     if len(graph.nodes) > max_operations:
@@ -222,19 +222,7 @@ def tree_size(expressions):
     """The nodes of sympy ``expressions`` as trees (a shared subexpression counted each time
     it is used), counted over their distinct subexpressions (cost: the DAG, not the tree)."""
     sizes = {}
-    for root in expressions:
-        stack = [root]
-        while stack:
-            e = stack[-1]
-            if e in sizes:
-                stack.pop()
-                continue
-            missing = [a for a in e.args if a not in sizes]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            sizes[e] = 1 + sum(sizes[a] for a in e.args)
+    postorder(expressions, sizes, lambda e: 1 + sum(sizes[a] for a in e.args))
     return sum(sizes[e] for e in expressions)
 
 

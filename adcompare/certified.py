@@ -1,0 +1,329 @@
+"""Certified evaluation: enclosures (`adcompare.intervals`) with the working precision
+raised until each value is known to the digits asked for, or a stated reason why it cannot be.
+
+A value is *established* when its enclosure is narrower than 10^-digits relative (or is
+exactly one number, or lies within ±2^-1080, below half the smallest float, so that its
+float value is 0). Otherwise the enclosure is computed again at four times the working
+precision, up to `MAX_DIGITS`; an argument that may lie on either side of a point where a
+function jumps (Heaviside, sign, max at a tie, a pole, a domain edge) counts as not yet
+resolved in the same way. Where the highest precision does not settle it, the value is
+"could not be established", with the reason: nothing here returns a number it has not
+enclosed.
+
+Two evaluators:
+
+- `certify_graph`: the Graph's primal, each operation's ``code`` read with its interval
+  meaning (`adcompare.ops.interval_function`), at a point of exact binary rationals (floats
+  taken exactly) and exact constants (0.1 is 1/10);
+- `certify_sympy`: sympy expressions, walked node by node (iteratively, each shared
+  subexpression once, `postorder`), never printed, compiled or lambdified.
+
+    >>> from adcompare.parse import parse
+    >>> value = certify_graph(parse("cos(x + 1)"), (1e200,), 17)[0]
+    >>> mpmath.nstr(value.value, 17)      # x + 1 needs 201 digits; 40 would give cos(1e200)
+    '0.9552402550266111'
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Optional
+
+import mpmath
+from mpmath import libmp
+
+from .intervals import (Undefined, Unresolved, absolute, acos, asin, atan, atan2, check, context, cos, cosh,
+                        exact_value, exp, finite, from_fraction, heaviside, is_exact, log, magnitude, maximum, minimum,
+                        power, sign, sign_of, sin, sinh, sqrt, tan, tanh)
+
+MAX_DIGITS = 2560
+"""The highest working precision, in decimal digits. A value still unresolved there is
+reported as "could not be established"."""
+_ZERO_EXPONENT = -1080     # |value| < 2^-1080: rounds to 0 in float64 (whose least is 2^-1074)
+_FZERO, _FONE = libmp.fzero, libmp.fone
+
+
+def schedule(digits, most=MAX_DIGITS):
+    """The working precisions tried for ``digits`` digits: digits + 10, then four times as
+    many each time, the last being ``most``."""
+    precisions = []
+    current = digits + 10
+    while current < most:
+        precisions.append(current)
+        current *= 4
+    return precisions + [max(most, digits + 10)]
+
+
+
+def postorder(roots, done, compute):
+    """Visit the distinct subexpressions of sympy ``roots`` children first, without recursion:
+    ``done[e] = compute(e)`` for each e not already in ``done`` (a dict, also the memo)."""
+    for root in roots:
+        stack = [root]
+        while stack:
+            expression = stack[-1]
+            if expression in done:
+                stack.pop()
+                continue
+            missing = [a for a in expression.args if a not in done]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            done[expression] = compute(expression)
+    return done
+
+
+# ----------------------------------------------------------------------------- certifying
+
+
+@dataclass(frozen=True)
+class Certified:
+    """A certified value: ``value`` (an mpmath mpf, the midpoint of an enclosure narrower
+    than 10^-digits relative) and ``radius`` (half its width: |value − exact| ≤ radius),
+    or ``value`` None with ``failure`` ('undefined': certainly not a finite real number;
+    'unresolved': could not be established up to `MAX_DIGITS` digits) and ``reason``.
+    ``digits`` is the working precision that settled it (or the last one tried)."""
+
+    value: Optional[object]
+    radius: Optional[object] = None
+    digits: int = 0
+    failure: Optional[str] = None
+    reason: str = ""
+
+    @property
+    def established(self):
+        """True when ``value`` is a certified number."""
+        return self.value is not None
+
+
+def _settled(x, digits):
+    """The Certified for enclosure ``x`` when it is narrow enough, else None."""
+    a, b = x._mpi_
+    if not (finite(a) and finite(b)):
+        return None
+    if a == b:
+        return Certified(_number(a), _number(_FZERO))
+    magnitudes = [magnitude(r) for r in (a, b)]
+    if all(m is None or m < _ZERO_EXPONENT for m in magnitudes):
+        return Certified(_number(_FZERO), _number(libmp.mpf_shift(_FONE, _ZERO_EXPONENT)))
+    if libmp.mpf_sign(a) * libmp.mpf_sign(b) <= 0:
+        return None
+    width = libmp.mpf_sub(b, a, 0)
+    smaller = min(libmp.mpf_abs(a), libmp.mpf_abs(b), key=mpmath.mpf)
+    bits = int(digits * 3.3219280948873626) + 1
+    if libmp.mpf_gt(libmp.mpf_shift(width, bits), smaller):
+        return None
+    middle = libmp.mpf_shift(libmp.mpf_add(a, b, 0), -1)
+    return Certified(_number(middle), _number(libmp.mpf_shift(width, -1)))
+
+
+def _number(raw):
+    # An mpf holding ``raw`` exactly (mpmath.mpf(raw) would round it to the global precision).
+    return mpmath.mp.make_mpf(raw)
+
+
+def certify(evaluate, count, digits, most=MAX_DIGITS):
+    """Certified values of ``count`` quantities to ``digits`` digits.
+
+    ``evaluate(ctx, indices)`` returns, for each index, an enclosure in ``ctx`` or the
+    Unresolved/Undefined it raised. Indices not yet settled are evaluated again at each
+    precision of `schedule`.
+    """
+    results = [None] * count
+    reasons = [""] * count
+    pending = list(range(count))
+    for working in schedule(digits, most):
+        if not pending:
+            break
+        values = evaluate(context(working), pending)
+        still = []
+        for k, value in zip(pending, values):
+            if isinstance(value, Undefined):
+                results[k] = Certified(None, digits=working, failure="undefined", reason=str(value))
+                continue
+            if isinstance(value, Unresolved):
+                reasons[k] = str(value)
+                still.append(k)
+                continue
+            settled = _settled(value, digits)
+            if settled is None:
+                reasons[k] = f"its enclosure is wider than 10^-{digits} relative"
+                still.append(k)
+            else:
+                results[k] = Certified(settled.value, settled.radius, working)
+        pending = still
+    for k in pending:
+        results[k] = Certified(None, digits=most, failure="unresolved",
+                               reason=f"{reasons[k]}, at every precision up to {most:,} digits")
+    return results
+
+
+# ----------------------------------------------------------------------------- the Graph
+
+
+def _constant(ctx, const):
+    if isinstance(const.exact, Fraction):
+        return from_fraction(ctx, const.exact)
+    return +{"pi": ctx.pi, "e": ctx.e}[const.exact]
+
+
+def evaluate_graph(graph, point, ctx, slots=None):
+    """Enclosures of the Graph's slot values at ``point`` (floats, taken exactly), in
+    ``ctx``; only live slots (and ``slots``, a set, when given) are evaluated, others are None.
+    Raises Unresolved or Undefined (with the node's slot as ``error.slot``)."""
+    from .ops import interval_function
+    wanted = graph.live if slots is None else [graph.live[s] or s in slots for s in range(graph.size)]
+    values = [exact_value(ctx, x) for x in point]
+    for slot in range(graph.n_inputs, graph.size):
+        if not wanted[slot]:
+            values.append(None)
+            continue
+        node = graph.node(slot)
+        args = [_constant(ctx, a) if not isinstance(a, int) else values[a] for a in node.args]
+        try:
+            value = check(interval_function(node.op)(*args), f"the value of {node.op} (a divisor may be 0)")
+        except (Unresolved, Undefined) as error:
+            if isinstance(error, Unresolved) and all(is_exact(a) for a in args):
+                error = Undefined(str(error))
+            error.slot = slot
+            raise error
+        except ZeroDivisionError:
+            error = Undefined("division by 0") if all(is_exact(a) for a in args) else Unresolved("a divisor may be 0")
+            error.slot = slot
+            raise error from None
+        values.append(value)
+    return values
+
+
+def certify_graph(graph, point, digits, slots=None):
+    """Certified values of the Graph's outputs (or of ``slots``, a list of slot indices)
+    at ``point``: a list of `Certified`."""
+    wanted = list(graph.outputs if slots is None else slots)
+
+    def evaluate(ctx, indices):
+        try:
+            values = evaluate_graph(graph, point, ctx, set(wanted))
+        except (Unresolved, Undefined) as error:
+            return [error] * len(indices)
+        return [values[wanted[k]] for k in indices]
+
+    return certify(evaluate, len(wanted), digits)
+
+
+# ----------------------------------------------------------------------------- sympy
+
+
+def _sympy_rules():
+    import sympy
+    one_argument = {
+        sympy.exp: exp, sympy.log: log, sympy.sin: sin, sympy.cos: cos, sympy.tan: tan,
+        sympy.asin: asin, sympy.acos: acos, sympy.atan: atan, sympy.sinh: sinh, sympy.cosh: cosh,
+        sympy.tanh: tanh, sympy.Abs: absolute, sympy.sign: sign,
+        sympy.re: lambda x: x, sympy.im: lambda x: x.ctx.mpf(0), sympy.arg: _arg,
+        sympy.sec: lambda x: 1 / _nonzero(cos(x), "sec"), sympy.csc: lambda x: 1 / _nonzero(sin(x), "csc"),
+        sympy.cot: lambda x: 1 / _nonzero(tan(x), "cot"),
+    }
+    return one_argument
+
+
+def _nonzero(x, name):
+    if sign_of(x, f"the argument of {name}'s reciprocal") == 0:
+        raise Undefined(f"{name} at a pole")
+    return x
+
+
+def _arg(x):
+    s = sign_of(x, "the argument of arg")
+    if s == 0:
+        raise Undefined("arg(0)")
+    return x.ctx.mpf(0) if s > 0 else +x.ctx.pi
+
+
+class _Walker:
+    """Evaluates sympy expressions over enclosures, each distinct subexpression once."""
+
+    def __init__(self, ctx, substitutions):
+        import sympy
+        self.sympy = sympy
+        self.ctx = ctx
+        self.memo = {symbol: exact_value(ctx, value) for symbol, value in substitutions.items()}
+        self.rules = _sympy_rules()
+
+    def value(self, root):
+        return postorder([root], self.memo, self.node)[root]
+
+    def node(self, expression):
+        arguments = [self.memo[a] for a in expression.args]
+        failed = next((a for a in arguments if isinstance(a, ArithmeticError)), None)
+        if failed is not None:
+            return failed
+        try:
+            return check(self.apply(expression, arguments), f"the value of {expression.func.__name__} "
+                                                            "(a divisor may be 0)")
+        except (Unresolved, Undefined) as error:
+            return error
+        except ZeroDivisionError:
+            return Undefined("division by 0") if all(map(is_exact, arguments)) else Unresolved("a divisor may be 0")
+
+    def apply(self, expression, arguments):
+        sympy, ctx = self.sympy, self.ctx
+        if expression.is_Atom:
+            return self.atom(expression)
+        if expression.is_Add:
+            total = arguments[0]
+            for a in arguments[1:]:
+                total = total + a
+            return total
+        if expression.is_Mul:
+            product = arguments[0]
+            for a in arguments[1:]:
+                product = product * a
+            return product
+        if expression.is_Pow:
+            base, exponent = arguments
+            if expression.exp.is_Integer:
+                return power(base, ctx.mpf(int(expression.exp)))
+            if expression.exp in (sympy.S.Half, -sympy.S.Half):     # exact where the root is (√4 = 2)
+                root = sqrt(base)
+                return root if expression.exp > 0 else power(root, ctx.mpf(-1))
+            return power(base, exponent)
+        function = expression.func
+        if function in self.rules and len(arguments) == 1:
+            return self.rules[function](arguments[0])
+        if function is sympy.Heaviside:
+            return heaviside(*arguments)
+        if function is sympy.Max or function is sympy.Min:
+            combine = maximum if function is sympy.Max else minimum
+            result = arguments[0]
+            for a in arguments[1:]:
+                result = combine(result, a)
+            return result
+        if function is sympy.atan2:
+            return atan2(*arguments)
+        raise Unresolved(f"the certified evaluator does not know sympy's {function.__name__}")
+
+    def atom(self, expression):
+        sympy, ctx = self.sympy, self.ctx
+        if expression.is_Rational:
+            return from_fraction(ctx, Fraction(int(expression.p), int(expression.q)))
+        if expression.is_Float:
+            return exact_value(ctx, mpmath.mp.make_mpf(expression._mpf_))
+        if expression is sympy.pi:
+            return +ctx.pi
+        if expression is sympy.E:
+            return +ctx.e
+        if expression in (sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise Undefined(f"sympy's value is {expression}")
+        if expression is sympy.I:
+            raise Undefined("the value is not real (sympy's I)")
+        raise Unresolved(f"the certified evaluator does not know sympy's {expression}")
+
+
+def certify_sympy(expressions, substitutions, digits):
+    """Certified values of sympy ``expressions`` with ``substitutions`` (symbol → float,
+    taken exactly): a list of `Certified`, in order."""
+    def evaluate(ctx, indices):
+        walker = _Walker(ctx, substitutions)
+        return [walker.value(expressions[k]) for k in indices]
+
+    return certify(evaluate, len(expressions), digits)
