@@ -244,32 +244,39 @@ def wall_clock_limit(seconds):
     No signals: a watchdog thread asks the interpreter to raise the exception in this
     thread at its next bytecode (``PyThreadState_SetAsyncExc``, how CPython delivers an
     asynchronous exception, as it does KeyboardInterrupt), so it works in any thread and
-    leaves the caller's own alarm-signal handler and timers alone. A pending exception that was not
-    delivered before the block ends is withdrawn. Long C calls delay it until they return.
+    leaves the caller's own alarm-signal handler and timers alone. It asks again every
+    0.1 s until the block ends (an exception raised while Python runs a callback, a
+    garbage-collection hook, is swallowed), and a request not yet delivered when the block
+    ends is withdrawn. Long C calls delay it until they return.
     """
     if not seconds:
         yield
         return
     target = ctypes.c_ulong(threading.get_ident())
     lock = threading.Lock()
-    state = {"inside": True, "fired": False}
+    ended = threading.Event()
+    fired = []
 
-    def fire():
-        with lock:
-            if state["inside"]:
-                state["fired"] = True
+    def watch():
+        if ended.wait(seconds):
+            return
+        while True:
+            with lock:
+                if ended.is_set():
+                    return
+                fired.append(True)
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(OverTime))
+            if ended.wait(0.1):
+                return
 
-    watchdog = threading.Timer(seconds, fire)
-    watchdog.daemon = True
+    watchdog = threading.Thread(target=watch, name="adcompare symbolic time limit", daemon=True)
     watchdog.start()
     try:
         yield
     finally:
-        watchdog.cancel()
         with lock:
-            state["inside"] = False
-            if state["fired"]:
+            ended.set()
+            if fired:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)
 
 
