@@ -99,8 +99,11 @@ class Sweep:
 
 
 def argument(arg):
-    """The atom for a node argument: the Const itself, or the primal of the slot it reads."""
-    return arg if isinstance(arg, Const) else Var("v", arg)
+    """The atom for a node argument: the Const itself, or the primal of the slot it reads
+    (a folded constant is written as the slot that computes it)."""
+    if isinstance(arg, Const):
+        return arg if arg.slot is None else Var("v", arg.slot)
+    return Var("v", arg)
 
 
 def primal_definition(node):

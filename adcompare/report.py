@@ -26,7 +26,7 @@ from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import InputError
 from .formula import primal_rows
-from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
+from .graph import broadcast_point, evaluate, fold_constants, find_kinks, kink_mask, naming_points, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
 
@@ -202,6 +202,7 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
+    graph = fold_constants(graph)
     if point_shape(point) is not None:
         return trace_points(graph, point, methods=methods, fd_method=fd_method, digits=digits,
                             tolerances=tolerances, symbolic_budget=symbolic_budget)
@@ -231,6 +232,7 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     five) worst disagreeing points, for its explanation.
     """
     point = broadcast_point(point)
+    graph = fold_constants(graph)
     with naming_points(graph, point):
         values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}
