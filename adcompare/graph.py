@@ -201,12 +201,6 @@ def _written(op, args, position):
     return op.notation.fill("text", [_show(np.broadcast_to(a, shape), position) for a in args])
 
 
-def _argument_words(op, position):
-    if op.arity == 1:
-        return "its argument"
-    return f"its {('first', 'second', 'third')[position]} argument"
-
-
 def _inside_domain(op, args):
     """Where ``args`` are in the operation's domain (True when it has none). The complex
     step evaluates at x + ih: the domain is that of the real part."""
@@ -238,25 +232,21 @@ def apply(graph, slot, args):
 def local_partials(graph, slot, args, value):
     """The local partials ∂v/∂argᵢ of the node at ``slot``, None for constant arguments.
 
-    Both forward and reverse mode take their derivatives from here. Raises DomainError
-    when a needed partial is not finite (``sqrt`` at 0, ``asin`` at 1, a negative base
-    with a variable exponent).
+    Both forward and reverse mode take their derivatives from here. A partial may be
+    infinite or undefined (``sqrt`` at 0, ``asin`` at 1, the exponent of 0^y): it is
+    returned as it is, and the sweep that meets it reports that it cannot give the
+    derivative (see `adcompare.nonsmooth.chain_rule_failure`), because the function's
+    derivative may still exist (√(x²)² at 0).
     """
     node = graph.node(slot)
     op = OPERATIONS[node.op]
-    partials = []
-    for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
-        if isinstance(arg, Const):
-            partials.append(None)
-            continue
-        local = partial.value(*args, value)
-        where = _where_first(np.isfinite(local))
-        if where is not None:
-            raise DomainError(f"{op.name} has no finite derivative with respect to {_argument_words(op, position)} "
-                              f"at {_written(op, args, where)}", slot, graph, kind="derivative",
-                              position=where or None)
-        partials.append(local)
-    return partials
+    return [None if isinstance(arg, Const) else partial.value(*args, value)
+            for arg, partial in zip(node.args, op.partials)]
+
+
+def written_node(graph, slot, args, position=()):
+    """The node at ``slot`` applied to argument values, as a trace writes it: ``√0``, ``ln (-1)``."""
+    return _written(OPERATIONS[graph.node(slot).op], args, position)
 
 
 def point_shape(point):
