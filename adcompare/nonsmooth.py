@@ -186,9 +186,10 @@ def singular_partials(graph, values):
     return found
 
 
-def chain_rule_failure(graph, values, method, entry=None):
+def chain_rule_failure(graph, values, entry=None):
     """Why an AD sweep gave a derivative that is not finite, or None when no local partial
     is infinite or undefined at these values (one point; then terms overflowed).
+    ``entry`` names the Jacobian entry in the message (``∂y/∂x``).
 
     The message names the first such node and says what JAX and PyTorch do there: the
     same arithmetic gives them ∞ · 0 = NaN, or ±∞, where the function's derivative may
@@ -205,10 +206,10 @@ def chain_rule_failure(graph, values, method, entry=None):
     arg = node.args[first.position]
     what = "undefined" if math.isnan(first.partial) else ("∞" if first.partial > 0 else "−∞")
     partial = f"∂{_plain_name(graph, first.slot)}/∂{_plain_name(graph, arg)}"
-    where = f" at entry {entry}" if entry else ""
-    return (f"{method} cannot give the derivative{where}: the chain rule meets the local partial {partial} = "
-            f"{what} at {describe_slot(graph, first.slot)} ({written_node(graph, first.slot, args)}); "
-            "JAX and PyTorch give NaN or ±∞ here too, though f may be differentiable")
+    where = f"{entry}: " if entry else ""
+    return (f"{where}the chain rule meets the local partial {partial} = {what} at "
+            f"{describe_slot(graph, first.slot)} ({written_node(graph, first.slot, args)}), and the sweep cannot "
+            "pass it (JAX and PyTorch give NaN or ±∞ here too), though f may be differentiable")
 
 
 def _plain_name(graph, slot):

@@ -331,3 +331,92 @@ def exact_kink(graph, point):
         if sympy.simplify(difference.subs(at)) == 0:
             return True
     return False
+
+
+# ----------------------------------------------------------------------------- points on kinks
+
+DYADIC = st.integers(-192, 192).map(lambda k: k / 64)   # exact in decimal, in binary and in sympy
+
+
+@st.composite
+def kinked_expressions_and_points(draw, max_depth=3, max_inputs=2):
+    """An expression text with abs/relu/max/min placed exactly on their kinks at the point,
+    among smooth operations, and the point (dyadic values, exact in floats and in sympy).
+
+    A kink's argument is built to be exactly 0 at the point, in floats and in exact
+    arithmetic alike: (xᵢ − cᵢ) with cᵢ the point's value, then sin, tanh, atan, sinh,
+    negation, sums and products with anything finite; a max or min may also tie two copies
+    of one smooth subexpression."""
+    n = draw(st.integers(1, max_inputs))
+    names = [f"x{i + 1}" for i in range(n)]
+    point = [draw(DYADIC) for _ in names]
+
+    def zero(depth):
+        choice = draw(st.integers(0, 7 if depth else 0))
+        if choice == 0:
+            i = draw(st.integers(0, n - 1))
+            return f"({names[i]} - ({point[i]!r}))"
+        inner = zero(depth - 1)
+        return [None, f"sin({inner})", f"tanh({inner})", f"atan({inner})", f"-{inner}",
+                f"({inner})*({smooth(depth - 1)})", f"({inner} + {zero(depth - 1)})", kink(depth - 1)][choice]
+
+    def smooth(depth):
+        choice = draw(st.integers(0, 6 if depth else 1))
+        if choice == 0:
+            return names[draw(st.integers(0, n - 1))]
+        if choice == 1:
+            return repr(draw(DYADIC))
+        inner = smooth(depth - 1)
+        return [None, None, f"exp({inner}/4)", f"sin({inner})", f"({inner})*({smooth(depth - 1)})",
+                f"({inner} + {kink(depth - 1)})", f"tanh({inner})"][choice]
+
+    def kink(depth):
+        choice = draw(st.integers(0, 4))
+        if choice == 0:
+            return f"abs({zero(depth)})"
+        if choice == 1:
+            return f"relu({zero(depth)})"
+        if choice == 4:
+            copy = f"{names[draw(st.integers(0, n - 1))]} + {smooth(max(depth - 1, 0))}"   # depends on a variable
+            return f"{draw(st.sampled_from(['max', 'min']))}({copy}, {copy})"
+        return f"{['max', 'min'][choice - 2]}({zero(depth)}, {zero(depth)})"
+
+    def top(depth):
+        choice = draw(st.integers(0, 5))
+        return [kink(depth), f"{kink(depth)} + {smooth(depth)}", f"({kink(depth)})*({smooth(depth)})",
+                f"exp({kink(depth)})", f"{kink(depth)} - {kink(depth)}", f"sin({kink(depth)} + {kink(depth)})"][choice]
+
+    expression = top(draw(st.integers(0, max_depth)))
+    return expression, names, point
+
+
+def check_kinked(expression, names, point):
+    """Trace ``expression`` at a point on its kinks and assert what issue 11 asks: the
+    one-sided derivatives equal high-precision one-sided difference quotients of f (the
+    mpmath oracle of `check_one_sided`), and the verdict's state follows from them (not
+    differentiable where two sides differ, unless a method lies outside them: disagree).
+    Returns the outcome's name."""
+    from adcompare import trace
+    report = trace(expression, at=dict(zip(names, point)), variables=names)
+    comparison = report.comparison
+    analysis = comparison.analysis
+    assert analysis is not None and analysis.kinks, expression
+    check_one_sided(report.graph, report.point, analysis)
+    broken = [e for e in comparison.entries if not e.differentiable]
+    status = comparison.verdict.status
+    for entry, check in comparison.mismatches:
+        # At an entry where f is not differentiable a method may only be outside the
+        # sides; where it is, a convention, the stencil or rounding explains the difference.
+        allowed = (("outside the one-sided derivatives",) if not entry.differentiable else
+                   ("kink convention", "stencil across a kink", "finite-difference error", "cancellation",
+                    "rounding"))
+        assert check.explanation in allowed, (expression, check)
+    if comparison.mismatches:
+        assert status == "disagree", (expression, comparison.verdict)
+        return ("not differentiable, and a method disagrees" if broken else
+                "differentiable, a convention or stencil misses it")
+    if broken:
+        assert status == "not-differentiable", (expression, comparison.verdict)
+        return "not differentiable"
+    assert status in ("agree", "inconclusive"), (expression, comparison.verdict)
+    return f"differentiable, {status}"

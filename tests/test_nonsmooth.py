@@ -166,3 +166,17 @@ def test_a_reference_below_the_float_range_is_not_an_error_of_zero(capsys):
     rows = [line for line in out.splitlines() if line.lstrip().startswith(("forward mode", "reverse mode"))
             and "rel +" in line]
     assert rows and all("3.7e-348" in row for row in rows)
+
+
+# ----------------------------------------------------------------------------- property
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from strategies import check_kinked, kinked_expressions_and_points  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kinked_expressions_and_points())
+def test_one_sided_derivatives_at_points_on_kinks_match_the_mpmath_oracle(case):
+    # A bounded profile; benchmarks/fuzz_kinks.py is the long run (≥ 10⁴ cases).
+    check_kinked(*case)

@@ -118,7 +118,8 @@ def derivative_error(jacobian, method, graph, point, values):
     position = tuple(int(i) for i in position)
     where = f"{point_text(graph, point, position)}: " if position else ""
     at_point = [float(np.real(np.asarray(v)[position])) if np.ndim(v) else float(np.real(v)) for v in values]
-    failure = chain_rule_failure(graph, at_point, method, entry=f"[{k}, {j}]")
+    from ..render.style import derivative_name
+    failure = chain_rule_failure(graph, at_point, entry=derivative_name(graph, int(k), int(j)))
     if failure is not None:
         return where + failure, "infinite partial"
     what = "tangent" if method == "forward mode" else "adjoint"

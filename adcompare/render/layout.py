@@ -255,6 +255,9 @@ def comparison_blocks(report):
             rows.append((name, Cell("text", METHOD_TITLES[entry.reference_method]),
                          Cell("reference", (entry.reference, entry.reference_method)), BLANK, BLANK, BLANK,
                          Cell("text", "reference")))
+            if entry.one_sided is not None and entry.reference_method != "one_sided":
+                rows.append((BLANK, Cell("text", "one-sided derivatives"), Cell("text", sides_text(entry.one_sided)),
+                             BLANK, BLANK, BLANK, Cell("text", "agree")))
         for check in entry.checks:
             tolerance = f"{check.tolerance.rtol:g} rel + {check.tolerance.atol:g}"
             if entry.reference is None:
