@@ -180,3 +180,16 @@ from strategies import check_kinked, kinked_expressions_and_points  # noqa: E402
 def test_one_sided_derivatives_at_points_on_kinks_match_the_mpmath_oracle(case):
     # A bounded profile; benchmarks/fuzz_kinks.py is the long run (≥ 10⁴ cases).
     check_kinked(*case)
+
+
+def test_the_exit_codes_are_documented_in_help_and_readme(capsys):
+    from pathlib import Path
+    with pytest.raises(SystemExit):
+        main(["trace", "--help"])
+    text = capsys.readouterr().out
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    for code, state in ((0, "agree"), (1, "disagree"), (2, "bad input"), (3, "not-differentiable"),
+                        (4, "inconclusive")):
+        assert f"{code}  {state}" in text
+        assert f"{code} " in readme
+    assert "not differentiable" in readme and "inconclusive" in readme
