@@ -47,7 +47,6 @@ _ARRAY_CHECKS = {"_all": np.all, "_finite": lambda values: all(np.all(np.isfinit
 NAMESPACES = {"scalar": {**SCALAR_FUNCTIONS, "isfinite": math.isfinite},
               "array": {**NUMPY_FUNCTIONS, **_ARRAY_CHECKS}}
 _MATH_ERRORS = (ArithmeticError, ValueError)   # ZeroDivisionError, OverflowError, "math domain error"
-_FLOATS = {float}
 _SCALAR_ERRORS = _MATH_ERRORS                   # and segments.BadValue, an ArithmeticError
 
 
@@ -323,7 +322,7 @@ class CompiledGraph:
     def backward(self, *inputs, output=0):
         """Output ``output`` and its gradient, by one compiled reverse sweep."""
         direct = self._direct.get(output)
-        if direct is not None and set(map(type, inputs)) == _FLOATS:
+        if direct is not None and inputs and type(inputs[0]) is float:
             # One point, one function (it checks its domain and results itself).
             try:
                 return direct(*inputs)[:2]
@@ -342,9 +341,9 @@ class CompiledGraph:
         """The gradient of output ``output`` (one reverse sweep), one entry per input;
         arrays of points give one gradient per point."""
         direct = self._direct.get(output)
-        if direct is not None and set(map(type, inputs)) == _FLOATS:
+        if direct is not None and inputs and type(inputs[0]) is float:   # the first input's type chooses
             try:
-                return direct(*inputs)[1]      # floats: the fast path
+                return direct(*inputs)[1]      # one point: the fast path
             except (TypeError, *_SCALAR_ERRORS):
                 pass                           # arrays, or a bad value: the checked path names it
         try:
