@@ -391,3 +391,23 @@ def test_a_graph_built_by_hand_runs_over_points():
     graph = Graph(("x",), (Node("mul", (0, 0)),), (1,))
     result = run_method("forward", graph, (np.array([1.0, -2.0]),))
     np.testing.assert_array_equal(result.jacobian, [[[2.0, -4.0]]])
+
+
+def test_dask_arrays_run_the_same_sweeps_block_by_block():
+    # Optional extra: without dask installed this test is skipped, and says so.
+    da = pytest.importorskip("dask.array", reason="the optional extra adcompare[dask] is not installed")
+    from adcompare.backends.vector import run_dask
+    import dask
+    x = np.array([1.0, 0.0, 4.0, 0.25, 9.0])
+    y = np.array([2.0, 1.0, -1.0, 3.0, 0.5])
+    graph = adcompare.parse("sqrt(x)*y")
+    for method in ("forward", "reverse"):
+        jacobian, failed = run_dask(method, graph, (da.from_array(x, chunks=2), da.from_array(y, chunks=2)))
+        with dask.config.set(scheduler="synchronous"):            # a local scheduler, no cluster
+            jacobian, failed = dask.compute(jacobian, failed)
+        assert jacobian.shape == (1, 2, 5) and failed.tolist() == [False, True, False, False, False]
+        # By hand: ∂/∂x = y/(2√x), ∂/∂y = √x; none at x = 0, where √ has no finite derivative.
+        keep = ~failed
+        np.testing.assert_allclose(jacobian[0, 0][keep], (y / (2 * np.sqrt(x)))[keep], rtol=1e-15)
+        np.testing.assert_allclose(jacobian[0, 1][keep], np.sqrt(x)[keep], rtol=1e-15)
+        assert np.isnan(jacobian[0, :, 1]).all()

@@ -136,3 +136,34 @@ def failure_reasons(graph, point, failed, limit=None):
         chosen = np.flatnonzero(reason == code)
         out.append((texts[code], len(chosen), tuple(int(i) for i in indices[chosen[0]])))
     return sorted(out, key=lambda r: -r[1])
+
+
+def run_dask(method, graph, point):
+    """``method`` ("forward" or "reverse") over Dask arrays of points, block by block: the
+    same compiled numpy sweeps (`run_points`) on each block, lazily. Returns (Jacobian, a
+    dask array of shape (m, n, *S), NaN where ``failed``; failed, a dask mask of shape S).
+    Nothing is computed until you ask (``dask.compute(jacobian, failed.sum())``), so 10⁹
+    points are a Dask job whose memory is a few blocks. Needs the optional extra
+    ``adcompare[dask]``.
+
+    For example (with dask installed; tests/test_points.py runs it)::
+
+        x = dask.array.from_array(np.array([1.0, 0.0, 4.0]), chunks=2)
+        jacobian, failed = run_dask("reverse", parse("sqrt(x)"), (x,))
+        jacobian.compute()[0, 0]   # [0.5, nan, 0.25]: √ has no finite derivative at 0
+        failed.sum().compute()     # 1
+    """
+    import dask.array as da
+    arrays = da.broadcast_arrays(*[da.asarray(x, dtype=float) for x in point])
+    m, n = len(graph.outputs), graph.n_inputs
+    compiled(graph)          # compiled once, here, not once per block
+
+    def block(*values):
+        result = run_points(method, graph, values)
+        return np.concatenate([result.jacobian.reshape((m * n,) + result.details["failed"].shape),
+                               result.details["failed"][None].astype(float)])
+    ndim = arrays[0].ndim
+    stacked = da.map_blocks(block, *arrays, dtype=float, new_axis=0,
+                            chunks=((m * n + 1,),) + arrays[0].chunks)
+    jacobian = stacked[:m * n].reshape((m, n) + arrays[0].shape) if ndim else stacked[:m * n]
+    return jacobian, stacked[m * n] == 1.0
