@@ -26,7 +26,7 @@ from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import DomainError, InputError
 from .formula import primal_rows
-from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
+from .graph import broadcast_point, evaluate, find_kinks, kink_mask, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
 

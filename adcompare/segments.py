@@ -34,12 +34,9 @@ to the caller; the numpy variant never raises: it returns the domain mask, so th
 caller can mark each point.
 """
 
-import math
-
-import numpy as np
-
+from .codegen import _operand    # one rule for when an operand needs parentheses
 from .graph import Const
-from .ops import DIVIDE, MINUS_ONE, ONE, OPERATIONS, TIMES, fill_code
+from .ops import MINUS_ONE, ONE, OPERATIONS, TIMES, fill_code
 
 SEGMENT_NODES = 1200      # nodes per segment: small functions compile fast and stay in cache
 SUM_TERMS = 32            # a longer sum is written as consecutive statements (nesting limit)
@@ -105,20 +102,6 @@ class _Names:
         if slot < self.n:
             return str(slot)
         return f"a - {self.a - slot}"
-
-
-def _operand(text):
-    """``text`` as an operand of * or / (parenthesised if an operator is outside parentheses)."""
-    depth = 0
-    for character in text:
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if depth == 0 and character in " +-*/<>=&|":
-            try:
-                float(text)
-                return text
-            except ValueError:
-                return f"({text})"
-    return text
 
 
 def _factor(graph, slot, position, args, output):
