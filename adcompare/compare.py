@@ -447,6 +447,24 @@ class PointsComparison:
     disagree: np.ndarray
     badness: np.ndarray
     worst: list = field(default_factory=list)
+    # Points where some method could not compute the derivative (a value outside a domain,
+    # a non-finite value or derivative): inconclusive there, and left out of the errors.
+    unsure: np.ndarray = None
+    reasons: list = field(default_factory=list)    # (reason, points, first point), filled by trace_points
+
+    def states(self):
+        """Each point's state, as the codes of VERDICT_STATES (an integer array of the points' shape)."""
+        codes = np.zeros(self.shape, dtype=np.int8)
+        if self.unsure is not None:
+            codes[self.unsure] = VERDICT_STATES["inconclusive"]
+        codes[self.disagree & ~self.at_kink] = VERDICT_STATES["disagree"]
+        codes[self.at_kink] = VERDICT_STATES["not-differentiable"]
+        return codes
+
+    def state_counts(self):
+        """How many points are in each state, in the order of VERDICT_STATES."""
+        counts = np.bincount(self.states().ravel(), minlength=max(VERDICT_STATES.values()) + 1)
+        return {state: int(counts[code]) for state, code in VERDICT_STATES.items()}
 
     @property
     def n_points(self):
@@ -471,6 +489,10 @@ class PointsComparison:
             return Verdict("disagree", f"the methods disagree at {wrong:,} of {n:,} points.")
         if kinks:
             return Verdict("not-differentiable", f"not differentiable at {kinks:,} of {n:,} points (a kink).")
+        unsure = 0 if self.unsure is None else int(self.unsure.sum())
+        if unsure and not self.failures and self.reference is not None:
+            return Verdict("inconclusive", f"inconclusive at {unsure:,} of {n:,} points, where a method could not "
+                                           "compute the derivative; all methods agree at the others.")
         if self.reference is None or self.failures:
             return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
                                            "derivative" + ("; all that ran agree." if self.reference else "."))
@@ -485,20 +507,28 @@ class PointsComparison:
         return [tuple(int(i) for i in np.unravel_index(k, self.shape)) for k in flat[order]]
 
 
-def compare_points(results, shape, tolerances=None, at_kink=False):
+def compare_points(results, shape, tolerances=None, at_kink=False, unsure=False):
     """`compare` for Results over arrays of points of shape ``shape`` (Jacobians of shape
     (m, n, *shape)), in float64.
 
     ``at_kink`` is a mask over the points (or a bool) of those where an operation is at a
-    kink: there the derivative does not exist and the points cannot agree.
+    kink: there the derivative does not exist and the points cannot agree. ``unsure``
+    marks points known to be inconclusive beforehand (f undefined there); a point where a
+    method's derivative is not finite (NaN where it could not compute it) is inconclusive
+    too, and neither enters the errors.
     """
     tolerances, ran, failures, reference = _line_up(results, tolerances)
     at_kink = np.broadcast_to(at_kink, shape)
+    unsure = np.broadcast_to(unsure, shape).copy()
+    for result in ran.values():
+        unsure |= ~np.all(np.isfinite(np.asarray(result.jacobian, dtype=float)), axis=(0, 1))
+    blank = unsure.copy()        # no error is computed here
+    unsure &= ~at_kink
     badness = np.zeros(shape)
     disagree = at_kink.copy()
     summaries = []
     if reference is None:
-        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness)
+        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness, unsure=unsure)
     expected = np.asarray(ran[reference].jacobian, dtype=float)
     m, n = expected.shape[:2]
     with np.errstate(all="ignore"):
@@ -509,10 +539,11 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
                         continue
                     tolerance = tolerances[name]
                     error = np.abs(np.asarray(ran[name].jacobian[k, j], dtype=float) - expected[k, j])
+                    error[blank] = 0.0
                     relative = np.where(error == 0, 0.0, error / np.abs(expected[k, j]))
                     ratio = np.where(error == 0, 0.0, error / tolerance.bound(expected[k, j]))
                     ratio = np.where(np.isnan(ratio), np.inf, ratio)
-                    out = ~tolerance.allows(error, expected[k, j])
+                    out = ~tolerance.allows(error, expected[k, j]) & ~blank
                     disagree |= out
                     badness = np.maximum(badness, ratio)
                     worst = None
@@ -520,4 +551,4 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
                         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), shape))
                     summaries.append(EntrySummary(k, j, name, tolerance, float(np.max(error)), float(np.max(relative)),
                                                   worst, int(out.sum())))
-    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness)
+    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness, unsure=unsure)

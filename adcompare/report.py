@@ -25,11 +25,11 @@ import numpy as np
 from .backends import METHODS, run_method
 from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
-from .errors import InputError
+from .errors import DomainError, InputError
+from .formula import primal_rows
+from .graph import broadcast_point, evaluate, fold_constants, kink_mask, point_index, point_shape
 from .nonsmooth import analyse
 from .render.style import derivative_name
-from .formula import primal_rows
-from .graph import broadcast_point, evaluate, fold_constants, kink_mask, naming_points, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
 
@@ -233,19 +233,60 @@ WORST_POINTS = 5
 def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
                  symbolic_budget=TIME_BUDGET):
     """`trace_graph` over arrays of points: each method once over all points, the float64
-    cross-check (`compare_points`), and a single-point Report at each of the (up to
-    five) worst disagreeing points, for its explanation.
+    cross-check (`compare_points`), each point's state (agree, disagree, not
+    differentiable, inconclusive), and a single-point Report at each of the (up to five)
+    worst disagreeing points, for its explanation.
+
+    A point where f is not defined, or where a method could not compute the derivative,
+    never stops the others: it is inconclusive, and `PointsComparison.reasons` says why
+    (one interpreted pass over those points alone).
     """
+    from .backends.vector import failure_reasons
+    from .graph import evaluate_where_defined
     point = broadcast_point(point)
     graph = fold_constants(graph)
-    with naming_points(graph, point):
-        values = evaluate(graph, point)
+    shape = point_shape(point)
+    values, defined = evaluate_where_defined(graph, point)
+    defined = np.broadcast_to(defined, shape)
+    inside = point if defined.all() else tuple(x[defined] for x in point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}
-    results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
-    comparison = compare_points(results, point_shape(point), tolerances, kink_mask(graph, values))
+    if inside[0].size:
+        results = {m: run_method(m, graph, inside, **options.get(m, {})) for m in METHODS if m in methods}
+    else:
+        results = {}
+    if not defined.all():
+        results = {name: _scattered(result, defined) for name, result in results.items()}
+        values = [np.asarray(v)[...] for v in values]
+    at_kink = np.broadcast_to(kink_mask(graph, values), shape) & defined
+    comparison = compare_points(results, shape, tolerances, at_kink, unsure=~defined)
+    if comparison.unsure is not None and comparison.unsure.any():
+        comparison.reasons = failure_reasons(graph, point, comparison.unsure)
     for position in comparison.worst_positions(WORST_POINTS):
         single = tuple(float(x[position]) for x in point)
-        comparison.worst.append((position, trace_graph(graph, single, methods=methods, fd_method=fd_method,
-                                                       digits=digits, tolerances=tolerances,
-                                                       symbolic_budget=symbolic_budget)))
+        try:
+            alone = trace_graph(graph, single, methods=methods, fd_method=fd_method, digits=digits,
+                                tolerances=tolerances, symbolic_budget=symbolic_budget)
+        except DomainError as error:      # run alone, the point is refused: that is its explanation
+            alone = error
+        comparison.worst.append((position, alone))
     return PointsReport(graph, point, results, comparison)
+
+
+def _scattered(result, defined):
+    """A Result over the points where f is defined, spread back over all points (NaN
+    elsewhere): the values and the Jacobian in the points' shape."""
+    from dataclasses import replace
+
+    def spread(array, lead=()):
+        out = np.full(lead + defined.shape, np.nan)
+        out[(Ellipsis,) + np.nonzero(defined)] = array
+        return out
+    jacobian = None if result.jacobian is None else spread(np.asarray(result.jacobian, dtype=float),
+                                                           np.shape(result.jacobian)[:2])
+    details = dict(result.details)
+    for key, value in result.details.items():
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == int(defined.sum()) and key != "steps":
+            details[key] = spread(value, value.shape[:-1]) if value.dtype != bool else \
+                np.asarray(spread(value.astype(float), value.shape[:-1]) == 1.0)
+    value = tuple(spread(np.asarray(v, dtype=float)) if np.ndim(v) else v for v in result.value)
+    return replace(result, value=value, jacobian=jacobian, details=details)

@@ -75,6 +75,9 @@ def run(graph, point):
     """
     n, m = graph.n_inputs, len(graph.outputs)
     shape = point_shape(point)
+    if shape is not None:
+        from .vector import run_points      # one compiled sweep carrying all n tangents
+        return run_points("forward", graph, point)
     keep_traces = shape is None
     jacobian = np.zeros((m, n) + (shape or ()))
     bound = np.zeros_like(jacobian)

@@ -68,6 +68,9 @@ def run(graph, point):
     once and the Jacobian has shape (m, n, *S); the traces are kept for one point only.
     """
     shape = point_shape(point)
+    if shape is not None:
+        from .vector import run_points      # compiled, fused passes; bad points marked
+        return run_points("reverse", graph, point)
     keep_traces = shape is None
     values, partials = forward_pass(graph, point)
     # Adjoints may overflow (inf − inf = nan); that is reported, not returned.

@@ -142,8 +142,9 @@ def points_report_to_dict(report):
                 "max_abs_error": s.max_abs_error, "max_rel_error": s.max_rel_error,
                 "worst_point": None if s.worst_point is None else list(s.worst_point), "points_out_of_tolerance": s.disagreeing,
                 "rtol": s.tolerance.rtol, "atol": s.tolerance.atol} for s in comparison.summaries]
-    worst = [{"index": list(position), "point": dict(zip(graph.variables, single.point)),
-              "comparison": report_to_dict(single)["comparison"], "agree": single.agree}
+    worst = [{"index": list(position), "point": {name: float(x[position]) for name, x in zip(graph.variables, report.point)},
+              **({"error": str(single)} if isinstance(single, Exception) else
+                 {"comparison": report_to_dict(single)["comparison"], "agree": single.agree})}
              for position, single in comparison.worst]
     return {
         "expression": graph.source,
@@ -153,7 +154,11 @@ def points_report_to_dict(report):
         "methods": methods,
         "comparison": {"reference": comparison.reference, "entries": entries, "failures": dict(comparison.failures),
                        "points_at_kink": int(comparison.at_kink.sum()),
-                       "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst},
+                       "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst,
+                       # each point's state (scale branch): counts, and why points were inconclusive
+                       "points_by_state": comparison.state_counts(),
+                       "inconclusive_reasons": [{"reason": reason, "points": count, "first_point": list(first)}
+                                                for reason, count, first in comparison.reasons]},
         "agree": comparison.agree,
         "verdict": {"status": comparison.verdict.status, "summary": comparison.verdict.summary},
     }
