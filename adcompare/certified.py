@@ -2,8 +2,8 @@
 raised until each value is known to the digits asked for, or a stated reason why it cannot be.
 
 A value is *established* when its enclosure is narrower than 10^-digits relative (or is
-exactly one number, or lies within ±2^-1080, below half the smallest float, so that its
-float value is 0). Otherwise the enclosure is computed again at four times the working
+exactly one number, or, at the highest precision, lies within ±2^-1080, below half the
+smallest float, so that its float value is 0: it is given as 0 with that radius). Otherwise the enclosure is computed again at four times the working
 precision, up to `MAX_DIGITS`; an argument that may lie on either side of a point where a
 function jumps (Heaviside, sign, max at a tie, a pole, a domain edge) counts as not yet
 resolved in the same way. Where the highest precision does not settle it, the value is
@@ -30,6 +30,8 @@ from typing import Optional
 
 import mpmath
 from mpmath import libmp
+
+from .graph import Const
 
 from .intervals import (Undefined, Unresolved, absolute, acos, asin, atan, atan2, check, context, cos, cosh,
                         exact_value, exp, finite, from_fraction, heaviside, is_exact, log, magnitude, maximum, minimum,
@@ -96,15 +98,16 @@ class Certified:
         return self.value is not None
 
 
-def _settled(x, digits):
-    """The Certified for enclosure ``x`` when it is narrow enough, else None."""
+def _settled(x, digits, last=False):
+    """The Certified for enclosure ``x`` when it is narrow enough, else None. At the
+    ``last`` precision, an enclosure within ±2^-1080 is settled as 0 (with that radius)."""
     a, b = x._mpi_
     if not (finite(a) and finite(b)):
         return None
     if a == b:
         return Certified(_number(a), _number(_FZERO))
     magnitudes = [magnitude(r) for r in (a, b)]
-    if all(m is None or m < _ZERO_EXPONENT for m in magnitudes):
+    if last and all(m is None or m < _ZERO_EXPONENT for m in magnitudes):
         return Certified(_number(_FZERO), _number(libmp.mpf_shift(_FONE, _ZERO_EXPONENT)))
     if libmp.mpf_sign(a) * libmp.mpf_sign(b) <= 0:
         return None
@@ -132,7 +135,8 @@ def certify(evaluate, count, digits, most=MAX_DIGITS):
     results = [None] * count
     reasons = [""] * count
     pending = list(range(count))
-    for working in schedule(digits, most):
+    precisions = schedule(digits, most)
+    for working in precisions:
         if not pending:
             break
         values = evaluate(context(working), pending)
@@ -145,7 +149,7 @@ def certify(evaluate, count, digits, most=MAX_DIGITS):
                 reasons[k] = str(value)
                 still.append(k)
                 continue
-            settled = _settled(value, digits)
+            settled = _settled(value, digits, working == precisions[-1])
             if settled is None:
                 reasons[k] = f"its enclosure is wider than 10^-{digits} relative"
                 still.append(k)
@@ -161,25 +165,44 @@ def certify(evaluate, count, digits, most=MAX_DIGITS):
 # ----------------------------------------------------------------------------- the Graph
 
 
-def _constant(ctx, const):
+def _constant(ctx, const, values):
+    if const.slot is not None:          # a folded constant subexpression: that slot's exact value
+        return values[const.slot]
     if isinstance(const.exact, Fraction):
         return from_fraction(ctx, const.exact)
     return +{"pi": ctx.pi, "e": ctx.e}[const.exact]
 
 
+def needed_slots(graph, slots=None):
+    """For each slot, whether an output or one of ``slots`` depends on it, through the slots
+    that folded constants stand for too."""
+    needed = list(graph.live)
+    for slot in slots or ():
+        needed[slot] = True
+    for slot in range(graph.size - 1, graph.n_inputs - 1, -1):
+        if needed[slot]:
+            for a in graph.node(slot).args:
+                if not isinstance(a, Const):
+                    needed[a] = True
+                elif a.slot is not None:
+                    needed[a.slot] = True
+    return needed
+
+
 def evaluate_graph(graph, point, ctx, slots=None):
     """Enclosures of the Graph's slot values at ``point`` (floats, taken exactly), in
-    ``ctx``; only live slots (and ``slots``, a set, when given) are evaluated, others are None.
-    Raises Unresolved or Undefined (with the node's slot as ``error.slot``)."""
+    ``ctx``; only the slots an output (or one of ``slots``, a set) depends on are
+    evaluated, others are None. Raises Unresolved or Undefined (with the node's slot as
+    ``error.slot``)."""
     from .ops import interval_function
-    wanted = graph.live if slots is None else [graph.live[s] or s in slots for s in range(graph.size)]
+    wanted = needed_slots(graph, slots)
     values = [exact_value(ctx, x) for x in point]
     for slot in range(graph.n_inputs, graph.size):
         if not wanted[slot]:
             values.append(None)
             continue
         node = graph.node(slot)
-        args = [_constant(ctx, a) if not isinstance(a, int) else values[a] for a in node.args]
+        args = [values[a] if not isinstance(a, Const) else _constant(ctx, a, values) for a in node.args]
         try:
             value = check(interval_function(node.op)(*args), f"the value of {node.op} (a divisor may be 0)")
         except (Unresolved, Undefined) as error:

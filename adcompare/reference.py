@@ -288,11 +288,10 @@ def settle_disputes(graph, point, comparison, recompare, digits=SETTLING_DIGITS)
     Decision}; `adcompare.compare.compare`'s ``referee``); its Comparison is returned, or
     ``comparison`` itself when nothing is disputed.
     """
-    if comparison.reference != "symbolic":
-        return comparison
     disputed = {}
     for entry, check in comparison.mismatches:
-        if check.method in ("forward", "reverse") and check.explanation is None:
+        if entry.reference_method == "symbolic" and check.method in ("forward", "reverse") \
+                and check.explanation is None:
             disputed.setdefault((entry.output, entry.variable), (entry, []))[1].append(check)
     if not disputed:
         return comparison

@@ -130,8 +130,6 @@ def test_missing_or_extra_values_are_input_errors(at, message):
     ("sqrt(x)", (-4.0,), "non-negative"),
     ("asin(x)", (2.0,), r"\[−1, 1\]"),
     ("exp(x)", (1000.0,), "overflow"),
-    ("sqrt(x)", (0.0,), "no finite derivative"),
-    ("x^y", (-1.0, 2.0), "no finite derivative"),
 ])
 def test_domain_errors_name_the_node(expression, at, message):
     with pytest.raises(DomainError, match=message) as error:
@@ -147,8 +145,8 @@ def test_negative_base_with_constant_integer_exponent_is_fine():
 
 def test_kink_is_reported_and_not_called_agreement():
     report = adcompare.trace("abs(x) + relu(y)", at=(0.0, 0.0))
-    assert [text for _, text in report.comparison.kinks] == ["abs at 0", "relu at 0"]
-    assert not report.agree
+    assert [kink.text for kink in report.comparison.analysis.kinks] == ["abs at 0", "relu at 0"]
+    assert not report.agree and report.comparison.verdict.status == "not-differentiable"
 
 
 @pytest.mark.parametrize("expression, x, exact", [
@@ -248,6 +246,16 @@ def test_symbolic_budget_also_stops_trees_that_swell_beyond_the_prediction(monke
     monkeypatch.setattr(sympy, "diff", lambda expression, x: swollen)
     result = run_method("symbolic", graph, (1.0, 2.0), budget=budget)
     assert result.error_kind == "skipped" and "its derivatives more than" in result.error
+
+
+def test_a_rational_exponent_counts_its_denominator():
+    # sympy handles x^(p/q) through x^(1/q), of degree q: log(sinh(x^(4031511/4194304))²)
+    # took it 11 s. The prediction counts q nodes for the exponent, so that one is skipped.
+    from adcompare.backends.symbolic import predicted_size
+    small, large = (predicted_size(adcompare.parse(f"ln(sinh(x^{c})^2)")) for c in ("0.5", "0.9611871242523193"))
+    assert large.expression - small.expression == 10 ** 16 - 2      # q = 10^16 against q = 2
+    result = run_method("symbolic", adcompare.parse("ln(sinh(x^0.9611871242523193)^2)"), (0.5,))
+    assert result.error_kind == "skipped" and "10,000,000,000,000,0" in result.error
 
 
 def test_symbolic_budget_is_settable_from_trace_and_the_command_line(capsys):

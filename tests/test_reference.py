@@ -70,7 +70,7 @@ def test_sympys_wrong_formula_is_refuted_and_forward_and_reverse_are_not_blamed(
         assert report.results[method].jacobian[0, 0] == 3.0269639318659804e-05
         assert close(report.results[method].jacobian[0, 0], float_program, 1e-14)
     entry = report.comparison.entries[0]
-    assert entry.source == "numerical" and close(entry.reference, exact, 1e-30)
+    assert entry.reference_method == "numerical" and close(entry.reference, exact, 1e-30)
     checks = {c.method: c for c in entry.checks}
     assert checks["forward"].ok and checks["reverse"].ok
     assert not checks["symbolic"].ok and checks["symbolic"].explanation == "symbolic wrong"
@@ -279,14 +279,17 @@ def test_numerical_derivatives_error_estimate_holds(case):
     # operation (tests/strategies.py), which shares nothing with difference quotients.
     graph, point = case
     try:
-        run_method("forward", graph, point)     # a point where f and its derivative exist
+        assume(run_method("forward", graph, point).error is None)   # f and its derivative exist here
     except DomainError:
         assume(False)
     for j in range(graph.n_inputs):
         r = numerical_derivative(graph, point, 0, j, digits=30)
         if not r.established:
             continue
-        exact = high_precision_tangent(graph, point, 0, j)
+        try:
+            exact = high_precision_tangent(graph, point, 0, j)
+        except TypeError:       # a node the output does not depend on has no finite partial (√0)
+            assume(False)
         with mpmath.workdps(60):
             assert abs(r.value - exact) <= r.error + mpmath.mpf(10) ** -28 * abs(exact), (r, exact)
 
@@ -311,7 +314,7 @@ def test_when_the_numerical_derivative_agrees_with_sympy_forward_and_reverse_are
     decision = settled.referee[(0, 0)]
     assert decision.verdict == "forward/reverse wrong" and "agrees with sympy" in decision.text
     assert [c.explanation for _, c in settled.mismatches] == [None, None]
-    assert settled.entries[0].source is None
+    assert settled.entries[0].reference_method == "symbolic"
 
 
 def test_when_the_numerical_derivative_cannot_decide_it_says_so(monkeypatch):

@@ -142,6 +142,29 @@ CASES = {
     # sympy raised while evaluating this graph's derivative instead of returning.
     "sympy at a tie": (graph(3, ("min", (0, 2)), ("acos", (3,)), ("min", (4, 0)), ("abs", (5,))), (2.0, 0.0, 0.0),
                        "agree"),
+    # log(x2, cos(max(acos(sin(asin x1)), x3))) at (0, 1, 0): the base is cos(π/2) = 0 exactly
+    # (6e-17 in floats), so f is undefined at the exact point; no enclosure of π/2 decides it.
+    "logarithm to an exact base 0": (
+        graph(3, ("abs", (0,)), ("asin", (0,)), ("sin", (4,)), ("acos", (5,)), ("max", (6, 2)), ("cos", (7,)),
+              ("log", (1, 8))), (0.0, 1.0, 0.0), "symbolic value not established"),
+    # log(x1, cos(acos x2)) at (1, 0): sympy writes ln x1/ln x2, and ln 0 is undefined (sympy's
+    # own arithmetic folds 1/ln 0 to 0; the check looks at every subexpression).
+    "logarithm to base cos(acos(0))": (
+        graph(2, ("abs", (0,)), ("abs", (0,)), ("abs", (0,)), ("acos", (1,)), ("cos", (5,)), ("log", (0, 6))),
+        (1.0, 0.0), "undefined in exact arithmetic"),
+    # cos(π/2·cos x2) at x2 = 3.6e-215 is 6e-430 > 0; at 340 digits the oracle's ln of it came
+    # out complex. Forward and reverse mode differ by rounding (the float cos is 6e-17).
+    "a node 1e-430 above 0": (
+        graph(2, ("cos", (1,)), ("abs", (2,)), ("asin", (0,)), ("sin", (4,)), ("acos", (5,)), ("mul", (6, 2)),
+              ("cos", (7,)), ("log", (1, 8))), (0.0, 3.595656692874804e-215), "rounding"),
+    # A node the output does not depend on, ln(sinh(x^(4031511/4194304))²), kept sympy busy for
+    # 23 s (its polynomial gcd of degree 4194304); only the nodes the outputs depend on are built.
+    "sympy slow on a dead node": (
+        Graph(("x1",), tuple(Node(op, args) for op, args in (
+            ("pow", (0, Const(0.9611871242523193, Fraction(4031511, 4194304), "0.9611871242523193"))),
+            ("min", (1, 1)), ("sinh", (1,)), ("mul", (3, 3)), ("sqrt", (0,)), ("ln", (4,)),
+            ("mul", (6, Const(2.0, Fraction(2), "2.0"))), ("div", (0, 6)), ("ln", (5,)))), (9,)),
+        (0.020124546851167935,), "agree"),
 }
 
 

@@ -24,7 +24,7 @@ class Cost:
     """What a method spent: whole primal evaluations of f, derivative sweeps, elementary operations.
 
     ``operations`` counts operation evaluations, local-partial evaluations and
-    multiply-accumulates (for the symbolic method: sympy's ``count_ops`` of the derivatives).
+    multiply-accumulates (for the symbolic method: the nodes of sympy's derivative trees).
     """
 
     primal_evaluations: int
@@ -67,6 +67,11 @@ def _registry():
 
 
 METHODS = ("finite_difference", "symbolic", "forward", "reverse")
+METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
+                 "forward": "forward mode", "reverse": "reverse mode",
+                 "one_sided": "the one-sided derivatives", "numerical": "numerical (high precision)"}
+"""How each method (and the one-sided analysis of `adcompare.nonsmooth` and the numerical
+derivative of `adcompare.reference`, references but not back ends) is named in every output."""
 
 
 def run_method(name, graph, point, **options):

@@ -36,7 +36,7 @@ import numpy as np
 import sympy
 
 from ..graph import Const, point_shape, point_text, quiet
-from ..certified import certify_graph, certify_sympy, postorder
+from ..certified import certify_graph, certify_sympy, needed_slots, postorder
 from ..ops import OPERATIONS
 from . import Cost, Result
 
@@ -50,19 +50,27 @@ def to_sympy_constant(const):
     return _NAMED_CONSTANTS[const.exact]
 
 
-def slot_expressions(graph):
-    """The variables' symbols and one sympy expression per slot, built from the Graph."""
+def slot_expressions(graph, needed=None):
+    """The variables' symbols and one sympy expression per slot, built from the Graph (for
+    the slots marked in ``needed`` only, None for the others, when it is given)."""
     symbols = [sympy.Symbol(name, real=True) for name in graph.variables]
     expressions = list(symbols)
-    for node in graph.nodes:
-        args = [to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
+    for slot, node in enumerate(graph.nodes, graph.n_inputs):
+        if needed is not None and not needed[slot]:
+            expressions.append(None)
+            continue
+        # A folded constant (Const.slot set) is that slot's own exact expression.
+        args = [expressions[a.slot] if isinstance(a, Const) and a.slot is not None
+                else to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
         expressions.append(OPERATIONS[node.op].to_sympy(*args))
     return symbols, expressions
 
 
 def to_sympy(graph):
-    """The variables' symbols and one sympy expression per output, built from the Graph."""
-    symbols, expressions = slot_expressions(graph)
+    """The variables' symbols and one sympy expression per output, built from the Graph
+    (only from the nodes the outputs depend on: sympy can take long over a node that
+    changes nothing)."""
+    symbols, expressions = slot_expressions(graph, needed_slots(graph))
     return symbols, [expressions[slot] for slot in graph.outputs]
 
 
@@ -111,7 +119,9 @@ class SymbolicSize:
     ``intermediate``: the same bound summed over every operation the outputs depend on, not
     only the outputs: sympy's chain rule builds the derivative of each subexpression on its
     way, and its time follows this sum (a nest of 100 sin has 5,151 derivative nodes but
-    builds 176,851); ``depth``: the longest path from an input to an output, in
+    builds 176,851). A power with a literal exponent p/q counts q more nodes, in the
+    expression and in its partials: sympy's algorithms handle it through x^(1/q), a
+    polynomial generator of degree q, and take time in proportion; ``depth``: the longest path from an input to an output, in
     operations. ``total`` is what the budget is compared with."""
 
     operations: int
@@ -165,6 +175,13 @@ def _shape(name):
     return shape
 
 
+def _exponent_denominator(op, args):
+    """q for a power whose exponent is a literal rational p/q, else 1."""
+    if op != "pow" or not isinstance(args[1], Const) or not isinstance(args[1].exact, Fraction):
+        return 1
+    return args[1].exact.denominator
+
+
 _TWO = Const(2.0, Fraction(2), "2")
 _FAMILIES = {"add": "Add", "sub": "Add", "mul": "Mul", "div": "Mul", "neg": "Mul"}
 _SAME_ARGUMENTS = {"mul": "pow", "add": "mul"}
@@ -192,7 +209,14 @@ def predicted_size(graph):
             # sympy writes a·a as a², a + a as 2·a: one copy of a's tree, not two.
             op, args = _SAME_ARGUMENTS[op], (args[0], _TWO)
         (extra, uses), partials = _shape(op)
-        sizes = [1 if isinstance(a, Const) else tree[a] for a in args]
+        degree = _exponent_denominator(op, args)
+        if degree > 1:
+            # sympy works with x^(p/q) through x^(1/q), a polynomial generator of degree q:
+            # log(sinh(x^(4031511/4194304))²) took it 11 s. The exponent counts as q nodes.
+            extra += degree
+            partials = tuple((term_extra + degree, term_uses) for term_extra, term_uses in partials)
+        # A folded constant is written as its slot's own exact expression (`slot_expressions`).
+        sizes = [(1 if a.slot is None else tree[a.slot]) if isinstance(a, Const) else tree[a] for a in args]
         tree.append(extra + sum(u * s for u, s in zip(uses, sizes)))
         bits, total, deepest = 0, 0, 0
         family = _FAMILIES.get(node.op)
@@ -391,6 +415,10 @@ def _run_points(graph, point, symbols, outputs, derivatives, size):
     jacobian = np.array(numeric[m:]).reshape((m, n) + shape)
     values = tuple(numeric[:m])
     finite = np.isfinite(jacobian)
+    if not finite.all() and finite.all(axis=(0, 1)).any():
+        # Some points only (scale branch): those are marked and inconclusive, not the run.
+        return Result("symbolic", values, jacobian, Cost(0, 0, size),
+                      details={**details, "failed": ~finite.all(axis=(0, 1))})
     if not finite.all():
         k, j, *position = np.argwhere(~finite)[0]
         return Result("symbolic", values, None, Cost(0, 0, size), details=details,
