@@ -311,6 +311,9 @@ class _Walker:
                 return root if expression.exp > 0 else power(root, ctx.mpf(-1))
             return power(base, exponent)
         function = expression.func
+        if function in (sympy.Heaviside, sympy.sign) and self.proved_zero(expression.args[0]):
+            zero = ctx.mpf(0)
+            return (arguments[1] if len(arguments) > 1 else ctx.mpf(0.5)) if function is sympy.Heaviside else zero
         if function in self.rules and len(arguments) == 1:
             return self.rules[function](arguments[0])
         if function is sympy.Heaviside:
@@ -324,6 +327,54 @@ class _Walker:
         if function is sympy.atan2:
             return atan2(*arguments)
         raise Unresolved(f"the certified evaluator does not know sympy's {function.__name__}")
+
+    def proved_zero(self, argument):
+        """Whether the argument of a step function, whose enclosure contains 0, is exactly 0:
+        sympy's algebra shows it once each Abs, sign, Max, Min, re and im in it is replaced
+        by what the certified enclosures of their arguments decide (|acos x| − acos x: acos x
+        is certainly positive, so |acos x| is acos x, and the difference is 0). Interval
+        arithmetic alone cannot show it (an enclosure minus itself is not [0, 0])."""
+        sympy = self.sympy
+        value = self.memo.get(argument)
+        if value is None or isinstance(value, ArithmeticError) or is_exact(value):
+            return False
+        a, b = value._mpi_
+        if libmp.mpf_sign(a) > 0 or libmp.mpf_sign(b) < 0:
+            return False                   # the enclosure decides the sign: no need
+        replacements = {}
+        for e in sympy.preorder_traversal(argument):
+            if e.func in (sympy.Abs, sympy.sign, sympy.re, sympy.im, sympy.Max, sympy.Min):
+                choice = self.decided(e)
+                if choice is not None:
+                    replacements[e] = choice
+        if not replacements or sympy.count_ops(argument) > 200:
+            return False
+        return sympy.expand(argument.xreplace(replacements)) == 0
+
+    def decided(self, e):
+        """What Abs, sign, Max, Min, re or im of real arguments is, where the arguments'
+        enclosures decide it (None where they do not)."""
+        sympy = self.sympy
+        values = [self.memo.get(a) for a in e.args]
+        if any(v is None or isinstance(v, ArithmeticError) for v in values):
+            return None
+        if e.func is sympy.re:
+            return e.args[0]
+        if e.func is sympy.im:
+            return sympy.S.Zero
+        if e.func in (sympy.Abs, sympy.sign):
+            try:
+                s = sign_of(values[0], "")
+            except Unresolved:
+                return None
+            return (e.args[0] * s if e.func is sympy.Abs else sympy.Integer(s)) if s != 0 else sympy.S.Zero
+        # Max or Min: the argument that is certainly above (below) every other one.
+        better = (lambda x, y: libmp.mpf_gt(x._mpi_[0], y._mpi_[1])) if e.func is sympy.Max else (
+            lambda x, y: libmp.mpf_lt(x._mpi_[1], y._mpi_[0]))
+        for k, v in enumerate(values):
+            if all(better(v, w) for i, w in enumerate(values) if i != k):
+                return e.args[k]
+        return None
 
     def atom(self, expression):
         sympy, ctx = self.sympy, self.ctx

@@ -2,11 +2,12 @@
 that are certain to contain the exact value (`adcompare.certified` raises their precision
 until they are narrow enough).
 
-mpmath's ``iv`` context provides exp, log, sqrt, sin, cos, tan and the arithmetic; asin,
-acos, atan, sinh, cosh, tanh and atan2 are written here from their monotonicity, each
-endpoint evaluated at `GUARD_BITS` more bits and then widened by 2^6 units of that last
-place (mpmath's elementary functions are accurate to a few units; measured ≤ 2) before
-rounding outward. Each function raises `Undefined` where its argument is certainly outside
+mpmath's ``iv`` context provides the arithmetic (correctly rounded outward) and exp, log,
+sqrt, sin, cos, tan, which are evaluated here at `GUARD_BITS` more bits and then widened
+by 2^6 units of that last place before rounding outward: mpmath's elementary functions are
+accurate to a few units (measured ≤ 2), but their directed rounding is not exact. asin,
+acos, atan, sinh, cosh, tanh and atan2, which ``iv`` lacks, are written here from their
+monotonicity, each endpoint evaluated and widened the same way. Each function raises `Undefined` where its argument is certainly outside
 its domain, and `Unresolved` where the enclosure straddles a domain edge, a pole or a jump
 (Heaviside, sign, max's tie): more precision may decide it. Exact zeros follow sympy's
 conventions: Heaviside(0) = ½, sign(0) = 0. `FUNCTIONS` is the interval meaning of the
@@ -44,16 +45,20 @@ class Undefined(ArithmeticError):
 _LOCAL = threading.local()
 
 
-def context(digits):
-    """A private mpmath interval context at ``digits`` decimal digits, one per thread and
-    precision (mpmath's global contexts are shared by all threads)."""
+def context(digits=None, bits=None):
+    """A private mpmath interval context at ``digits`` decimal digits (or ``bits`` bits),
+    one per thread and precision (mpmath's global contexts are shared by all threads)."""
     cache = getattr(_LOCAL, "contexts", None)
     if cache is None:
         cache = _LOCAL.contexts = {}
-    ctx = cache.get(digits)
+    key = (digits, bits)
+    ctx = cache.get(key)
     if ctx is None:
-        ctx = cache[digits] = MPIntervalContext()
-        ctx.dps = digits
+        ctx = cache[key] = MPIntervalContext()
+        if bits is not None:
+            ctx.prec = bits
+        else:
+            ctx.dps = digits
     return ctx
 
 
@@ -111,7 +116,7 @@ def _reducible(x, what):
 def _widened(raw, wp, prec, down):
     """``raw``, computed at ``wp`` bits to within a few units in its last place, moved
     outward by 2^6 such units and rounded outward to ``prec`` bits."""
-    if raw == _FZERO:
+    if raw == _FZERO or not finite(raw):
         return raw
     slack = libmp.mpf_shift(libmp.mpf_abs(raw), 6 - wp)
     if down:
@@ -121,6 +126,26 @@ def _widened(raw, wp, prec, down):
 
 def _make(ctx, lo, hi, wp):
     return ctx.make_mpf((_widened(lo, wp, ctx.prec, True), _widened(hi, wp, ctx.prec, False)))
+
+
+def _raised(x, name):
+    """mpmath's interval ``name`` (exp, ln, sqrt, sin, cos, tan) of ``x``, evaluated with
+    GUARD_BITS more bits and widened like `_monotone`'s ends: mpmath's directed rounding of
+    its elementary functions is not exact (its exp rounded up came out below e^-(7e-165) at
+    1,000 bits), so the widening, not the rounding mode, makes the enclosure."""
+    ctx = x.ctx
+    exact = _EXACT.get((name, x._mpi_))
+    if exact is not None:
+        return ctx.make_mpf((exact, exact))
+    wp = ctx.prec + GUARD_BITS
+    high = context(bits=wp)
+    lo, hi = getattr(high, name)(high.make_mpf(x._mpi_))._mpi_
+    return _make(ctx, lo, hi, wp)
+
+
+# The exact values at exact points that the widening would otherwise blur (exp 0 = 1).
+_EXACT = {("exp", (_FZERO, _FZERO)): _FONE, ("ln", (_FONE, _FONE)): _FZERO, ("cos", (_FZERO, _FZERO)): _FONE,
+          ("sin", (_FZERO, _FZERO)): _FZERO, ("tan", (_FZERO, _FZERO)): _FZERO, ("cosh", (_FZERO, _FZERO)): _FONE}
 
 
 def _monotone(x, raw_function, increasing=True):
@@ -159,13 +184,13 @@ def exact_value(ctx, value):
 
 
 def exp(x):
-    return x.ctx.exp(_reducible(x, "the argument of exp"))
+    return _raised(_reducible(x, "the argument of exp"), "exp")
 
 
 def log(x):
     a, b = _ends(check(x, "the argument of ln"))
     if _sign(a) > 0:
-        return x.ctx.ln(x)
+        return _raised(x, "ln")
     if _sign(b) <= 0:
         raise Undefined("ln of a number ≤ 0")
     raise Unresolved("the argument of ln may be ≤ 0")
@@ -174,7 +199,7 @@ def log(x):
 def sqrt(x):
     a, b = _ends(check(x, "the argument of sqrt"))
     if _sign(a) >= 0:
-        return x.ctx.sqrt(x)
+        return x.ctx.sqrt(x)       # correctly rounded, as mpmath's arithmetic is: √4 = 2 exactly
     if _sign(b) < 0:
         raise Undefined("sqrt of a negative number")
     raise Unresolved("the argument of sqrt may be negative")
@@ -225,15 +250,15 @@ def power(x, y):
 
 
 def sin(x):
-    return x.ctx.sin(_reducible(x, "the argument of sin"))
+    return _raised(_reducible(x, "the argument of sin"), "sin")
 
 
 def cos(x):
-    return x.ctx.cos(_reducible(x, "the argument of cos"))
+    return _raised(_reducible(x, "the argument of cos"), "cos")
 
 
 def tan(x):
-    value = x.ctx.tan(_reducible(x, "the argument of tan"))
+    value = _raised(_reducible(x, "the argument of tan"), "tan")
     if not all(map(finite, value._mpi_)):
         raise Unresolved("the argument of tan may be at a pole")
     return value
@@ -272,6 +297,8 @@ def tanh(x):
 
 def cosh(x):
     a, b = _ends(_reducible(x, "the argument of cosh"))
+    if (a, b) == (_FZERO, _FZERO):
+        return x.ctx.mpf(1)
     if _sign(a) >= 0:
         return _monotone(x, libmp.mpf_cosh)
     if _sign(b) <= 0:

@@ -105,6 +105,12 @@ def test_exact_zeros_follow_sympys_conventions():
     values = certify_sympy([sympy.Heaviside(x - 1), sympy.sign(x - 1), sympy.Heaviside(x - 1, 0), sympy.Abs(x - 1)],
                            {x: 1.0}, 30)
     assert [float(v.value) for v in values] == [0.5, 0.0, 0.0, 0.0]
+    # A tie that no enclosure shows: |acos x| − acos x is 0 for every x in [−1, 1], but an
+    # enclosure minus itself is not [0, 0]. acos 0 is certainly positive, so |acos 0| is
+    # acos 0 and the argument is 0 by algebra: Heaviside gives ½, sign 0.
+    a = sympy.acos(x)
+    values = certify_sympy([sympy.Heaviside(sympy.Abs(a) - a), sympy.sign(sympy.Max(a, 0) - a)], {x: 0.0}, 30)
+    assert [float(v.value) for v in values] == [0.5, 0.0]
 
 
 def test_a_value_that_cannot_be_certified_is_never_returned():

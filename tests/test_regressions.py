@@ -157,6 +157,10 @@ CASES = {
     "a node 1e-430 above 0": (
         graph(2, ("cos", (1,)), ("abs", (2,)), ("asin", (0,)), ("sin", (4,)), ("acos", (5,)), ("mul", (6, 2)),
               ("cos", (7,)), ("log", (1, 8))), (0.0, 3.595656692874804e-215), "rounding"),
+    # max(|acos x|, acos x) at 0: a tie for every x; sympy's derivative has Heaviside(|acos x| −
+    # acos x), whose argument no enclosure shows to be 0 ("could not be established").
+    "a tie of identical subexpressions": (graph(1, ("acos", (0,)), ("abs", (1,)), ("max", (2, 1))), (0.0,),
+                                          "kink or infinite partial, differentiable"),
     # A node the output does not depend on, ln(sinh(x^(4031511/4194304))²), kept sympy busy for
     # 23 s (its polynomial gcd of degree 4194304); only the nodes the outputs depend on are built.
     "sympy slow on a dead node": (
