@@ -24,7 +24,7 @@ class Cost:
     """What a method spent: whole primal evaluations of f, derivative sweeps, elementary operations.
 
     ``operations`` counts operation evaluations, local-partial evaluations and
-    multiply-accumulates (for the symbolic method: the nodes of sympy's derivative trees).
+    multiply-accumulates (for the symbolic method: sympy's ``count_ops`` of the derivatives).
     """
 
     primal_evaluations: int

@@ -366,8 +366,9 @@ def _run(graph, point, digits, budget, size):
         derivatives.append(tuple(row))
     derivatives = tuple(derivatives)
     sizes = {"predicted": size, "expression": expression_size, "derivatives": derivative_size}
+    operations = int(sympy.count_ops([d for row in derivatives for d in row]))    # the cost shown
     if point_shape(point) is not None:
-        return _run_points(graph, point, symbols, outputs, derivatives, derivative_size)
+        return _run_points(graph, point, symbols, outputs, derivatives, operations)
     m, n = len(outputs), len(symbols)
     certified = certify_sympy([*outputs, *(d for row in derivatives for d in row)], dict(zip(symbols, point)), digits)
     values = tuple(c.value for c in certified[:m])
@@ -392,7 +393,7 @@ def _run(graph, point, digits, budget, size):
         error, kind = (f"sympy's value {sympy.sstr(outputs[k])} is not a finite real number at this point "
                        f"(rounding moved the float program into its domain: {certified[k].reason})"), "undefined"
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
-                  Cost(0, 0, derivative_size),
+                  Cost(0, 0, operations),
                   details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits,
                            "precision": "certified", "certified": tuple(certified), "sizes": sizes},
                   error=error, error_kind=kind)
