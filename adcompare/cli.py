@@ -156,10 +156,10 @@ def build_parser():
     command.add_argument("--fd-atol", type=float, default=DEFAULT_TOLERANCES["finite_difference"].atol,
                          help="absolute tolerance for finite differences (default %(default)g)")
     command.add_argument("--symbolic-budget", type=_budget, default=DEFAULT_BUDGET, metavar="SIZE",
-                         help="the largest work the symbolic method takes on, in nodes of sympy's expression "
-                              "trees (the expression and its derivatives, a shared subexpression counted each "
-                              "time it is used), predicted before sympy runs; beyond it the method is skipped "
-                              "with the sizes (default %(default)s)")
+                         help="the largest work the symbolic method takes on, in nodes of the expression trees "
+                              "sympy builds (the expression, and the derivative of each of its subexpressions; "
+                              "a shared subexpression counted each time it is used), predicted before sympy "
+                              "runs; beyond it the method is skipped with the sizes (default %(default)s)")
     command.add_argument("--fd-method", "--fd-scheme", dest="fd_method", choices=FD_METHODS, default="central",
                          help="finite differences: central (default), forward, richardson (extrapolated) "
                               "or complex-step (exact to rounding for analytic functions)")

@@ -387,8 +387,7 @@ def disagreement_notes(report):
                            f" is {value!r} in floating point, {mpmath.nstr(exact, 6)} exactly.")))
     for method, error in comparison.failures.items():
         notes.append(Note((f"{METHOD_TITLES[method]} could not be computed: {error}",)))
-    for method, reason in comparison.skipped.items():
-        notes.append(Note((f"{METHOD_TITLES[method]} was not run ({reason}); the verdict does not count it.",)))
+    notes += skipped_notes(comparison)
     for (output, variable), decision in comparison.referee.items():
         notes.append(Note(("At ", Cell("formula", derivative(output, variable)), f": {decision.text}.")))
     for entry, check in comparison.mismatches:
@@ -413,6 +412,12 @@ def _convention(report, check):
         return " (sympy's derivative of Max, Min and Abs uses Heaviside(0) = ½ and sign(0) = 0)"
     conventions = dict.fromkeys(kink.convention for kink in report.comparison.analysis.kinks)
     return " (" + "; ".join(conventions) + ")"
+
+
+def skipped_notes(comparison):
+    """The methods skipped by policy (the symbolic budget), with the reason."""
+    return [Note((f"{METHOD_TITLES[method]} was not run ({reason}); the verdict does not count it.",))
+            for method, reason in comparison.skipped.items()]
 
 
 def point_parts(graph, point):

@@ -13,7 +13,7 @@ with the explanation a single-point run gives each. No traces: nobody reads 10‚Å
 import numpy as np
 
 from .layout import (BLANK, METHOD_TITLES, Cell, Note, Table, _error_cell, cost_table, derivative,
-                     disagreement_notes, function_note, point_parts)
+                     disagreement_notes, function_note, point_parts, skipped_notes)
 from ..formula import Var
 from ..graph import point_index
 
@@ -137,6 +137,5 @@ def points_blocks(report):
     blocks += fallback_notes(report)
     blocks += [Note((f"{METHOD_TITLES[method]} could not be computed: {error}",))
                for method, error in report.comparison.failures.items()]
-    blocks += [Note((f"{METHOD_TITLES[method]} was not run ({reason}); the verdict does not count it.",))
-               for method, reason in report.comparison.skipped.items()]
+    blocks += skipped_notes(report.comparison)
     return blocks + state_notes(report) + worst_point_notes(report) + [verdict_note(report)]
