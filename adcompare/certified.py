@@ -192,8 +192,9 @@ def needed_slots(graph, slots=None):
 def evaluate_graph(graph, point, ctx, slots=None):
     """Enclosures of the Graph's slot values at ``point`` (floats, taken exactly), in
     ``ctx``; only the slots an output (or one of ``slots``, a set) depends on are
-    evaluated, others are None. Raises Unresolved or Undefined (with the node's slot as
-    ``error.slot``)."""
+    evaluated, others are None. A slot that cannot be enclosed holds the Unresolved or
+    Undefined that says why (with ``error.slot``, where it arose), and so does every slot
+    that reads it; the others are still evaluated."""
     from .ops import interval_function
     wanted = needed_slots(graph, slots)
     values = [exact_value(ctx, x) for x in point]
@@ -203,17 +204,20 @@ def evaluate_graph(graph, point, ctx, slots=None):
             continue
         node = graph.node(slot)
         args = [values[a] if not isinstance(a, Const) else _constant(ctx, a, values) for a in node.args]
+        failed = next((a for a in args if isinstance(a, ArithmeticError)), None)
+        if failed is not None:
+            values.append(failed)
+            continue
         try:
             value = check(interval_function(node.op)(*args), f"the value of {node.op} (a divisor may be 0)")
-        except (Unresolved, Undefined) as error:
-            if isinstance(error, Unresolved) and all(is_exact(a) for a in args):
+        except (Unresolved, Undefined, ZeroDivisionError) as error:
+            exact = all(is_exact(a) for a in args)
+            if isinstance(error, ZeroDivisionError):
+                error = Undefined("division by 0") if exact else Unresolved("a divisor may be 0")
+            elif isinstance(error, Unresolved) and exact:
                 error = Undefined(str(error))
             error.slot = slot
-            raise error
-        except ZeroDivisionError:
-            error = Undefined("division by 0") if all(is_exact(a) for a in args) else Unresolved("a divisor may be 0")
-            error.slot = slot
-            raise error from None
+            value = error
         values.append(value)
     return values
 
@@ -224,10 +228,7 @@ def certify_graph(graph, point, digits, slots=None):
     wanted = list(graph.outputs if slots is None else slots)
 
     def evaluate(ctx, indices):
-        try:
-            values = evaluate_graph(graph, point, ctx, set(wanted))
-        except (Unresolved, Undefined) as error:
-            return [error] * len(indices)
+        values = evaluate_graph(graph, point, ctx, {wanted[k] for k in indices})
         return [values[wanted[k]] for k in indices]
 
     return certify(evaluate, len(wanted), digits)

@@ -132,7 +132,11 @@ class _Differences:
     def _f(self, offset, working):
         """Enclosures of the outputs at x + offset (exact), at ``working`` digits."""
         values = evaluate_graph(self.graph, self._moved(offset), context(working))
-        return [values[slot] for slot in self.graph.outputs]
+        outputs = [values[slot] for slot in self.graph.outputs]
+        failed = next((v for v in outputs if isinstance(v, ArithmeticError)), None)
+        if failed is not None:
+            raise failed
+        return outputs
 
     def _quotients(self, h, working):
         """The quotients at step h (an mpf power of two): (midpoints, radii) per output, or
