@@ -84,6 +84,20 @@ def test_sympys_wrong_formula_is_refuted_and_forward_and_reverse_are_not_blamed(
     assert '"reference_method": "numerical"' in json and '"decision": "symbolic wrong"' in json
 
 
+def test_sympy_building_a_nonzero_constant_as_0_is_refuted():
+    # sympy issue #24390: sin(acos((98 − 14 cos(π²/2160))/(14 √(50 − 14 cos(π²/2160))))) is
+    # 7.6154e-4 (mpmath below), but sympy builds it as 0, so its f = x·c is 0 and ∂f/∂x is 0.
+    text = "x*sin(acos((98 - 14*cos(pi^2/2160))/(14*sqrt(50 - 14*cos(pi^2/2160)))))"
+    report = adcompare.trace(text, at=(1.0,))
+    c = by_hand(lambda: mpmath.cos(mpmath.pi ** 2 / 2160))
+    exact = by_hand(lambda: mpmath.sin(mpmath.acos((98 - 14 * c) / (14 * mpmath.sqrt(50 - 14 * c)))))
+    assert report.results["symbolic"].details["derivatives"] == ((0,),)
+    entry = report.comparison.entries[0]
+    assert entry.reference_method == "numerical" and close(entry.reference, exact, 1e-40)
+    assert report.comparison.referee[(0, 0)].verdict == "symbolic wrong"
+    assert {c.method for _, c in report.comparison.mismatches} == {"symbolic"}
+
+
 def test_x_plus_1_at_1e200_is_resolved_and_forward_and_reverse_differ_by_rounding():
     # The exact x + 1 needs 201 digits; 30 and 120 digits both gave cos(1e200)'s slope.
     report = adcompare.trace("cos(x+1)", at=(1e200,), methods=("symbolic", "forward", "reverse"))
