@@ -354,29 +354,45 @@ def exact_stencil_agrees(graph, point, report, entry):
 
 
 def not_finite_in_exact_arithmetic(graph, point):
-    """Whether sympy's exact arithmetic (its own evaluation at the point's exact rationals,
-    then evalf at 1000 digits) finds, in some node the outputs depend on or in a derivative,
-    a value that is not a finite real number, or one beyond 10^100 (within 10^-100 of a
-    pole): f or its derivative is then undefined at the exact point (ln(x2)/ln(cos(acos(x1)))
-    at x1 = 0, where cos(acos(0)) = 0, though sympy folds 1/ln(0)² to 0)."""
+    """Whether sympy's exact arithmetic finds f or its derivative undefined at the point's
+    exact rationals: a node the outputs depend on, evaluated node by node from exact
+    numbers, or a subexpression of sympy's derivative, is not a finite real number (zoo,
+    nan, complex, beyond 10^100 at 1000 digits: within 10^-100 of a pole), or sympy refuses
+    to build it (Max(zoo, 1/2)). Every subexpression counts: sympy folds 1/ln(0) = 1/zoo to
+    0, so ln 0 is seen only on its own (ln(x2)/ln(cos(acos(x1))) at x1 = 0)."""
     import sympy
-    from adcompare.backends.symbolic import slot_expressions
+    from adcompare.backends.symbolic import to_sympy, to_sympy_constant
     from adcompare.certified import needed_slots
-    symbols, expressions = slot_expressions(graph, needed_slots(graph))
-    outputs = [expressions[slot] for slot in graph.outputs]
-    at = {x: sympy.Rational(float(v)) for x, v in zip(symbols, point)}
-    candidates = [e for e in expressions[graph.n_inputs:] if e is not None]
-    candidates += [sympy.diff(f, x) for f in outputs for x in symbols]
-    # Every subexpression: sympy folds 1/ln(0) = 1/zoo to 0, so ln 0 is seen only on its own.
-    candidates = {e for c in candidates for e in sympy.preorder_traversal(c) if not e.is_Atom}
-    for expression in candidates:
-        value = expression.subs(at)
+
+    def undefined(value):
         if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             return True
         number = sympy.N(value, 1000)
-        if not number.is_real or not number.is_finite or abs(number) > sympy.Float(10) ** 100:
+        return not number.is_real or not number.is_finite or abs(number) > sympy.Float(10) ** 100
+
+    needed = needed_slots(graph)
+    values = [sympy.Rational(float(v)) for v in point]
+    for slot in range(graph.n_inputs, graph.size):
+        node = graph.node(slot)
+        if not needed[slot]:
+            values.append(None)
+            continue
+        args = [(values[a.slot] if a.slot is not None else to_sympy_constant(a)) if isinstance(a, Const)
+                else values[a] for a in node.args]
+        try:
+            values.append(OPERATIONS[node.op].to_sympy(*args))
+        except (ValueError, TypeError):
             return True
-    return False
+        if undefined(values[-1]):
+            return True
+    try:
+        symbols, outputs = to_sympy(graph)
+        derivatives = [sympy.diff(f, x) for f in outputs for x in symbols]
+    except (ValueError, TypeError):
+        return True
+    at = dict(zip(symbols, (sympy.Rational(float(v)) for v in point)))
+    subexpressions = {e for d in derivatives for e in sympy.preorder_traversal(d)}
+    return any(undefined(e.subs(at)) for e in subexpressions)
 
 
 def exact_kink(graph, point):

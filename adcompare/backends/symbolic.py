@@ -250,6 +250,10 @@ def tree_size(expressions):
     return sum(sizes[e] for e in expressions)
 
 
+# What sympy may raise while building or differentiating an expression of ours.
+_SYMPY_ERRORS = (ValueError, TypeError, ArithmeticError, AttributeError, KeyError, NotImplementedError)
+
+
 class _OverBudget(Exception):
     def __init__(self, reason):
         super().__init__(reason)
@@ -329,6 +333,13 @@ def run(graph, point, digits=30, budget=DEFAULT_BUDGET, time_limit=TIME_LIMIT):
                                f"(--symbolic-budget; predicted: {_sizes(graph, size)})")
     except RecursionError:
         return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
+    except _SYMPY_ERRORS as error:
+        # sympy refuses some expressions it builds itself: Max(zoo, 1/2) for max(tan(asin(x/x)), 0.5),
+        # where x/x is 1 and tan(π/2) has no value. Nothing is established then.
+        return Result("symbolic", tuple(None for _ in graph.outputs), None, Cost(0, 0, 0),
+                      error=f"the symbolic value could not be established: sympy raised {type(error).__name__} "
+                            f"building or differentiating the expression ({error})",
+                      error_kind="unresolved", details={"expressions": (), "derivatives": (), "digits": 0})
     except OverTime:
         return _skipped(graph, f"stopped by the safety limit of {time_limit:g} s although its predicted size "
                                f"is within the budget ({_sizes(graph, size)}); please report this expression")
