@@ -142,6 +142,14 @@ def test_a_value_that_cannot_be_certified_is_never_returned():
     assert "could not be established: the argument of tan may be at a pole" in result.error
 
 
+def test_an_expression_sympy_refuses_to_build_is_not_established():
+    # max(tan(asin(|x|/|x|)), 0.5): sympy writes |x|/|x| as 1, tan(asin 1) as zoo, and then
+    # refuses Max(zoo, 1/2) (ValueError); in floats tan(asin 1.0) is 1.6e16.
+    result = run_method("symbolic", parse("max(tan(asin(abs(x)/abs(x))), 0.5)"), (1.0,))
+    assert result.jacobian is None and result.error_kind == "unresolved"
+    assert "sympy raised ValueError building or differentiating the expression" in result.error
+
+
 def test_undefined_in_exact_arithmetic_is_said_so():
     # ln(cos(acos(x))) at 0: floats take ln of cos(1.5707963267948966) = 6.1e-17; exactly,
     # cos(acos(0)) = 0 and ln 0 is undefined.

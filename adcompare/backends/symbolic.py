@@ -254,6 +254,10 @@ def tree_size(expressions):
 _SYMPY_ERRORS = (ValueError, TypeError, ArithmeticError, AttributeError, KeyError, NotImplementedError)
 
 
+class _Refused(Exception):
+    """sympy raised while building or differentiating (the cause)."""
+
+
 class _OverBudget(Exception):
     def __init__(self, reason):
         super().__init__(reason)
@@ -333,9 +337,10 @@ def run(graph, point, digits=30, budget=DEFAULT_BUDGET, time_limit=TIME_LIMIT):
                                f"(--symbolic-budget; predicted: {_sizes(graph, size)})")
     except RecursionError:
         return _skipped(graph, "skipped: the expression is nested too deeply for sympy")
-    except _SYMPY_ERRORS as error:
+    except _Refused as refused:
         # sympy refuses some expressions it builds itself: Max(zoo, 1/2) for max(tan(asin(x/x)), 0.5),
         # where x/x is 1 and tan(π/2) has no value. Nothing is established then.
+        error = refused.__cause__
         return Result("symbolic", tuple(None for _ in graph.outputs), None, Cost(0, 0, 0),
                       error=f"the symbolic value could not be established: sympy raised {type(error).__name__} "
                             f"building or differentiating the expression ({error})",
@@ -359,7 +364,10 @@ def _skipped(graph, reason):
 
 
 def _run(graph, point, digits, budget, size):
-    symbols, outputs = to_sympy(graph)
+    try:
+        symbols, outputs = to_sympy(graph)
+    except _SYMPY_ERRORS as error:
+        raise _Refused() from error
     expression_size = tree_size(outputs)
     if expression_size > budget:
         raise _OverBudget(f"sympy's expression tree has {expression_size:,} nodes")
@@ -368,7 +376,10 @@ def _run(graph, point, digits, budget, size):
     for f in outputs:
         row = []
         for x in symbols:
-            d = sympy.diff(f, x)
+            try:
+                d = sympy.diff(f, x)
+            except _SYMPY_ERRORS as error:
+                raise _Refused() from error
             derivative_size += tree_size([d])
             if expression_size + derivative_size > budget:
                 raise _OverBudget(f"sympy's expression tree has {expression_size:,} nodes and its derivatives "
