@@ -1,13 +1,11 @@
 """Tracing Python callables into a `Graph`: run the function on tracer values and record
 every elementary operation it performs, in evaluation order.
 
-This module knows no calculus. A `Tracer` stands for one value slot; Python arithmetic
-(``+ - * / **``, unary minus, ``abs``), numpy ufuncs (through ``__array_ufunc__``) and the
-functions in `functions` each append one `Node(op, args)` naming an entry of the
-operation table, and return a new Tracer holding the primal value. Array arguments
-become `TracedArray`s, numpy object arrays of tracers, so that ``X @ W``, ``.sum()``,
-broadcasting, slicing and masks work unchanged, element by element. Slots are numbered
-in the order the operations ran, which is already a valid evaluation order.
+This module knows no calculus. Scalars are `Tracer`s (`adcompare.tracer`); array
+arguments become `TracedArray`s, numpy object arrays of Tracers, so that ``X @ W``,
+``.sum()``, broadcasting, slicing, masks and ``np.pad`` work unchanged, element by
+element. Numpy ufuncs reach the operation table through ``__array_ufunc__``, other numpy
+functions run numpy's own object-array code through ``__array_function__``.
 
 Variables are named after the function's parameters: ``x`` for a scalar, ``W[0,1]`` for
 an entry of an array. Python and numpy numbers met along the way become `Const`
@@ -24,57 +22,61 @@ the text drops a trailing ``.0``, so that ``x ** 2`` reads as the parser writes 
     >>> round(traced.value[0], 12)      # ‖W x‖² = 0.22² + 0.26²
     0.116
 
-What the tracer cannot follow raises `TracingError` naming it: asking for the truth
-value of a traced number (``if x:``), converting one to a float (``math.exp(x)``,
-storing it into a float array), or a numpy function without an operation-table entry
-(``np.sign``, ``np.floor``).
+Code as students write it. While a trace runs, a float array the user's code allocates
+(``out = np.zeros((N, F, H, W))``, ``np.empty``, ``np.ones``, ``np.full``, the ``_like``
+forms of a float array) is an object array of floats, so that traced values can be stored
+into it; ``np.array``/``np.asarray``/``np.ascontiguousarray`` of traced values with a
+float64 dtype, ``.astype(float)`` and ``np.array(x, copy=True)`` keep them traced. Only
+calls from outside numpy are redirected (numpy's own code allocates as it always does),
+and only for float64: ``astype(np.float32)`` stops the trace, since the float32 code
+would not be what is differentiated. The redirection is undone when the trace ends.
 
-Comparisons (``x > 0``, ``x <= y``, ``np.less``) are answered from the primal values and
-return ordinary booleans, so masks such as ``out[x <= 0] = 0`` and branches trace the
-path taken at this point. They are honest about not being differentiable: each one is
-recorded, and one decided at a tie (both sides equal, as in ``x <= 0`` at ``x = 0``) is
-reported as a `Tie`, a point where the traced path may change and the function may
-have a kink.
+What the tracer cannot follow raises `TracingError` naming it, with the line of the
+user's code (``where``): the truth value of a traced number (``if x:``), converting one to
+a float (``math.exp(x)``, ``float(x)``), a numpy function without an operation-table entry
+(``np.arctan2``). `adcompare.gradient_check` then checks the function black-box.
+
+Piecewise-constant numpy functions (``np.sign``, ``np.floor``, ``np.ceil``, ``np.rint``,
+``np.trunc``) are constants of the graph (their derivative is 0 wherever it exists); at a
+jump they record a `Tie`. Predicates (``np.isfinite``, ``np.isnan``, ``np.isinf``) answer
+from the primal values.
+
+The traced graph is pruned to what reaches the outputs (`graph.prune`): a domain error
+in a branch not taken (``np.where`` evaluates both) is kept in ``dead_errors``, not raised.
 """
 
 import inspect
 import math
 import numbers
+import os
+import sys
+import sysconfig
+import traceback
+import types
+from contextlib import contextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from types import SimpleNamespace
 
 import numpy as np
 
-from .errors import AdcompareError, DomainError
-from .graph import Const, Graph, Node, apply, float_text, quiet
+from .graph import Graph, prune, quiet
 from .ops import FUNCTIONS, OPERATIONS
+from .tracer import (COMPARE, MAX_OPERATIONS, Tie, Tracer, TracingError, _ACTIVE, _Recorder, active_recorder,
+                     apply_operation, is_live, is_number, recorder_of, value_of)
 
-MAX_OPERATIONS = 2_000_000
-
-
-class TracingError(AdcompareError):
-    """The traced function did something the tracer cannot follow; the message names it."""
-
-
-@dataclass(frozen=True)
-class Tie:
-    """A comparison decided at a tie: ``description`` says which (e.g. ``x[2] <= 0``).
-
-    ``slot`` is the slot of a traced operand of the comparison.
-    """
-
-    slot: int
-    description: str
+__all__ = ["Argument", "Tie", "TracedArray", "TracedFunction", "Tracer", "TracingError", "UFUNCS",
+           "apply_operation", "argument_names", "functions", "trace_function"]
 
 
 @dataclass(frozen=True)
 class Argument:
-    """One argument of the traced function: its name, shape and its variables' slots."""
+    """One differentiated argument of the traced function: its name, position, shape and
+    the slot of its first variable."""
 
     name: str
     shape: tuple
     first_slot: int
+    position: int = 0
 
     @property
     def size(self):
@@ -90,11 +92,13 @@ class Argument:
 class TracedFunction:
     """The result of `trace_function`: the Graph, the point it was traced at, and the layout.
 
-    ``point`` holds one float per graph variable (arguments flattened in C order);
-    ``value`` the outputs' values at the point, flattened the same way, with
-    ``output_shape`` the shape of the function's result (``()`` for a scalar);
-    ``comparisons`` counts the comparisons on traced values, ``ties`` lists those decided
-    at a tie.
+    ``graph`` holds only what reaches the outputs (pruned); ``point`` one float per graph
+    variable (differentiated arguments flattened in C order); ``value`` the outputs' values
+    at the point, flattened the same way, with ``output_shape`` the shape of the
+    function's result (``()`` for a scalar); ``comparisons`` counts the comparisons on
+    traced values, ``ties`` lists those decided at a tie (their ``slot`` in the pruned
+    graph, None when only a dead value was compared); ``dead_errors`` the domain errors
+    met in nodes that no output depends on (a branch not taken), as messages.
     """
 
     graph: Graph
@@ -104,285 +108,15 @@ class TracedFunction:
     value: tuple
     comparisons: int
     ties: tuple
-
-
-def _constant_text(value):
-    return float_text(value)
-
-
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, Tracer)
-
-
-class _Recorder:
-    """Collects the nodes of one trace. Tracers point back to it."""
-
-    def __init__(self, names, max_operations):
-        self.names = list(names)
-        self.n_inputs = len(self.names)
-        self.values = []
-        self.nodes = []
-        self.ties = []
-        self.comparisons = 0
-        self.max_operations = max_operations
-        self.open = True
-
-    def variable(self, value):
-        slot = len(self.values)
-        self.values.append(value)
-        return Tracer(self, slot, value)
-
-    def constant(self, value):
-        number = float(value)
-        if not math.isfinite(number):
-            raise TracingError(f"the constant {number!r} cannot enter a traced computation")
-        return Const(number, Fraction(number), _constant_text(number))
-
-    def describe(self, slot):
-        """How a message names a slot: the variable's name, or the operation that made it."""
-        if slot < self.n_inputs:
-            return self.names[slot]
-        return f"the result of {self.nodes[slot - self.n_inputs].op} (node {slot - self.n_inputs + 1})"
-
-    def record(self, name, args):
-        """Append one node applying operation ``name`` to ``args`` (Tracers or numbers)."""
-        if len(self.nodes) >= self.max_operations:
-            raise TracingError(f"the traced function performs more than {self.max_operations:,} operations")
-        op = OPERATIONS[name]
-        values = [a.value if isinstance(a, Tracer) else float(a) for a in args]
-        with quiet():
-            value = op.evaluate(*values)
-        if (op.domain is not None and not op.domain(*values)) or not math.isfinite(value):
-            self._raise_domain_error(name, values)
-        node_args = tuple(a.slot if isinstance(a, Tracer) else self.constant(a) for a in args)
-        self.nodes.append(Node(name, node_args))
-        slot = len(self.values)
-        self.values.append(float(value))
-        return Tracer(self, slot, float(value))
-
-    @staticmethod
-    def _raise_domain_error(name, values):
-        # Reuse the Graph's own checks for the message, on a one-node graph.
-        arity = len(values)
-        single = Graph(tuple(f"a{i}" for i in range(arity)), (Node(name, tuple(range(arity))),), (arity,))
-        try:
-            with quiet():
-                apply(single, arity, values)
-        except DomainError as error:
-            raise DomainError(f"{error} (while tracing)") from None
-        raise AssertionError("unreachable: the domain check failed but apply accepted the values")
-
-    def compare(self, left, symbol, right):
-        """Answer a comparison from the primal values; record it, and a tie."""
-        a = left.value if isinstance(left, Tracer) else float(left)
-        b = right.value if isinstance(right, Tracer) else float(right)
-        self.comparisons += 1
-        if a == b:
-            traced = left if isinstance(left, Tracer) else right
-            names = [self.describe(x.slot) if isinstance(x, Tracer) else _constant_text(float(x))
-                     for x in (left, right)]
-            self.ties.append(Tie(traced.slot, f"{names[0]} {symbol} {names[1]} (both sides {_constant_text(a)})"))
-        return bool(_COMPARE[symbol](a, b))
-
-
-_COMPARE = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
-
-
-def _recorder_of(args):
-    """The one open recorder behind the Tracers among ``args``, or None when there are none."""
-    recorder = None
-    for arg in args:
-        if isinstance(arg, Tracer):
-            if not arg.recorder.open:
-                raise TracingError("a traced value was used after its trace ended "
-                                   "(it was kept, e.g. on an object, from an earlier trace)")
-            if recorder is not None and arg.recorder is not recorder:
-                raise TracingError("traced values from two different traces were combined")
-            recorder = arg.recorder
-        elif not _is_number(arg):
-            raise TracingError(f"a traced value was combined with a {type(arg).__name__}, "
-                               "which is neither a number nor a numpy array")
-    return recorder
-
-
-def apply_operation(name, *args):
-    """Apply operation ``name`` of the table to numbers or Tracers (recorded when traced).
-
-    >>> apply_operation("relu", -2.0), apply_operation("max", 1.0, 3.0)
-    (0.0, 3.0)
-    """
-    recorder = _recorder_of(args)
-    if recorder is None:
-        with quiet():
-            return float(OPERATIONS[name].evaluate(*[float(a) for a in args]))
-    return recorder.record(name, args)
-
-
-class Tracer:
-    """A traced scalar: a value slot of the Graph being recorded, with its primal value.
-
-    Arithmetic with numbers or other Tracers of the same trace records a node.
-    """
-
-    __slots__ = ("recorder", "slot", "value")
-
-    def __init__(self, recorder, slot, value):
-        self.recorder = recorder
-        self.slot = slot
-        self.value = value
-
-    def __repr__(self):
-        return f"<traced {self.recorder.describe(self.slot)} = {self.value!r}>"
-
-    # Arithmetic: Python's operators are spelled as the numpy ufuncs they match, so that
-    # one table (UFUNCS) maps both to the operation table. Operands keep the written order.
-    def _binary(self, ufunc_name, other, reflected=False):
-        if isinstance(other, np.ndarray):
-            ufunc = getattr(np, ufunc_name)
-            return ufunc(other, self) if reflected else ufunc(self, other)
-        if not (_is_number(other) or isinstance(other, Tracer)):
-            return NotImplemented
-        function = UFUNCS[ufunc_name]
-        return function(other, self) if reflected else function(self, other)
-
-    def __add__(self, other):
-        return self._binary("add", other)
-
-    def __radd__(self, other):
-        return self._binary("add", other, reflected=True)
-
-    def __sub__(self, other):
-        return self._binary("subtract", other)
-
-    def __rsub__(self, other):
-        return self._binary("subtract", other, reflected=True)
-
-    def __mul__(self, other):
-        return self._binary("multiply", other)
-
-    def __rmul__(self, other):
-        return self._binary("multiply", other, reflected=True)
-
-    def __truediv__(self, other):
-        return self._binary("divide", other)
-
-    def __rtruediv__(self, other):
-        return self._binary("divide", other, reflected=True)
-
-    def __pow__(self, other, modulo=None):
-        if modulo is not None:
-            raise TracingError("pow(x, y, modulo) is not supported on traced values")
-        return self._binary("power", other)
-
-    def __rpow__(self, other):
-        return self._binary("power", other, reflected=True)
-
-    def __neg__(self):
-        return UFUNCS["negative"](self)
-
-    def __pos__(self):
-        return UFUNCS["positive"](self)
-
-    def __abs__(self):
-        return UFUNCS["absolute"](self)
-
-    # Comparisons: answered from the primal values, recorded (see the module docstring).
-    def _compare(self, symbol, other):
-        if isinstance(other, np.ndarray):
-            return _COMPARISON_UFUNC[symbol](self, other)
-        if not (_is_number(other) or isinstance(other, Tracer)):
-            return NotImplemented
-        recorder = _recorder_of((self, other))
-        return recorder.compare(self, symbol, other)
-
-    def __lt__(self, other):
-        return self._compare("<", other)
-
-    def __le__(self, other):
-        return self._compare("<=", other)
-
-    def __gt__(self, other):
-        return self._compare(">", other)
-
-    def __ge__(self, other):
-        return self._compare(">=", other)
-
-    def __eq__(self, other):
-        return self._compare("==", other)
-
-    def __ne__(self, other):
-        return self._compare("!=", other)
-
-    __hash__ = object.__hash__
-
-    # What the tracer cannot follow.
-    def __bool__(self):
-        raise TracingError(
-            "data-dependent control flow on a traced value is not supported: the truth value of "
-            f"{self.recorder.describe(self.slot)} (= {self.value!r}) was asked for (`if x:`, `while x:`, "
-            "`and`, `or`, `not`); write the comparison you mean (x != 0, x > 0) or use "
-            "np.where / np.maximum")
-
-    def _no_conversion(self, what):
-        raise TracingError(
-            f"a traced value ({self.recorder.describe(self.slot)} = {self.value!r}) was converted to {what}: "
-            "the tracer cannot follow it through the conversion. Use numpy functions (np.exp, not "
-            "math.exp) and keep traced values in the arrays they came in (do not store them into a float "
-            "array)")
-
-    def __float__(self):
-        self._no_conversion("a float")
-
-    def __int__(self):
-        self._no_conversion("an int")
-
-    def __index__(self):
-        self._no_conversion("an index")
-
-    def __complex__(self):
-        self._no_conversion("a complex number")
-
-    def __round__(self, ndigits=None):
-        self._no_conversion("a rounded number")
-
-    def __floor__(self):
-        self._no_conversion("an integer (math.floor)")
-
-    def __ceil__(self):
-        self._no_conversion("an integer (math.ceil)")
-
-    def __trunc__(self):
-        self._no_conversion("an integer (math.trunc)")
-
-    def _not_differentiable(self, operator):
-        raise TracingError(f"the operator {operator} is not supported on traced values "
-                           "(it is piecewise constant; its derivative is not traced)")
-
-    def __floordiv__(self, other):
-        self._not_differentiable("//")
-
-    __rfloordiv__ = __floordiv__
-
-    def __mod__(self, other):
-        self._not_differentiable("%")
-
-    __rmod__ = __mod__
-
-    def __divmod__(self, other):
-        self._not_differentiable("divmod")
-
-    __rdivmod__ = __divmod__
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return _array_ufunc(ufunc, method, inputs, kwargs)
+    dead_errors: tuple = ()
 
 
 class TracedArray(np.ndarray):
     """A numpy object array of Tracers (and numbers), as a traced array argument arrives.
 
     numpy runs ``@``, ``.sum()``, broadcasting and indexing element by element on it;
-    ufuncs are routed through the operation table by `_array_ufunc`.
+    ufuncs are routed through the operation table by `_array_ufunc`; every other numpy
+    function runs numpy's own code and its object-array result stays a TracedArray.
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -390,15 +124,38 @@ class TracedArray(np.ndarray):
 
     def __array_function__(self, func, types, args, kwargs):
         try:
-            return super().__array_function__(func, types, args, kwargs)
+            return _as_traced(super().__array_function__(func, types, args, kwargs))
         except TypeError as error:
             name = f"{func.__module__.replace('numpy.', 'np.').replace('numpy', 'np')}.{func.__name__}"
             raise TracingError(f"{name} could not be traced: {error}") from error
 
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        """float64: a copy that stays traced; float32 stops the trace; other types (int,
+        bool) take the primal values, being piecewise constant."""
+        if _is_float64(dtype):
+            return self.copy(order=order) if copy else self
+        if np.dtype(dtype).kind in "fc":
+            raise TracingError(f"astype({np.dtype(dtype).name}) of a traced array: the tracer follows float64 only")
+        return _values(self).astype(dtype, order=order, casting=casting, copy=True)
+
+
+def _values(array):
+    """The primal values of an object array of Tracers and numbers, as a float array."""
+    flat = [value_of(v) for v in np.asarray(array, dtype=object).reshape(-1)]
+    return np.array(flat, dtype=float).reshape(np.shape(array))
+
 
 def _as_traced(result):
+    """An object-array result as a TracedArray while a trace runs; after it (stale Tracers
+    in a layer's state meeting float code), as the float array of its values."""
     if isinstance(result, np.ndarray) and result.dtype == object:
+        if active_recorder() is None:
+            return _values(result)
         return result.view(TracedArray)
+    if isinstance(result, tuple):
+        return tuple(_as_traced(r) for r in result)
+    if isinstance(result, list):
+        return [_as_traced(r) for r in result]
     return result
 
 
@@ -415,7 +172,7 @@ def _binary(name):
 def _logaddexp(x, y):
     # Only logaddexp(0, z) = ln(1 + exp z) = softplus(z), the stable logistic loss.
     for zero, other in ((x, y), (y, x)):
-        if _is_number(zero) and float(zero) == 0.0:
+        if is_number(zero) and value_of(zero) == 0.0:
             return apply_operation("softplus", other)
     raise TracingError("np.logaddexp is traced only with a constant 0 as one argument "
                        "(np.logaddexp(0, z), which is softplus(z))")
@@ -423,13 +180,15 @@ def _logaddexp(x, y):
 
 UFUNCS = {
     "add": _binary("add"), "subtract": _binary("sub"), "multiply": _binary("mul"),
-    "divide": _binary("div"), "power": _binary("pow"), "float_power": _binary("pow"),
+    "divide": _binary("div"), "power": _binary("pow"),
+    "float_power": _binary("pow"),
     "negative": _unary("neg"), "positive": lambda x: x, "conjugate": lambda x: x,   # real values: conj x = x
     "exp": _unary("exp"), "log": _unary("ln"), "sqrt": _unary("sqrt"),
     "sin": _unary("sin"), "cos": _unary("cos"), "tan": _unary("tan"),
     "arcsin": _unary("asin"), "arccos": _unary("acos"), "arctan": _unary("atan"),
     "sinh": _unary("sinh"), "cosh": _unary("cosh"), "tanh": _unary("tanh"),
     "absolute": _unary("abs"), "maximum": _binary("max"), "minimum": _binary("min"),
+    "fmax": _binary("max"), "fmin": _binary("min"),
     "square": lambda x: apply_operation("mul", x, x),
     "reciprocal": lambda x: apply_operation("div", 1.0, x),
     "log2": lambda x: apply_operation("log", x, 2.0),
@@ -441,7 +200,31 @@ UFUNCS = {
     "logaddexp": _logaddexp,
 }
 """The one mapping table: numpy ufunc name → function of scalar elements (Tracers or
-numbers). Python's operators use it under their ufunc names (``+`` is ``add``)."""
+numbers). Python's operators on arrays reach it through numpy under these names."""
+
+
+def _piecewise_constant(name, function, jumps):
+    """A piecewise-constant ufunc: its value from the primal, a Tie where it jumps."""
+    def on_element(x):
+        value = function(value_of(x))
+        if is_live(x) and jumps(x.value):
+            x.recorder.tie(x, f"np.{name}({x.recorder.describe(x.slot)}) at its jump ({x.value!r})")
+        return value
+    return on_element
+
+
+_integral = lambda v: float(v).is_integer()                     # noqa: E731
+PIECEWISE_CONSTANT = {
+    "sign": _piecewise_constant("sign", lambda v: float(np.sign(v)), lambda v: v == 0),
+    "floor": _piecewise_constant("floor", math.floor, _integral),
+    "ceil": _piecewise_constant("ceil", math.ceil, _integral),
+    "trunc": _piecewise_constant("trunc", math.trunc, _integral),
+    "rint": _piecewise_constant("rint", lambda v: float(np.rint(v)), lambda v: (v - 0.5).is_integer()),
+}
+"""Ufuncs whose derivative is 0 wherever it exists: constants of the graph, with a Tie at a jump."""
+
+PREDICATES = {"isfinite": math.isfinite, "isnan": math.isnan, "isinf": math.isinf, "signbit": lambda v: v < 0}
+"""Ufuncs answered from the primal values (boolean results carry no derivative)."""
 
 
 def _install_object_loop_methods():
@@ -459,29 +242,31 @@ def _install_object_loop_methods():
         return value if high is None else apply_operation("min", value, high)
 
     Tracer.clip = clip
+    Tracer.__array_ufunc__ = lambda self, ufunc, method, *inputs, **kwargs: _array_ufunc(ufunc, method, inputs,
+                                                                                         kwargs)
 
 
 _install_object_loop_methods()
 
 _COMPARISON_NAMES = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
                      "equal": "==", "not_equal": "!="}
-_COMPARISON_UFUNC = {symbol: getattr(np, name) for name, symbol in _COMPARISON_NAMES.items()}
 
 
 def _elementwise(function):
     """``function`` on scalar elements, with a numeric answer when no element is traced."""
     def on_elements(*args):
-        if any(isinstance(a, Tracer) for a in args):
+        if any(is_live(a) for a in args):
             return function(*args)
-        return function(*[float(a) for a in args])
+        return function(*[value_of(a) for a in args])
     return on_elements
 
 
 def _compare_elements(symbol):
     def compare(a, b):
-        if isinstance(a, Tracer) or isinstance(b, Tracer):
-            return _recorder_of((a, b)).compare(a, symbol, b)
-        return bool(_COMPARE[symbol](a, b))
+        recorder = recorder_of((a, b))
+        if recorder is not None:
+            return recorder.compare(a, symbol, b)
+        return bool(COMPARE[symbol](value_of(a), value_of(b)))
     return compare
 
 
@@ -511,21 +296,34 @@ def _array_ufunc(ufunc, method, inputs, kwargs):
     name = ufunc.__name__
     out = kwargs.pop("out", None)
     plain = [_plain(x) for x in inputs]
+    if method == "at":
+        # np.add.at(dW, idx, values): numpy's unbuffered object loop calls + on the elements.
+        target = inputs[0]
+        getattr(ufunc, "at")(target.view(np.ndarray) if isinstance(target, np.ndarray) else target, *plain[1:])
+        return None
     if name in _COMPARISON_NAMES:
         if method != "__call__":
             raise TracingError(f"np.{name}.{method} is not supported on traced values")
         result = np.frompyfunc(_compare_elements(_COMPARISON_NAMES[name]), 2, 1)(*plain, **kwargs)
         result = np.asarray(result, dtype=bool)[()]
+    elif name in PREDICATES or name in PIECEWISE_CONSTANT:
+        if method != "__call__":
+            raise TracingError(f"np.{name}.{method} is not supported on traced values")
+        function = PREDICATES.get(name)
+        function = (lambda v, f=function: f(value_of(v))) if function else PIECEWISE_CONSTANT[name]
+        result = np.frompyfunc(function, 1, 1)(*plain, **kwargs)
+        result = np.asarray(result, dtype=bool if name in PREDICATES else float)[()]
     elif name == "matmul" and method == "__call__":
         result = ufunc(*plain, **kwargs)   # numpy's object loop: sums of products, element by element
     elif name in ("add", "multiply") and method != "__call__":
         result = getattr(ufunc, method)(*plain, **kwargs)   # numpy's object loop calls + and * on Tracers
     elif name in UFUNCS:
         elementwise = np.frompyfunc(_elementwise(UFUNCS[name]), ufunc.nin, 1)
-        if method == "reduce":
-            result = _reduce(elementwise, plain[0], **kwargs)
-        else:
-            result = getattr(elementwise, method)(*plain, **kwargs)
+        with quiet():   # a NaN of a deferred domain error is not numpy's to warn about
+            if method == "reduce":
+                result = _reduce(elementwise, plain[0], **kwargs)
+            else:
+                result = getattr(elementwise, method)(*plain, **kwargs)
     else:
         raise TracingError(f"np.{name} is not supported on traced values: it has no entry in the operation "
                            f"table (traced ufuncs: {', '.join(sorted(UFUNCS))}, matmul and the comparisons)")
@@ -536,6 +334,156 @@ def _array_ufunc(ufunc, method, inputs, kwargs):
         return target
     return result
 
+
+# ---- Float arrays allocated by the user's code, while a trace runs ---------------------
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+
+def _is_float64(dtype):
+    try:
+        return dtype is None or np.dtype(dtype) == np.float64
+    except TypeError:
+        return False
+
+
+def _holds_live(obj):
+    """Whether ``obj`` (a Tracer, an array, a nested list) holds a Tracer of the running trace."""
+    if isinstance(obj, Tracer):
+        return obj.recorder.open
+    if isinstance(obj, np.ndarray):
+        return obj.dtype == object and any(is_live(v) for v in obj.reshape(-1))
+    if isinstance(obj, (list, tuple)):
+        return any(_holds_live(v) for v in obj)
+    return False
+
+
+def _object_filled(shape, fill):
+    array = np.empty(shape, dtype=object)
+    array.fill(fill)
+    return array.view(TracedArray)
+
+
+def _redirections():
+    """numpy function name → its replacement for the user's code while a trace runs (see
+    the module docstring): float64 allocations become object arrays of floats, float64
+    conversions of traced values keep them traced."""
+    original = {name: getattr(np, name) for name in (
+        "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+        "array", "asarray", "asanyarray", "ascontiguousarray")}
+
+    def allocator(name, fill):
+        def allocate(shape, dtype=None, *args, **kwargs):
+            if not _is_float64(dtype) or args or kwargs.get("like") is not None:
+                return original[name](shape, dtype, *args, **kwargs)
+            return _object_filled(shape, fill)
+        return allocate
+
+    def full(shape, fill_value, dtype=None, *args, **kwargs):
+        float_fill = isinstance(fill_value, (float, np.floating)) or _holds_live(fill_value)
+        if not (_is_float64(dtype) and (dtype is not None or float_fill)) or args or kwargs:
+            return original["full"](shape, fill_value, dtype, *args, **kwargs)
+        return _object_filled(shape, fill_value)
+
+    def like(name, fill):
+        def allocate(prototype, dtype=None, *args, **kwargs):
+            if isinstance(prototype, TracedArray) or args or kwargs:
+                return original[name](prototype, dtype, *args, **kwargs)
+            array = original["asarray"](prototype)
+            if not (array.dtype == np.float64 if dtype is None else _is_float64(dtype)):
+                return original[name](prototype, dtype)
+            return _object_filled(array.shape, fill)
+        return allocate
+
+    def full_like(prototype, fill_value, dtype=None, *args, **kwargs):
+        if isinstance(prototype, TracedArray) or args or kwargs:
+            return original["full_like"](prototype, fill_value, dtype, *args, **kwargs)
+        array = original["asarray"](prototype)
+        if not (array.dtype == np.float64 if dtype is None else _is_float64(dtype)):
+            return original["full_like"](prototype, fill_value, dtype)
+        return _object_filled(array.shape, fill_value)
+
+    def converter(name, copies):
+        def convert(obj, dtype=None, *args, **kwargs):
+            if not _holds_live(obj):
+                return original[name](obj, dtype, *args, **kwargs)
+            if not _is_float64(dtype) and np.dtype(dtype) != object:
+                if np.dtype(dtype).kind in "fc":
+                    raise TracingError(f"np.{name}(..., dtype={np.dtype(dtype).name}) of traced values: the tracer "
+                                       "follows float64 only")
+                return _values(original[name](obj, object)).astype(dtype)
+            if copies and kwargs.get("copy") is False:
+                raise TracingError("np.array(..., copy=False) of traced values to float64 needs a copy")
+            return original[name](obj, object).view(TracedArray)   # np.array copies, np.asarray does not
+        return convert
+
+    return {"zeros": allocator("zeros", 0.0), "ones": allocator("ones", 1.0), "empty": allocator("empty", 0.0),
+            "full": full, "zeros_like": like("zeros_like", 0.0), "ones_like": like("ones_like", 1.0),
+            "empty_like": like("empty_like", 0.0), "full_like": full_like,
+            "array": converter("array", True), "asarray": converter("asarray", False),
+            "asanyarray": converter("asanyarray", False), "ascontiguousarray": converter("ascontiguousarray", False)}
+
+
+_REPLACEMENTS = _redirections()
+_ORIGINALS = {id(getattr(np, name)): name for name in _REPLACEMENTS}
+
+
+def _numpy_for_users():
+    """A module that is numpy but for the replacements: the user's ``np`` while a trace runs."""
+    proxy = types.ModuleType("numpy", np.__doc__)
+    proxy.__dict__.update(vars(np))
+    proxy.__dict__.update(_REPLACEMENTS)
+    proxy.__getattr__ = lambda name: getattr(np, name)    # numpy's lazily loaded submodules
+    return proxy
+
+
+_PROXY = _numpy_for_users()
+_LIBRARY = tuple(os.path.abspath(p) + os.sep for p in {sysconfig.get_paths()[k] for k in ("stdlib", "purelib",
+                                                                                           "platlib")})
+
+
+def _user_globals(f):
+    """The global namespaces of the user's code: every imported module outside the standard
+    library, site-packages, numpy and adcompare, ``__main__``, and ``f``'s own."""
+    spaces = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if getattr(module, "__name__", None) == "__main__" or (
+                path and not os.path.abspath(path).startswith(_LIBRARY + (_PACKAGE + os.sep, _NUMPY + os.sep))):
+            namespace = getattr(module, "__dict__", None)
+            if isinstance(namespace, dict):
+                spaces[id(namespace)] = namespace
+    function = getattr(f, "__func__", f)
+    for candidate in (function, getattr(type(f), "__call__", None), getattr(f, "forward", None)):
+        namespace = getattr(getattr(candidate, "__func__", candidate), "__globals__", None)
+        if isinstance(namespace, dict):
+            spaces[id(namespace)] = namespace
+    return list(spaces.values())
+
+
+@contextmanager
+def _following_numpy(f):
+    """Within the block, the user's ``np`` (and names imported from numpy) allocate and
+    convert float64 arrays as object arrays that can hold traced values. numpy's own code,
+    and compiled code such as numpy.random, are untouched."""
+    swapped = []
+    for namespace in _user_globals(f):
+        for key, value in list(namespace.items()):
+            if value is np:
+                swapped.append((namespace, key, value, _PROXY))
+            elif id(value) in _ORIGINALS and value is getattr(np, _ORIGINALS[id(value)]):
+                swapped.append((namespace, key, value, _REPLACEMENTS[_ORIGINALS[id(value)]]))
+    for namespace, key, _, replacement in swapped:
+        namespace[key] = replacement
+    try:
+        yield
+    finally:
+        for namespace, key, original, replacement in swapped:
+            if namespace.get(key) is replacement:
+                namespace[key] = original
+
+
+# ---- The operation table's own functions (sigmoid, relu, …) ---------------------------
 
 def _function(name):
     arities = FUNCTIONS[name]
@@ -570,6 +518,8 @@ recorded as one node per element on traced values.
 """
 
 
+# ---- Arguments --------------------------------------------------------------------------
+
 def argument_names(function, count):
     """Names for ``count`` positional arguments of ``function``, from its signature.
 
@@ -591,8 +541,19 @@ def argument_names(function, count):
     return names
 
 
+def differentiable(value):
+    """Whether an argument is differentiated by default: real numbers and arrays of
+    floats. Integer and boolean arrays (labels, masks, indices), booleans and anything
+    else (a ``conv_param`` dict) are passed through as they are."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, np.ndarray):
+        return np.issubdtype(value.dtype, np.floating)
+    return isinstance(value, numbers.Real)
+
+
 def as_float_argument(name, value):
-    """A function argument as a float or a float array, or TracingError saying why it cannot be."""
+    """A differentiated argument as a float or a float array, or TracingError saying why it cannot be."""
     if isinstance(value, Tracer):
         raise TracingError(f"argument {name} is already a traced value (nested tracing is not supported)")
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
@@ -624,7 +585,7 @@ def variable_names(name, shape):
 
 def _output_slots(recorder, result):
     """The output slots for what the function returned, and the shape of its result."""
-    if isinstance(result, Tracer) or _is_number(result):
+    if isinstance(result, Tracer) or is_number(result):
         elements, shape = [result], ()
     elif isinstance(result, (np.ndarray, list, tuple)):
         try:
@@ -639,27 +600,40 @@ def _output_slots(recorder, result):
                            "it must return a number or an array of numbers")
     slots = []
     for element in elements:
-        if isinstance(element, Tracer):
-            _recorder_of((element,))
+        if is_live(element):
             if element.recorder is not recorder:
                 raise TracingError("the traced function returned a value from a different trace")
             slots.append(element.slot)
-        elif _is_number(element) and not isinstance(element, (bool, np.bool_)):
+        elif is_number(element) and not isinstance(element, (bool, np.bool_)):
             # A constant output (e.g. relu's masked entries): the identity node of the table.
-            slots.append(recorder.record("identity", (float(element),)).slot)
+            slots.append(recorder.record("identity", (value_of(element),)).slot)
         else:
             raise TracingError(f"the traced function returned a {type(element).__name__} "
                                "where a number was expected")
     return slots, tuple(int(n) for n in shape)
 
 
-def trace_function(f, *args, names=None, max_operations=MAX_OPERATIONS):
+def user_line(error):
+    """The innermost line of the user's code in ``error``'s traceback, as a message names it:
+    ``line 12 of layers.py, in conv_forward: out[n, f] = ...``; None when there is none."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(frame.filename).startswith((_PACKAGE, _NUMPY))]
+    if not frames:
+        return None
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"line {frame.lineno} of {os.path.basename(frame.filename)}, in {frame.name}{code}"
+
+
+def trace_function(f, *args, names=None, wrt=None, max_operations=MAX_OPERATIONS):
     """Run ``f(*args)`` on tracer values and record the Graph of what it computed.
 
-    Scalar arguments become one variable each, arrays one variable per entry (named
-    ``W[0,1]``); ``names`` overrides the argument names taken from ``f``'s signature. The
-    result is a `TracedFunction`; raises `TracingError` for what cannot be traced and
-    DomainError for an operation outside its domain.
+    The differentiated arguments (``wrt``: their positions; default, every one for which
+    `differentiable` holds) become variables: a scalar one variable, an array one per entry
+    (named ``W[0,1]``); the others are passed as they are. ``names`` overrides the argument
+    names taken from ``f``'s signature. The result is a `TracedFunction`; raises
+    `TracingError` for what cannot be traced (with ``where``, the user's line) and
+    DomainError for a live operation outside its domain.
 
     >>> traced = trace_function(lambda x, y: x * y + np.sin(x), 2.0, 5.0)
     >>> traced.graph.variables, [node.op for node in traced.graph.nodes]
@@ -667,32 +641,55 @@ def trace_function(f, *args, names=None, max_operations=MAX_OPERATIONS):
     """
     if not callable(f):
         raise TracingError(f"the function to trace is a {type(f).__name__}, not a callable")
-    if not args:
-        raise TracingError("no arguments to differentiate with respect to")
     names = list(names) if names is not None else argument_names(f, len(args))
     if len(names) != len(args) or len(set(names)) != len(names):
         raise TracingError(f"{len(args)} distinct argument names are needed, got {names!r}")
-    values = [as_float_argument(name, value) for name, value in zip(names, args)]
-    shapes = [np.shape(value) for value in values]
-    recorder = _Recorder([v for name, shape in zip(names, shapes) for v in variable_names(name, shape)],
-                         max_operations)
-    arguments, traced_args = [], []
-    for name, value, shape in zip(names, values, shapes):
-        arguments.append(Argument(name, shape, len(recorder.values)))
-        if shape == ():
-            traced_args.append(recorder.variable(value))
+    wrt = [i for i, value in enumerate(args) if differentiable(value)] if wrt is None else sorted(wrt)
+    if not wrt:
+        raise TracingError("no arguments to differentiate with respect to")
+    values = {i: as_float_argument(names[i], args[i]) for i in wrt}
+    shapes = {i: np.shape(values[i]) for i in wrt}
+    recorder = _Recorder([v for i in wrt for v in variable_names(names[i], shapes[i])], max_operations)
+    arguments, call_args = [], list(args)
+    for i in wrt:
+        arguments.append(Argument(names[i], shapes[i], len(recorder.values), i))
+        if shapes[i] == ():
+            call_args[i] = recorder.variable(values[i])
         else:
-            traced = np.empty(shape, dtype=object)
-            for index in np.ndindex(*shape):
-                traced[index] = recorder.variable(float(value[index]))
-            traced_args.append(traced.view(TracedArray))
+            traced = np.empty(shapes[i], dtype=object)
+            for index in np.ndindex(*shapes[i]):
+                traced[index] = recorder.variable(float(values[i][index]))
+            call_args[i] = traced.view(TracedArray)
     point = tuple(recorder.values)
+    if _ACTIVE:
+        raise TracingError("nested tracing is not supported (a trace is already running)")
+    _ACTIVE.append(recorder)
     try:
-        result = f(*traced_args)
+        with _following_numpy(f):
+            result = f(*call_args)
         slots, output_shape = _output_slots(recorder, result)
+    except TracingError as error:
+        error.where = error.where or user_line(error)
+        raise
+    except (TypeError, ValueError, AttributeError, IndexError, np.linalg.LinAlgError) as error:
+        # numpy or the user's code choked on a traced value (np.linalg on object arrays, a
+        # library that wants floats). On floats the function may run: the check goes black-box.
+        stopped = TracingError(f"{type(error).__name__}: {error}")
+        stopped.where = user_line(error)
+        raise stopped from error
     finally:
         recorder.open = False
+        _ACTIVE.remove(recorder)
     source = getattr(f, "__qualname__", type(f).__name__)
-    graph = Graph(tuple(recorder.names), tuple(recorder.nodes), tuple(slots), source=f"{source} (traced)")
+    full = Graph(tuple(recorder.names), tuple(recorder.nodes), tuple(slots), source=f"{source} (traced)")
+    graph, slot_map = prune(full)
+    live_errors = [slot for slot in sorted(recorder.pending) if slot in slot_map]
+    if live_errors:
+        raise recorder.pending_error(live_errors[0])
+    dead_errors = tuple(str(recorder.pending_error(slot)).replace(" (while tracing,", " (in a branch not taken,")
+                        for slot in sorted(recorder.pending)
+                        if not any(isinstance(a, int) and a in recorder.pending for a in
+                                   recorder.nodes[slot - recorder.n_inputs].args))
+    ties = tuple(Tie(slot_map.get(tie.slot), tie.description) for tie in recorder.ties)
     return TracedFunction(graph, point, tuple(arguments), output_shape,
-                          tuple(recorder.values[s] for s in slots), recorder.comparisons, tuple(recorder.ties))
+                          tuple(recorder.values[s] for s in slots), recorder.comparisons, ties, dead_errors)
