@@ -625,13 +625,14 @@ def user_line(error):
     return f"line {frame.lineno} of {os.path.basename(frame.filename)}, in {frame.name}{code}"
 
 
-def trace_function(f, *args, names=None, wrt=None, max_operations=MAX_OPERATIONS):
+def trace_function(f, *args, names=None, wrt=None, max_operations=MAX_OPERATIONS, user=None):
     """Run ``f(*args)`` on tracer values and record the Graph of what it computed.
 
     The differentiated arguments (``wrt``: their positions; default, every one for which
     `differentiable` holds) become variables: a scalar one variable, an array one per entry
     (named ``W[0,1]``); the others are passed as they are. ``names`` overrides the argument
-    names taken from ``f``'s signature. The result is a `TracedFunction`; raises
+    names taken from ``f``'s signature; ``user`` is the user's own callable when ``f``
+    wraps it (its module's ``np`` is the one redirected). The result is a `TracedFunction`; raises
     `TracingError` for what cannot be traced (with ``where``, the user's line) and
     DomainError for a live operation outside its domain.
 
@@ -665,7 +666,7 @@ def trace_function(f, *args, names=None, wrt=None, max_operations=MAX_OPERATIONS
         raise TracingError("nested tracing is not supported (a trace is already running)")
     _ACTIVE.append(recorder)
     try:
-        with _following_numpy(f):
+        with _following_numpy(user or f):
             result = f(*call_args)
         slots, output_shape = _output_slots(recorder, result)
     except TracingError as error:
