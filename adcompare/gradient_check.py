@@ -311,11 +311,15 @@ def _grade_all(expected, user_values, tolerance, sides, results, reference, note
                 e = float(errors[k, j])
                 findings.append(Finding(k, j, float(expected[k, j]), got, e, float(relative[k, j]),
                                         grade(e, float(expected[k, j]), tolerance)))
-    for k, j, ad, value in convention[:3]:
-        notes.append(f"at entry ({k}, {j}) the function is differentiable across the tie (both one-sided derivatives "
-                     f"are {value:.12g}); AD's derivative of the branch the trace recorded, {ad:.12g}, is not it "
-                     "(JAX and PyTorch return the recorded branch's too)")
+    notes += _convention_notes(convention)
     return findings, kink_entries
+
+
+def _convention_notes(convention):
+    """Entries where both sides agree but AD took the derivative of the recorded branch."""
+    return [f"at entry ({k}, {j}) the function is differentiable across a tie or kink (both one-sided derivatives "
+            f"of the function as written are {value:.12g}, the reference there); AD's derivative of the branch the "
+            f"trace recorded is {ad:.12g} (JAX and PyTorch return that branch's too)" for k, j, ad, value in convention[:3]]
 
 
 def _relative(error, expected):
@@ -375,20 +379,28 @@ def _cross_check(results, reference, sides, notes, common, traced, directions, k
                      reference)
     for entry in comparison.entries:
         k, j = entry.output, entry.variable
+        if sides is not None:
+            left, right = float(sides[0][k, j]), float(sides[1][k, j])
+            low, high = min(left, right), max(left, right)
+            if not _sides_agree(left, right):
+                kink_entries.append(KinkEntry(k, j, left, right, float(results[chosen_by].jacobian[k, j]),
+                                              chosen_by, None, True))
+            scale = max(abs(low), abs(high))
+            ad = float(results[chosen_by].jacobian[k, j])
+            if _sides_agree(left, right) and abs(ad - (left + right) / 2) > FD.bound(scale):
+                notes += _convention_notes([(k, j, ad, (left + right) / 2)])
+            # Every method, the reference too, against the function's own one-sided derivatives.
+            for method in [reference] + [c.method for c in entry.checks]:
+                value = float(results[method].jacobian[k, j])
+                distance = max(low - value, value - high, 0.0)
+                ok = distance <= max(FD.bound(scale), DEFAULT_TOLERANCES[method].bound(scale))
+                why = None if ok else "kink convention: the derivative of the branch the trace recorded"
+                expected = (low, high) if not _sides_agree(left, right) else (left + right) / 2
+                findings.append(_method_finding(k, j, method, expected, value, distance,
+                                                scale if isinstance(expected, tuple) else _relative(distance, expected),
+                                                ok, why))
+            continue
         for check in entry.checks:
-            if sides is not None:
-                left, right = float(sides[0][k, j]), float(sides[1][k, j])
-                if not _sides_agree(left, right):
-                    low, high = min(left, right), max(left, right)
-                    value = float(check.value)
-                    distance = max(low - value, value - high, 0.0)
-                    scale = max(abs(low), abs(high))
-                    ok = distance <= max(FD.bound(scale), check.tolerance.bound(scale))
-                    if not any(e.output == k and e.variable == j for e in kink_entries):
-                        kink_entries.append(KinkEntry(k, j, left, right, float(results[chosen_by].jacobian[k, j]),
-                                                      chosen_by, None, True))
-                    findings.append(_method_finding(k, j, check.method, (low, high), value, distance, scale, ok))
-                    continue
             findings.append(_method_finding(k, j, check.method, entry.reference, float(check.value),
                                             check.abs_error, check.rel_error, check.ok, check.explanation))
     for method, error in comparison.failures.items():

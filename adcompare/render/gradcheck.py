@@ -274,7 +274,7 @@ def failure_message(report, max_rows=MAX_ROWS):
         count = len(report.kinks)
         lines.append(f"({count} entr{'y' if count == 1 else 'ies'} at a kink checked against the one-sided "
                      "derivatives on either side)")
-    lines += [note for note in report.notes if note.startswith(("backward", report.user_title.split("(")[0]))]
+    lines += list(report.notes)
     return "\n".join(lines)
 
 
