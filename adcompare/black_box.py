@@ -66,6 +66,17 @@ def default_wrt(args, names, wrt=None):
     return sorted(set(positions))
 
 
+def random_states():
+    """numpy's and Python's global random states, to put back with `replay`."""
+    return np.random.get_state(), random.getstate()
+
+
+def replay(states):
+    """Put the global random states ``states`` (from `random_states`) back."""
+    np.random.set_state(states[0])
+    random.setstate(states[1])
+
+
 class Evaluation:
     """``function(*args)`` on floats at flat points of its differentiated arguments.
 
@@ -73,7 +84,7 @@ class Evaluation:
     first call; ``calls`` counts the calls made (traced or not).
     """
 
-    def __init__(self, function, args, names=None, wrt=None):
+    def __init__(self, function, args, names=None, wrt=None, random_state=None):
         self.function = function
         self.args = list(args)
         self.names = list(names) if names is not None else argument_names(function, len(args))
@@ -85,7 +96,7 @@ class Evaluation:
         self.point = np.concatenate([np.ravel(values[i]) for i in self.wrt]).astype(float)
         self.output_shape = None
         self.calls = 0
-        self._random = (np.random.get_state(), random.getstate())
+        self._random = random_state or random_states()
 
     @property
     def n(self):
@@ -99,8 +110,7 @@ class Evaluation:
 
     def replay(self):
         """Put the global random states back as they were before the first call."""
-        np.random.set_state(self._random[0])
-        random.setstate(self._random[1])
+        replay(self._random)
 
     def call(self, *call_args):
         """Call the function on ``call_args`` after `replay`."""
@@ -190,12 +200,14 @@ def complex_step(evaluation, direction, point=None):
 
 
 class Differences:
-    """Finite differences of one Evaluation, deciding once whether the complex step holds."""
+    """Finite differences of one Evaluation, deciding once whether the complex step holds
+    (``complex_step=False``: Richardson only, so that no complex value reaches state the
+    function keeps between calls, when a trace is the reference anyway)."""
 
-    def __init__(self, evaluation, seed=0):
+    def __init__(self, evaluation, seed=0, complex_step=True):
         self.evaluation = evaluation
         self.rng = np.random.default_rng(seed)
-        self.complex_ok = None   # undecided until the first direction
+        self.complex_ok = None if complex_step else False   # undecided until the first direction
 
     def random_direction(self):
         """A direction v with standard normal components (seeded)."""

@@ -34,7 +34,7 @@ from .black_box import Differences, Evaluation
 from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
 from .findings import Finding, GradcheckReport, KinkEntry, grade, summarize
-from .graph import evaluate, find_kinks
+from .graph import Const, evaluate, find_kinks
 from .nonsmooth import one_sided_differences
 from .tracing import TracingError, trace_function
 
@@ -44,8 +44,8 @@ DEFAULT_ATOL = 1e-9
 These leave six orders of magnitude on either side."""
 
 SYMBOLIC_BUDGET = 2_000
-"""sympy runs by default while variables × operations of the traced graph ≤ this (its
-cost grows with both); ``symbolic_budget=`` changes it, 0 turns sympy off."""
+"""sympy runs by default while the predicted size of its work (`symbolic_size`) is at most
+this; ``symbolic_budget=`` changes it, 0 turns sympy off."""
 
 USER = "user"
 TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
@@ -116,12 +116,17 @@ def _is_number_list(value):
 
 def symbolic_size(graph):
     """The predicted size of sympy's work on ``graph``: `backends.symbolic.predicted_size`
-    where it exists, else variables × operations."""
+    where it exists, else variables × operations × (1 + k)², with k the max and min nodes
+    of two live arguments (a running maximum: each doubles the pieces of sympy's
+    derivative; softmax over 3 columns took sympy 1.6 s, over 4 columns more than 5 s,
+    while smooth graphs of the same size take 0.2 s)."""
     from .backends import symbolic
     predicted = getattr(symbolic, "predicted_size", None)
     if predicted is not None:
         return predicted(graph)
-    return graph.n_inputs * len(graph.nodes)
+    pieces = sum(1 for node in graph.nodes if node.op in ("max", "min") and
+                 not any(isinstance(a, Const) for a in node.args))
+    return graph.n_inputs * len(graph.nodes) * (1 + pieces) ** 2
 
 
 def _methods_to_run(methods, graph, with_gradient, budget, notes):
@@ -165,18 +170,19 @@ def _name(function):
 
 def run_check(function, args, *, names=None, wrt=None, grad=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
               strict=False, methods=None, symbolic_budget=None, title=None, grad_title="grad",
-              user_title="your gradient", user=None, headline=None, notes=()):
+              user_title="your gradient", user=None, headline=None, notes=(), random_state=None):
     """The machinery behind `gradcheck` and `check_layer`; returns a GradcheckReport.
 
     ``grad(*args)`` returns the user's gradient (see `user_jacobian`); ``user`` is the
     user's own callable (for the names of its module's numpy); ``headline`` a finding
     that fails the check whatever the entries say (a backward that ignores its upstream
-    gradient), ``notes`` lines to add to the report.
+    gradient), ``notes`` lines to add to the report; ``random_state`` the global random
+    states to put back before every call (`black_box.random_states`; default, as they are now).
     """
     __tracebackhide__ = True   # pytest shows the failing test and the message, not this frame
     tolerance = _tolerances(rtol, atol)
     budget = SYMBOLIC_BUDGET if symbolic_budget is None else symbolic_budget
-    evaluation = Evaluation(function, args, names, wrt)
+    evaluation = Evaluation(function, args, names, wrt, random_state)
     notes = list(notes)
     traced, untraced, where = None, None, None
     try:
@@ -200,6 +206,7 @@ def run_check(function, args, *, names=None, wrt=None, grad=None, rtol=DEFAULT_R
         notes += [f"not used by the result: {message}" for message in traced.dead_errors]
     user_values = None
     if grad is not None:
+        evaluation.replay()
         returned = grad(*evaluation.arguments_at(evaluation.point))
         user_values = user_jacobian(returned, evaluation.arguments, evaluation.output_shape, grad_title,
                                     all_positions=len(evaluation.args))
@@ -233,7 +240,7 @@ def _traced_check(evaluation, traced, user_values, tolerance, methods, budget, n
     kinks = find_kinks(graph, evaluate(graph, point)) + [(t.slot, t.description) for t in traced.ties]
     sides = one_sided_differences(evaluation.outputs, evaluation.point) if kinks else None
     expected = np.array(results[reference].jacobian, dtype=object if reference == "symbolic" else float)
-    differences = Differences(evaluation)
+    differences = Differences(evaluation, complex_step=False)
     directions = ()
     if sides is None:
         directions = (_confirm_reference(differences, expected, notes),)

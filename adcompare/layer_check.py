@@ -31,6 +31,7 @@ import numbers
 import numpy as np
 
 from .errors import InputError
+from .black_box import random_states, replay
 from .gradient_check import DEFAULT_ATOL, DEFAULT_RTOL, GradcheckError, run_check
 from .tracing import Tracer, argument_names, differentiable
 
@@ -194,7 +195,11 @@ def _check(spec, inputs, wrt, seed, atol, rtol, strict, methods, symbolic_budget
     positions = sorted(differentiated) + [n_inputs + i for i in range(len(params))]
     default_inputs = [i for i, value in enumerate(inputs) if differentiable(value)]
 
-    # The upstream gradients: drawn once the shapes of forward's outputs are known.
+    # The upstream gradients: drawn once the shapes of forward's outputs are known. Every
+    # call of forward starts from the same global random state (a dropout mask).
+    states = random_states()
+    spec.states = states
+    replay(states)
     outputs = spec.outputs(list(inputs), params)
     rng = np.random.default_rng(seed)
     upstream = [_as_scalar(rng.standard_normal(np.shape(out))) for out in outputs]
@@ -231,11 +236,12 @@ def _check(spec, inputs, wrt, seed, atol, rtol, strict, methods, symbolic_budget
     return run_check(objective, args, names=names, wrt=positions, grad=vector_jacobian_product, rtol=rtol,
                      atol=atol, strict=strict, methods=methods, symbolic_budget=symbolic_budget, title=title,
                      grad_title=f"{spec.name}.backward", user_title=f"{spec.name}.backward(u)",
-                     user=spec.forward, headline=headline, notes=notes)
+                     user=spec.forward, headline=headline, notes=notes, random_state=states)
 
 
 def _gradients(spec, inputs, params, upstream):
     """(what backward returned for the inputs, the parameters' gradients), after a fresh forward."""
+    replay(spec.states)
     spec.outputs(list(inputs), list(params))
     try:
         returned = spec.call_backward(upstream)
