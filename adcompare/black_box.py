@@ -77,6 +77,13 @@ def replay(states):
     random.setstate(states[1])
 
 
+def _moved(states):
+    """Whether the global random states are no longer ``states`` (random numbers were drawn)."""
+    now = np.random.get_state()
+    return random.getstate() != states[1] or not all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(now, states[0]))
+
+
 class Evaluation:
     """``function(*args)`` on floats at flat points of its differentiated arguments.
 
@@ -96,6 +103,7 @@ class Evaluation:
         self.point = np.concatenate([np.ravel(values[i]) for i in self.wrt]).astype(float)
         self.output_shape = None
         self.calls = 0
+        self.draws = None   # whether the function draws from the global generators (known after a call)
         self._random = random_state or random_states()
 
     @property
@@ -109,14 +117,19 @@ class Evaluation:
         return math.prod(self.output_shape)
 
     def replay(self):
-        """Put the global random states back as they were before the first call."""
-        replay(self._random)
+        """Put the global random states back as they were before the first call (once the
+        function is known not to draw random numbers, there is nothing to put back)."""
+        if self.draws is not False:
+            replay(self._random)
 
     def call(self, *call_args):
         """Call the function on ``call_args`` after `replay`."""
         self.replay()
         self.calls += 1
-        return self.function(*call_args)
+        result = self.function(*call_args)
+        if self.draws is None:
+            self.draws = _moved(self._random)
+        return result
 
     def arguments_at(self, flat):
         """The function's arguments with the differentiated ones taken from ``flat``
@@ -129,7 +142,8 @@ class Evaluation:
 
     def outputs(self, flat):
         """The function's result at ``flat``, flattened to floats (shape (m,))."""
-        result = self.call(*self.arguments_at(flat))
+        with np.errstate(all="ignore"):    # np.where evaluates the branch not taken too
+            result = self.call(*self.arguments_at(flat))
         try:
             values = np.asarray(result, dtype=float)
         except (TypeError, ValueError):

@@ -91,6 +91,7 @@ class _Recorder:
         self.nodes = []
         self.ties = []
         self.pending = {}      # slot → (operation name, argument values): a deferred domain error
+        self.steady = set()    # slots constant near the point (max(0, v) at v < 0, and what only they make)
         self.comparisons = 0
         self.max_operations = max_operations
         self.open = True
@@ -126,7 +127,20 @@ class _Recorder:
             value = math.nan
         self.nodes.append(Node(name, tuple(a.slot if is_live(a) else self.constant(a) for a in args)))
         self.values.append(value)
+        if self._steady(name, args, values):
+            self.steady.add(slot)
         return Tracer(self, slot, value)
+
+    def _steady(self, name, args, values):
+        """Whether the node's value is constant near the point: every traced argument is,
+        or a max/min/relu strictly picks a constant side (a clipped SVM margin)."""
+        def constant(a):
+            return not is_live(a) or a.slot in self.steady
+        if all(constant(a) for a in args):
+            return True
+        if name in ("max", "min") and values[0] != values[1]:
+            return constant(args[0 if (values[0] > values[1]) == (name == "max") else 1])
+        return name == "relu" and values[0] < 0
 
     def pending_error(self, slot):
         """The DomainError deferred at ``slot``, worded as the Graph words it."""
@@ -145,7 +159,8 @@ class _Recorder:
         """Answer a comparison from the primal values; record it, and a tie."""
         a, b = value_of(left), value_of(right)
         self.comparisons += 1
-        if a == b:
+        steady = all(not is_live(x) or x.slot in self.steady for x in (left, right))
+        if a == b and not steady:   # a tie of values constant near the point cannot change side
             traced = left if is_live(left) else right
             names = [self.describe(x.slot) if is_live(x) else float_text(value_of(x)) for x in (left, right)]
             self.ties.append(Tie(traced.slot, f"{names[0]} {symbol} {names[1]} (both sides {float_text(a)})"))
