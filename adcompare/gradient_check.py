@@ -146,8 +146,8 @@ def _methods_to_run(methods, graph, with_gradient, budget, notes):
             size = symbolic_size(graph)
             if size > budget:
                 if explicit or budget > 0:
-                    notes.append(f"symbolic (sympy) skipped: a predicted size of {size:,} (variables × operations) "
-                                 f"is over gradcheck's budget of {budget:,} (symbolic_budget=)")
+                    notes.append(f"symbolic (sympy) skipped: its predicted size, {size:,}, is over gradcheck's budget "
+                                 f"of {budget:,} (symbolic_budget=)")
                 continue
         run.append(method)
     if "reverse" not in run and "forward" not in run and not explicit:

@@ -43,7 +43,9 @@ class _Layer:
         if isinstance(layer, (tuple, list)) and len(layer) == 2 and all(callable(f) for f in layer):
             self.forward, self.backward = layer
             self.pair, self.object = True, None
-            self.name = getattr(self.forward, "__name__", "forward").removesuffix("_forward")
+            self.name = getattr(self.forward, "__name__", "forward")
+            self.backward_title = getattr(self.backward, "__name__", "backward")
+            self.user_title = f"{self.backward_title}(u, cache)"
         else:
             forward, backward = getattr(layer, "forward", None), getattr(layer, "backward", None)
             if not (callable(forward) and callable(backward)):
@@ -53,6 +55,8 @@ class _Layer:
             self.forward, self.backward = forward, backward
             self.pair, self.object = False, layer
             self.name = type(layer).__name__
+            self.backward_title = f"{self.name}.backward"
+            self.user_title = f"{self.backward_title}(u)"
         params = (params,) if isinstance(params, (str, int)) else tuple(params or ())
         if params and self.pair:
             raise InputError("params= is for a layer object; CS231n-style functions take their parameters as inputs")
@@ -208,7 +212,7 @@ def _check(spec, inputs, wrt, seed, atol, rtol, strict, methods, symbolic_budget
     second = _gradients(spec, inputs, params, [2 * u for u in upstream])
     if _ignores_upstream(first, second):
         scalar = len(outputs) == 1 and np.ndim(outputs[0]) == 0
-        line = (f"{spec.name}.backward ignores its upstream gradient: backward(u) and backward(2u) returned the same")
+        line = f"{spec.backward_title} ignores its upstream gradient: backward(u) and backward(2u) returned the same"
         if scalar:
             notes.append(line + "; checked at dout = 1, as a loss layer is called last (it would be wrong "
                                 "anywhere else in a network)")
@@ -232,10 +236,11 @@ def _check(spec, inputs, wrt, seed, atol, rtol, strict, methods, symbolic_budget
         returned = _gradients(spec, list(arguments[:n_inputs]), list(arguments[n_inputs:]), upstream)
         return _select(returned, spec, differentiated, default_inputs, n_inputs)
 
-    title = f"check_layer of {spec.name}: backward(u) against uᵀJ (u seeded with {seed})"
+    title = (f"check_layer of {spec.name}" + (f" and {spec.backward_title}" if spec.pair else "") +
+             f": backward(u) against uᵀJ (u seeded with {seed})")
     return run_check(objective, args, names=names, wrt=positions, grad=vector_jacobian_product, rtol=rtol,
                      atol=atol, strict=strict, methods=methods, symbolic_budget=symbolic_budget, title=title,
-                     grad_title=f"{spec.name}.backward", user_title=f"{spec.name}.backward(u)",
+                     grad_title=spec.backward_title, user_title=spec.user_title,
                      user=spec.forward, headline=headline, notes=notes, random_state=states)
 
 
@@ -283,6 +288,6 @@ def _select(returned, spec, differentiated, default_inputs, n_inputs):
     elif len(found) == len(default_inputs) and set(differentiated) <= set(default_inputs):
         chosen = [found[default_inputs.index(i)] for i in differentiated]
     else:
-        raise GradcheckError(f"{spec.name}.backward returned {len(found)} gradient{'s' if len(found) != 1 else ''}; "
+        raise GradcheckError(f"{spec.backward_title} returned {len(found)} gradient{'s' if len(found) != 1 else ''}; "
                              f"expected {k}, one per differentiated input")
     return tuple(chosen) + tuple(param_grads)

@@ -92,6 +92,7 @@ class _Recorder:
         self.ties = []
         self.pending = {}      # slot → (operation name, argument values): a deferred domain error
         self.steady = set()    # slots constant near the point (max(0, v) at v < 0, and what only they make)
+        self.constants = {}    # float → its Const, made once
         self.comparisons = 0
         self.max_operations = max_operations
         self.open = True
@@ -103,9 +104,13 @@ class _Recorder:
 
     def constant(self, value):
         number = value_of(value)
-        if not math.isfinite(number):
-            raise TracingError(f"the constant {number!r} cannot enter a traced computation")
-        return Const(number, Fraction(number), float_text(number))
+        key = (number, math.copysign(1.0, number))    # 0.0 and −0.0 are different constants
+        const = self.constants.get(key)
+        if const is None:
+            if not math.isfinite(number):
+                raise TracingError(f"the constant {number!r} cannot enter a traced computation")
+            const = self.constants[key] = Const(number, Fraction(number), float_text(number))
+        return const
 
     def describe(self, slot):
         """How a message names a slot: the variable's name, or the operation that made it."""
@@ -119,8 +124,7 @@ class _Recorder:
             raise TracingError(f"the traced function performs more than {self.max_operations:,} operations")
         op = OPERATIONS[name]
         values = [value_of(a) for a in args]
-        with quiet():
-            value = float(op.evaluate(*values))
+        value = float(op.evaluate(*values))      # under quiet(), which trace_function holds for the whole trace
         slot = len(self.values)
         if (op.domain is not None and not op.domain(*values)) or not math.isfinite(value):
             self.pending[slot] = (name, values)

@@ -666,7 +666,7 @@ def trace_function(f, *args, names=None, wrt=None, max_operations=MAX_OPERATIONS
         raise TracingError("nested tracing is not supported (a trace is already running)")
     _ACTIVE.append(recorder)
     try:
-        with _following_numpy(user or f):
+        with _following_numpy(user or f), quiet():
             result = f(*call_args)
         slots, output_shape = _output_slots(recorder, result)
     except TracingError as error:

@@ -8,8 +8,9 @@ gradcheck (float64, its defaults: eps 1e-6, atol 1e-5, rtol 1e-3, slow mode) com
 that backward with central differences of that forward. adcompare runs ``check_layer`` or
 ``gradcheck`` with its defaults, as the tests do.
 
-Each version (the correct backward and its two bugs) is one check; both tools check it
-once, one after the other, in this process. torch is needed only here:
+Each version (the correct backward and its two bugs) is one check; the two tools check
+it in turn, three times each, in this process, and the median time of each is written
+(the machine is shared: single runs were seen to vary twofold). torch is needed only here:
 ``pip install torch==2.13.0`` in a venv; it is never a dependency of adcompare.
 
     python benchmarks/gradcheck_layers.py [--out benchmarks/results/gradcheck_layers.md]
@@ -29,6 +30,9 @@ import student_layers as layers                    # noqa: E402
 import test_student_layers as harness              # noqa: E402
 from adcompare import GradcheckError               # noqa: E402
 from adcompare.tracing import differentiable       # noqa: E402
+
+
+REPEATS = 3
 
 
 def torch_check(case, version):
@@ -126,8 +130,13 @@ def main():
         if args.only and case.name != args.only:
             continue
         for label, version in [("correct", case.correct), ("bug 1", case.bugs[0]), ("bug 2", case.bugs[1])]:
-            ours, passed, n, line = adcompare_check(case, version)
-            theirs, torch_passed = torch_check(case, version)
+            ours_runs, theirs_runs = [], []
+            for _ in range(REPEATS):
+                ours, passed, n, line = adcompare_check(case, version)
+                theirs, torch_passed = torch_check(case, version)
+                ours_runs.append(ours)
+                theirs_runs.append(theirs)
+            ours, theirs = float(np.median(ours_runs)), float(np.median(theirs_runs))
             rows.append((case.name, label, n, ours, passed, theirs, torch_passed, line))
             print(f"{case.name:28s} {label:8s} n={n:4d} adcompare {ours:7.3f} s ({'pass' if passed else 'FAIL'})  "
                   f"torch {theirs:7.3f} s ({'pass' if torch_passed else 'FAIL'})  ratio {ours / theirs:5.2f}",
@@ -136,6 +145,7 @@ def main():
     lines = [f"# adcompare vs torch.autograd.gradcheck on the 19-layer set (assignment sizes)", "",
              f"Load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
              f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (2 cores, shared).", "",
+             f"Times are medians of {REPEATS} runs.", "",
              "| layer | version | variables | adcompare s | verdict | torch s | torch verdict | ratio |",
              "|---|---|---:|---:|---|---:|---|---:|"]
     for name, label, n, ours, passed, theirs, torch_passed, line in rows:

@@ -304,7 +304,7 @@ def test_the_cs231n_pair_of_functions_is_understood():
         return dout * w, np.sum(dout * x)
     report = check_layer((scale_forward, scale_backward), np.array([1.0, -2.0]), 3.0)
     assert report.passed and [a.name for a in report.arguments] == ["x", "w"]
-    assert report.title.startswith("check_layer of scale:")
+    assert report.title.startswith("check_layer of scale_forward and scale_backward:")
 
 
 def test_tracing_does_not_leave_numpy_changed_for_the_user():
