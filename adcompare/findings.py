@@ -37,6 +37,11 @@ Its absolute part is the check's own atol, so that a small entry with its sign f
 GRADES = ("ok", "close", "wrong")
 
 
+def failing_grades(strict):
+    """The grades that fail a check: wrong, and close too when ``strict``."""
+    return ("wrong", "close") if strict else ("wrong",)
+
+
 def close_band(tolerance):
     """The 'close' tolerance that goes with an 'ok' ``tolerance``: the same atol, rtol 1e-4
     (or the ok rtol, if that is looser)."""
@@ -225,8 +230,7 @@ class GradcheckReport:
     @property
     def failures(self):
         """The findings that fail: wrong ones, and close ones too when ``strict``."""
-        failing = ("wrong", "close") if self.strict else ("wrong",)
-        return tuple(f for f in self.findings if f.grade in failing)
+        return tuple(f for f in self.findings if f.grade in failing_grades(self.strict))
 
     @property
     def close(self):
@@ -288,6 +292,22 @@ class GradcheckReport:
         return html(self)
 
 
+WORST_PER_ARGUMENT = 5
+"""How many of each argument's worst entries a failure shows (and finite differences of the
+user's code confirm)."""
+
+
+def worst_per_argument(arguments, findings, keep, count=WORST_PER_ARGUMENT):
+    """Each argument's ``count`` worst findings among those ``keep(finding)`` accepts, in
+    argument order; the failing ones (``keep`` returns 2) before the others (1)."""
+    chosen = []
+    for argument in arguments:
+        own = [f for f in findings if argument.first_slot <= f.variable < argument.first_slot + argument.size
+               and keep(f)]
+        chosen += sorted(own, key=lambda f: (-keep(f), -f.excess))[:count]
+    return chosen
+
+
 def summarize(arguments, findings, m, strict=False):
     """One `ArgumentSummary` per argument, in argument order (each output of a Jacobian
     counts its entries separately)."""
@@ -295,7 +315,7 @@ def summarize(arguments, findings, m, strict=False):
     by_variable = {}
     for finding in findings:
         by_variable.setdefault(finding.variable, []).append(finding)
-    failing = ("wrong", "close") if strict else ("wrong",)
+    failing = failing_grades(strict)
     for argument in arguments:
         own = [f for j in range(argument.first_slot, argument.first_slot + argument.size)
                for f in by_variable.get(j, ())]

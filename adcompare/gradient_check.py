@@ -24,6 +24,7 @@ trace recorded says (``np.where(x < 0, -1.0, 1.0) * np.abs(x)`` at 0 is x: deriv
     (True, 'symbolic')
 """
 
+import dataclasses
 import math
 
 import mpmath
@@ -33,7 +34,8 @@ from .backends import METHODS, run_method
 from .black_box import Differences, Evaluation
 from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
-from .findings import Finding, GradcheckReport, KinkEntry, grade, summarize
+from .findings import (Finding, GradcheckReport, KinkEntry, failing_grades, grade, summarize,
+                       worst_per_argument)
 from .graph import Const, evaluate, find_kinks
 from .nonsmooth import one_sided_differences
 from .tracing import TracingError, trace_function
@@ -50,8 +52,6 @@ this; ``symbolic_budget=`` changes it, 0 turns sympy off."""
 USER = "user"
 TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
           "forward": "forward mode", "reverse": "reverse mode", USER: "your gradient"}
-CONFIRMED_PER_ARGUMENT = 3
-"""Finite differences of the user's code confirm this many of each argument's worst wrong entries."""
 
 
 class GradcheckError(AssertionError):
@@ -355,20 +355,15 @@ def _confirm_reference(differences, expected, notes):
 
 def _confirm_worst(findings, differences, arguments, strict):
     """Finite differences of the user's code at each argument's worst failing entries."""
-    failing = ("wrong", "close") if strict else ("wrong",)
-    bad = [f for f in findings if f.grade in failing and not f.at_kink]
-    if not bad:
+    failing = failing_grades(strict)
+    chosen = worst_per_argument(arguments, findings, lambda f: 2 if f.grade in failing and not f.at_kink else 0)
+    if not chosen:
         return findings
-    chosen = []
-    for argument in arguments:
-        own = [f for f in bad if argument.first_slot <= f.variable < argument.first_slot + argument.size]
-        chosen += sorted(own, key=lambda f: -f.excess)[:CONFIRMED_PER_ARGUMENT]
     variables = sorted({f.variable for f in chosen})
     columns = differences.entries(variables)
     where = {j: i for i, j in enumerate(variables)}
     picked = {(f.output, f.variable) for f in chosen}
-    return [Finding(f.output, f.variable, f.expected, f.got, f.abs_error, f.rel_error, f.grade, f.reference_error,
-                    float(columns.value[f.output, where[f.variable]]))
+    return [dataclasses.replace(f, confirmed=float(columns.value[f.output, where[f.variable]]))
             if (f.output, f.variable) in picked else f for f in findings]
 
 
@@ -442,7 +437,7 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
             rows.append((f"random direction ({measured.method}, {measured.evaluations} evaluations of f)",
                          float(measured.value[k, 0]), float(claimed[k]),
                          float(max(2 * measured.error[k, 0], tolerance.bound(scale[k]))), worst == "ok"))
-            failed = failed or worst == "wrong" or (common["strict"] and worst == "close")
+            failed = failed or worst in failing_grades(common["strict"])
     findings, jacobian = (), None
     per_entry = user_values is None or failed or differences.complex_ok
     if per_entry:

@@ -12,10 +12,10 @@ from html import escape
 import mpmath
 from tabulate import tabulate
 
+from ..findings import WORST_PER_ARGUMENT, worst_per_argument
 from ..graph import float_text
 
 MAX_ROWS = 20
-ROWS_PER_ARGUMENT = 5
 TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
           "forward": "forward mode", "reverse": "reverse mode"}
 
@@ -98,15 +98,11 @@ def argument_lines(report):
     return lines
 
 
-def worst_rows(report, rows_per_argument=ROWS_PER_ARGUMENT, max_rows=MAX_ROWS):
-    """Each argument's worst failing (or close) findings, in argument order."""
+def worst_rows(report, max_rows=MAX_ROWS):
+    """Each argument's worst failing (then close) findings, in argument order."""
     failing = set(map(id, report.failures))
-    chosen = []
-    for argument in report.arguments:
-        own = [f for f in report.findings if argument.first_slot <= f.variable < argument.first_slot + argument.size
-               and (id(f) in failing or f.grade == "close")]
-        chosen += sorted(own, key=lambda f: (id(f) not in failing, -f.excess))[:rows_per_argument]
-    return chosen[:max_rows]
+    return worst_per_argument(report.arguments, report.findings,
+                              lambda f: 2 if id(f) in failing else (1 if f.grade == "close" else 0))[:max_rows]
 
 
 def findings_table(report, findings, fmt="simple"):
@@ -256,15 +252,15 @@ def failure_message(report, max_rows=MAX_ROWS):
     worst entries of every argument, the methods that could not run, the kinks."""
     lines = [f"{report.title}: {verdict(report)}"]
     if report.traced is None and report.untraced:
-        lines.append(f"not traced ({report.untraced}" + (f", at {report.untraced_where}" if report.untraced_where
-                                                          else "") + "): checked black-box")
+        where = f"\n  at {report.untraced_where}" if report.untraced_where else ""
+        lines.append(f"not traced, checked black-box: {report.untraced}{where}")
     lines += argument_lines(report)
     rows = worst_rows(report, max_rows=max_rows)
     if rows:
         lines.append(findings_table(report, rows, "simple"))
         more = len(report.failures) - sum(1 for f in rows if f.grade == "wrong" or report.strict)
         if more > 0:
-            lines.append(f"… and {more} more (each argument's {ROWS_PER_ARGUMENT} worst are shown)")
+            lines.append(f"… and {more} more (each argument's {WORST_PER_ARGUMENT} worst are shown)")
     elif report.directions and not report.passed:
         lines.append(directions_table(report, "simple"))
     if report.cross_check and report.comparison is not None:
