@@ -76,8 +76,10 @@ def verdict(report):
     if not report.findings:
         return f"passed: {report.user_title} agrees along every random direction (reference: {reference}{how})"
     close = len(report.close)
-    extra = f"; {close} close (see below)" if close else ""
-    return f"passed: {report.user_title} agrees at all {entries} entries{extra} (reference: {reference}{how})"
+    if close:
+        return (f"passed: {report.user_title} is right at all {entries} entries, {close} of them only close "
+                f"(within 1e-4 relative: an ε guard, float32?) (reference: {reference}{how})")
+    return f"passed: {report.user_title} agrees at all {entries} entries (reference: {reference}{how})"
 
 
 def argument_lines(report):
@@ -89,8 +91,9 @@ def argument_lines(report):
             continue
         name, index = report.variable_label(worst.variable)
         where = f"{report.output_label(worst.output)} w.r.t. " if report.output_shape else ""
-        counts = f"{summary.wrong} of {summary.entries} entries wrong"
-        if summary.close:
+        counts = f"{summary.wrong} of {summary.entries} entries wrong" if summary.wrong else \
+            f"{summary.close} of {summary.entries} entries close"
+        if summary.wrong and summary.close:
             counts += f", {summary.close} close"
         pattern = f"; {summary.pattern}" if summary.pattern else ""
         lines.append(f"{summary.name}: {counts}{pattern}; worst {where}{name}{index}: expected "
