@@ -35,6 +35,14 @@ from adcompare.tracing import differentiable       # noqa: E402
 REPEATS = 3
 
 
+def _numpy_arguments(inputs, positions, tensors):
+    """The layer's inputs with the differentiated ones taken from torch tensors (copies)."""
+    call = list(inputs)
+    for i, t in zip(positions, tensors):
+        call[i] = t.detach().numpy().copy()
+    return call
+
+
 def torch_check(case, version):
     """torch.autograd.gradcheck of the numpy layer: (seconds, passed)."""
     import torch
@@ -48,9 +56,7 @@ def torch_check(case, version):
         class Wrapped(torch.autograd.Function):
             @staticmethod
             def forward(ctx, *ts):
-                call = list(inputs)
-                for i, t in zip(float_inputs, ts):
-                    call[i] = t.detach().numpy().copy()
+                call = _numpy_arguments(inputs, float_inputs, ts)
                 for p, t in zip(params, ts[len(float_inputs):]):
                     setattr(layer, p, t.detach().numpy().copy())
                 return torch.as_tensor(np.asarray(layer.forward(*call), dtype=float))
@@ -70,10 +76,7 @@ def torch_check(case, version):
         class Wrapped(torch.autograd.Function):
             @staticmethod
             def forward(ctx, *ts):
-                call = list(inputs)
-                for i, t in zip(float_inputs, ts):
-                    call[i] = t.detach().numpy().copy()
-                result = forward(*call)
+                result = forward(*_numpy_arguments(inputs, float_inputs, ts))
                 state["cache"] = result[-1]
                 outs = tuple(torch.as_tensor(np.asarray(o, dtype=float)) for o in result[:-1])
                 return outs if len(outs) > 1 else outs[0]

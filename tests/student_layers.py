@@ -13,7 +13,8 @@ Two styles:
   ignores ``dout``; ``im2col``/``col2im`` fill preallocated arrays; ``BatchNormalization``
   keeps running statistics on itself.
 
-Each bug is one changed line, marked ``# BUG``. `CASES` lists every case with a builder
+Each bug is one changed line, marked ``# BUG`` (where a correct and a buggy version
+share the rest, one function with a ``bug`` argument holds both). `CASES` lists every case with a builder
 of its inputs at two sizes: "test" (small, for the test suite) and "assignment" (the
 sizes the assignments' own gradient checks use, for benchmarks/gradcheck_layers.py).
 """
@@ -109,74 +110,62 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     return out, cache
 
 
-def batchnorm_backward(dout, cache):
+def _batchnorm_backward(dout, cache, bug=None):
     xhat, xc, std, gamma = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
+    if bug == "dgamma like dbeta":
+        dgamma = np.sum(dout, axis=0)                     # BUG: copied from dbeta, without xhat
+    else:
+        dgamma = np.sum(dout * xhat, axis=0)
     dxhat = dout * gamma
     dxc = dxhat / std
-    dstd = -np.sum(dxhat * xc, axis=0) / std ** 2
-    dvar = 0.5 * dstd / std
-    dxc += 2.0 / N * xc * dvar
+    if bug != "no variance path":                         # (BUG "no variance path": these four lines left out)
+        dstd = -np.sum(dxhat * xc, axis=0) / std ** 2
+        dvar = 0.5 * dstd / std
+        dxc += 2.0 / N * xc * dvar
     dmu = -np.sum(dxc, axis=0)
     dx = dxc + dmu / N
     return dx, dgamma, dbeta
+
+
+def batchnorm_backward(dout, cache):
+    return _batchnorm_backward(dout, cache)
 
 
 def batchnorm_backward_no_variance_path(dout, cache):
-    xhat, xc, std, gamma = cache
-    N = dout.shape[0]
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    dxc = dxhat / std                                     # BUG: the path through the variance is left out
-    dmu = -np.sum(dxc, axis=0)
-    dx = dxc + dmu / N
-    return dx, dgamma, dbeta
+    return _batchnorm_backward(dout, cache, "no variance path")
 
 
 def batchnorm_backward_dgamma_like_dbeta(dout, cache):
+    return _batchnorm_backward(dout, cache, "dgamma like dbeta")
+
+
+def _batchnorm_backward_alt(dout, cache, bug=None):
     xhat, xc, std, gamma = cache
-    N = dout.shape[0]
     dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout, axis=0)                         # BUG: copied from dbeta, without xhat
+    dgamma = np.sum(dout * xhat, axis=0)
     dxhat = dout * gamma
-    dxc = dxhat / std
-    dstd = -np.sum(dxhat * xc, axis=0) / std ** 2
-    dvar = 0.5 * dstd / std
-    dxc += 2.0 / N * xc * dvar
-    dmu = -np.sum(dxc, axis=0)
-    dx = dxc + dmu / N
+    N = dout.shape[0]
+    if bug == "sums":
+        dx = (N * dxhat - dxhat.sum(axis=0) - xhat * np.sum(dxhat * xhat, axis=0)) / std   # BUG: the 1/N is lost
+    else:
+        dx = (dxhat - dxhat.mean(axis=0) - xhat * np.mean(dxhat * xhat, axis=0)) / std
+    if bug == "over variance":
+        dx = dx / std                                     # BUG: divided by var, not std
     return dx, dgamma, dbeta
 
 
 def batchnorm_backward_alt(dout, cache):
-    xhat, xc, std, gamma = cache
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    dx = (dxhat - dxhat.mean(axis=0) - xhat * np.mean(dxhat * xhat, axis=0)) / std
-    return dx, dgamma, dbeta
+    return _batchnorm_backward_alt(dout, cache)
 
 
 def batchnorm_backward_alt_sums(dout, cache):
-    xhat, xc, std, gamma = cache
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    N = dout.shape[0]
-    dx = (N * dxhat - dxhat.sum(axis=0) - xhat * np.sum(dxhat * xhat, axis=0)) / std   # BUG: the 1/N is lost
-    return dx, dgamma, dbeta
+    return _batchnorm_backward_alt(dout, cache, "sums")
 
 
 def batchnorm_backward_alt_over_variance(dout, cache):
-    xhat, xc, std, gamma = cache
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    dx = (dxhat - dxhat.mean(axis=0) - xhat * np.mean(dxhat * xhat, axis=0)) / std ** 2   # BUG: var, not std
-    return dx, dgamma, dbeta
+    return _batchnorm_backward_alt(dout, cache, "over variance")
 
 
 # ---- 5. layer normalization --------------------------------------------------------------
@@ -191,32 +180,30 @@ def layernorm_forward(x, gamma, beta, ln_param):
     return gamma * xhat + beta, (xhat, std, gamma)
 
 
-def layernorm_backward(dout, cache):
+def _layernorm_backward(dout, cache, bug=None):
     xhat, std, gamma = cache
     dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
+    if bug == "gamma twice":
+        dgamma = np.sum(dout * xhat * gamma, axis=0)      # BUG: an extra factor gamma
+    else:
+        dgamma = np.sum(dout * xhat, axis=0)
     dxhat = dout * gamma
-    dx = (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * np.mean(dxhat * xhat, axis=1, keepdims=True)) / std
+    axis = 0 if bug == "batch axes" else 1                # BUG "batch axes": batchnorm's axis kept
+    dx = (dxhat - dxhat.mean(axis=axis, keepdims=True)
+          - xhat * np.mean(dxhat * xhat, axis=axis, keepdims=True)) / std
     return dx, dgamma, dbeta
+
+
+def layernorm_backward(dout, cache):
+    return _layernorm_backward(dout, cache)
 
 
 def layernorm_backward_batch_axes(dout, cache):
-    xhat, std, gamma = cache
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    dx = (dxhat - dxhat.mean(axis=0, keepdims=True)
-          - xhat * np.mean(dxhat * xhat, axis=0, keepdims=True)) / std   # BUG: batchnorm's axis kept
-    return dx, dgamma, dbeta
+    return _layernorm_backward(dout, cache, "batch axes")
 
 
 def layernorm_backward_gamma_twice(dout, cache):
-    xhat, std, gamma = cache
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * xhat * gamma, axis=0)          # BUG: an extra factor gamma
-    dxhat = dout * gamma
-    dx = (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * np.mean(dxhat * xhat, axis=1, keepdims=True)) / std
-    return dx, dgamma, dbeta
+    return _layernorm_backward(dout, cache, "gamma twice")
 
 
 # ---- 6. dropout (inverted, seeded as the assignment seeds it) ----------------------------
