@@ -17,6 +17,7 @@ variable order) it gives a `PointsReport`, every method run once over all points
 
 import math
 from collections.abc import Mapping
+from functools import partial
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +26,10 @@ from .backends import METHODS, run_method
 from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import InputError
+from .nonsmooth import analyse
+from .render.style import derivative_name
 from .formula import primal_rows
-from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
+from .graph import broadcast_point, evaluate, fold_constants, kink_mask, naming_points, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
 
@@ -202,6 +205,7 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
+    graph = fold_constants(graph)
     if point_shape(point) is not None:
         return trace_points(graph, point, methods=methods, fd_method=fd_method, digits=digits,
                             tolerances=tolerances, symbolic_budget=symbolic_budget)
@@ -209,15 +213,17 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits, "budget": symbolic_budget}}
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
-    kinks = find_kinks(graph, values)
-    comparison = compare(results, tolerances, kinks)
+    analysis = analyse(graph, point, values)
+    names = partial(derivative_name, graph)
+    comparison = compare(results, tolerances, analysis=analysis, names=names)
     unexplained = {(entry.output, entry.variable) for entry, check in comparison.mismatches
                    if check.explanation is None}
     if unexplained:
         # Costly, so only when a disagreement is unexplained: can rounding account for it,
         # and has it destroyed a value on the way?
         rounding = {key: error_bounds(graph, point, *key) for key in unexplained}
-        comparison = compare(results, tolerances, kinks, lost_to_rounding(graph, point, values), rounding)
+        comparison = compare(results, tolerances, lost=lost_to_rounding(graph, point, values), rounding=rounding,
+                             analysis=analysis, names=names)
     return Report(graph, point, results, primal_rows(graph, values), comparison)
 
 
@@ -231,6 +237,7 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     five) worst disagreeing points, for its explanation.
     """
     point = broadcast_point(point)
+    graph = fold_constants(graph)
     with naming_points(graph, point):
         values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}

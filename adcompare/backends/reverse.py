@@ -16,7 +16,7 @@ import numpy as np
 from ..formula import Sweep, adjoint_rows, primal_rows
 from ..graph import Const, argument_values, evaluate, local_partials, point_shape, quiet
 from . import Cost, Result, output_values
-from .forward import overflow_error, rounding_bound
+from .forward import derivative_error, rounding_bound
 
 
 def forward_pass(graph, point):
@@ -86,9 +86,9 @@ def run(graph, point):
             sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
                                 adjoint_rows(graph, values, k, steps, gradient), record=steps))
     cost = Cost(1, len(graph.outputs), operations)
-    overflow = overflow_error(jacobian, "adjoint", graph, point)
-    if overflow:
+    failure = derivative_error(jacobian, "reverse mode", graph, point, values)
+    if failure:
         return Result("reverse", output_values(graph, values), None, cost, sweeps=tuple(sweeps),
-                      details={"rounding_bound": bound}, error=overflow, error_kind="overflow")
+                      details={"rounding_bound": bound}, error=failure[0], error_kind=failure[1])
     return Result("reverse", output_values(graph, values), jacobian, cost, sweeps=tuple(sweeps),
                   details={"rounding_bound": bound})

@@ -45,7 +45,9 @@ def slot_expressions(graph):
     symbols = [sympy.Symbol(name, real=True) for name in graph.variables]
     expressions = list(symbols)
     for node in graph.nodes:
-        args = [to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
+        # A folded constant (Const.slot set) is that slot's own exact expression.
+        args = [expressions[a.slot] if isinstance(a, Const) and a.slot is not None
+                else to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
         expressions.append(OPERATIONS[node.op].to_sympy(*args))
     return symbols, expressions
 
