@@ -421,7 +421,6 @@ def _method_finding(k, j, method, expected, value, abs_error, scale_or_rel, ok, 
 def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced, where):
     """The function as written is the only witness: finite differences are the reference."""
     differences = Differences(evaluation)
-    reason = untraced + (f" ({where})" if where else "")
     rows, failed = [], False
     if user_values is not None:
         for _ in range(2):
@@ -453,7 +452,6 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
                     findings.append(Finding(k, j, expected, got, error, _relative(error, expected),
                                             grade(error, expected, tolerance, reference_error=estimate),
                                             reference_error=estimate))
-            method = columns.method
         notes.insert(0, f"entries compared one by one with finite differences ({columns.method}, "
                         f"{columns.evaluations} evaluations of f)")
     else:

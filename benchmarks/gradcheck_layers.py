@@ -145,7 +145,7 @@ def main():
                   f"torch {theirs:7.3f} s ({'pass' if torch_passed else 'FAIL'})  ratio {ours / theirs:5.2f}",
                   flush=True)
     load_after = os.getloadavg()
-    lines = [f"# adcompare vs torch.autograd.gradcheck on the 19-layer set (assignment sizes)", "",
+    lines = ["# adcompare vs torch.autograd.gradcheck on the 19-layer set (assignment sizes)", "",
              f"Load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
              f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (2 cores, shared).", "",
              f"Times are medians of {REPEATS} runs.", "",
