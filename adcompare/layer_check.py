@@ -131,8 +131,9 @@ class _Layer:
             if len(result) >= 2 and not _numeric(result[-1]):
                 raise InputError(f"{self.name}.forward returned (out, cache): for CS231n-style layers pass the two "
                                  "functions, check_layer((layer_forward, layer_backward), *inputs)")
-            return result
-        return (result,)
+        elif result is None:
+            raise InputError(f"{self.name}.forward returned None; it must return its output (return out)")
+        return result if isinstance(result, tuple) else (result,)
 
     def call_backward(self, upstream):
         """backward at the upstream gradients ``upstream`` (copies: backward may write into them)."""
@@ -234,7 +235,7 @@ def _check(spec, inputs, wrt, seed, atol, rtol, strict, methods, symbolic_budget
 
     def vector_jacobian_product(*arguments):
         returned = _gradients(spec, list(arguments[:n_inputs]), list(arguments[n_inputs:]), upstream)
-        return _select(returned, spec, differentiated, default_inputs, n_inputs)
+        return _select(returned, spec, differentiated, default_inputs, n_inputs, input_names)
 
     title = (f"check_layer of {spec.name}" + (f" and {spec.backward_title}" if spec.pair else "") +
              f": backward(u) against uᵀJ (u seeded with {seed})")
@@ -274,7 +275,7 @@ def _ignores_upstream(first, second):
     return nonzero and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def _select(returned, spec, differentiated, default_inputs, n_inputs):
+def _select(returned, spec, differentiated, default_inputs, n_inputs, names):
     """The gradients of the differentiated inputs, then the parameters' (for user_jacobian)."""
     input_grads, param_grads = returned
     found = _flat(input_grads)
@@ -288,6 +289,9 @@ def _select(returned, spec, differentiated, default_inputs, n_inputs):
     elif len(found) == len(default_inputs) and set(differentiated) <= set(default_inputs):
         chosen = [found[default_inputs.index(i)] for i in differentiated]
     else:
+        differentiated_names = ", ".join(names[i] for i in differentiated)
+        hint = (f": pass wrt=({names[differentiated[0]]!r},) to hold the others fixed (a float label, a mask)"
+                if len(found) < k else "")
         raise GradcheckError(f"{spec.backward_title} returned {len(found)} gradient{'s' if len(found) != 1 else ''}; "
-                             f"expected {k}, one per differentiated input")
+                             f"expected {k}, one per differentiated input ({differentiated_names}){hint}")
     return tuple(chosen) + tuple(param_grads)

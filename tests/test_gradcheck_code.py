@@ -267,6 +267,20 @@ def test_labels_are_never_differentiated_and_float_labels_can_be_excluded():
     assert [a.name for a in report.arguments] == ["x"]
     report = check_layer(Loss(), x, np.array([1.0, 0.0, 2.0]), wrt=("x",))   # float targets, held fixed
     assert [a.name for a in report.arguments] == ["x"]
+    with pytest.raises(GradcheckError, match=r"returned 1 gradient; expected 2, one per differentiated input "
+                                             r"\(x, t\): pass wrt=\('x',\) to hold the others fixed"):
+        check_layer(Loss(), x, np.array([1.0, 0.0, 2.0]))
+
+
+def test_a_forward_that_returns_nothing_is_named():
+    class NoReturn:
+        def forward(self, x):
+            self.out = x * 2
+
+        def backward(self, dout):
+            return 2 * dout
+    with pytest.raises(InputError, match=r"NoReturn.forward returned None; it must return its output"):
+        check_layer(NoReturn(), np.array([1.0]))
 
 
 def test_a_backward_that_ignores_its_upstream_gradient_is_said_in_one_line():
@@ -310,3 +324,42 @@ def test_the_cs231n_pair_of_functions_is_understood():
 def test_tracing_does_not_leave_numpy_changed_for_the_user():
     trace_function(lambda x: np.sum(np.zeros(2) + x), np.array([1.0, 2.0]))
     assert np.zeros(2).dtype == np.float64 and np.asarray([1.0]).dtype == np.float64
+
+
+# ---- The black-box reference's error estimate is a claim: checked against hand derivatives --------
+
+@pytest.mark.parametrize("f, derivative, x", [
+    (np.exp, np.exp, 1.3),                                                      # (eˣ)′ = eˣ
+    (lambda x: np.sin(3 * x), lambda x: 3 * np.cos(3 * x), 0.7),                # (sin 3x)′ = 3 cos 3x
+    (lambda x: 1 / (1 + x * x), lambda x: -2 * x / (1 + x * x) ** 2, 0.4),      # (1/(1+x²))′ = −2x/(1+x²)²
+    (lambda x: x ** 5, lambda x: 5 * x ** 4, 2.0),                              # (x⁵)′ = 5x⁴
+    (lambda x: 1e6 * np.tanh(x), lambda x: 1e6 / np.cosh(x) ** 2, 0.3),         # large f: round-off dominates
+])
+def test_the_error_estimates_of_the_black_box_reference_hold(f, derivative, x):
+    from adcompare.black_box import Differences, Evaluation, richardson
+    evaluation = Evaluation(lambda x: f(x[0]), (np.array([x]),))
+    evaluation.outputs(evaluation.point)
+    value, error = richardson(evaluation, np.array([1.0]))
+    assert abs(value[0] - derivative(x)) <= error[0] <= 1e-6 * abs(derivative(x))
+    column = Differences(evaluation).directional(np.array([1.0]))      # the complex step, where it holds
+    assert column.method == "complex step"
+    assert abs(column.value[0, 0] - derivative(x)) <= column.error[0, 0]
+
+
+def test_symbolic_budget_is_passed_through():
+    W = np.array([[0.1, 0.5], [-0.3, 0.8]])
+    f = lambda x: np.sum((W @ x) ** 2)                                  # noqa: E731
+    g = lambda x: 2 * W.T @ (W @ x)                                     # noqa: E731
+    x = np.array([0.2, 0.4])
+    assert gradcheck(f, x, grad=g).reference == "symbolic"
+    assert gradcheck(f, x, grad=g, symbolic_budget=0).reference == "reverse"
+
+    class Square:
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, dout):
+            return 2 * self.x * dout
+    assert check_layer(Square(), x).reference == "symbolic"
+    assert check_layer(Square(), x, symbolic_budget=0).reference == "reverse"

@@ -388,3 +388,12 @@ def test_long_loop_traces_and_differentiates_without_recursion():
 def test_operation_limit():
     with pytest.raises(TracingError, match="more than 10 operations"):
         trace_function(lambda x: np.sum(x * x), np.ones(6), max_operations=10)
+
+
+def test_a_domain_error_in_a_branch_not_taken_is_kept_not_raised():
+    # where(x > 0, ln x, 2x) at −1: ln(−1) is evaluated but not used; the pruned graph is 2x.
+    traced = trace_function(lambda x: np.where(x > 0, np.log(x), 2.0 * x), -1.0)
+    assert ops(traced) == ["mul"] and traced.value == (-2.0,)
+    assert len(traced.dead_errors) == 1 and "ln (-1) = undefined" in traced.dead_errors[0]
+    with pytest.raises(DomainError, match=r"ln \(-1\)"):
+        trace_function(lambda x: np.log(x) + x, -1.0)                   # a live one is raised
