@@ -191,8 +191,10 @@ class GradcheckReport:
     - ``directions``: the directional checks made, as (what, expected, got, error allowed)
       text rows; ``notes``; ``cross_check`` (no user gradient: the methods against each
       other, with ``comparison`` the `compare.Comparison`); ``strict``; ``user_values`` the
-      user's gradient as an (m, n) array; ``headline`` a finding that fails the check by
-      itself (a backward that ignores its upstream gradient).
+      user's gradient as an (m, n) array, ``jacobian_values`` the reference's (the one-sided
+      derivatives where they agree at a tie; finite differences in a black-box check);
+      ``headline`` a finding that fails the check by itself (a backward that ignores its
+      upstream gradient).
     """
 
     title: str
