@@ -250,10 +250,14 @@ class GradcheckReport:
 
     @property
     def jacobian(self):
-        """The reference Jacobian as floats, shape (m, n) (for check_layer, 1 × n: uᵀJ)."""
+        """The reference Jacobian as floats, shape (m, n) (for check_layer, 1 × n: uᵀJ);
+        None where it was not computed entry by entry (a black-box check that passed along
+        random directions)."""
         if self.jacobian_values is not None:
             return np.asarray(self.jacobian_values, dtype=float)
-        return np.array(self.results[self.reference].jacobian, dtype=float)
+        if self.reference in self.results:
+            return np.array(self.results[self.reference].jacobian, dtype=float)
+        return None
 
     # Names of entries, as the user's arguments and result have them.
     def variable_label(self, variable):

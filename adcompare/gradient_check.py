@@ -34,7 +34,7 @@ from .backends import METHODS, run_method
 from .black_box import Differences, Evaluation
 from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
-from .findings import (Finding, GradcheckReport, KinkEntry, failing_grades, grade, summarize,
+from .findings import (Finding, GradcheckReport, KinkEntry, close_band, failing_grades, grade, summarize,
                        worst_per_argument)
 from .graph import Const, evaluate, find_kinks
 from .nonsmooth import one_sided_differences
@@ -295,8 +295,7 @@ def _grade_all(expected, user_values, tolerance, sides, results, reference, note
                     scale = max(abs(low), abs(high))
                     slack = FD.bound(scale)
                     g = grade(distance, scale, tolerance, reference_error=slack)
-                    findings.append(Finding(k, j, (low, high), got, distance,
-                                            distance / scale if scale else (0.0 if not distance else math.inf), g))
+                    findings.append(Finding(k, j, (low, high), got, distance, _relative(distance, scale), g))
                     kink_entries.append(KinkEntry(k, j, left, right, ad, chosen_by, got, g != "wrong"))
                     continue
                 common_value = (left + right) / 2
@@ -398,13 +397,13 @@ def _cross_check(results, reference, sides, notes, common, traced, directions, k
                 ok = distance <= max(FD.bound(scale), DEFAULT_TOLERANCES[method].bound(scale))
                 why = None if ok else "kink convention: the derivative of the branch the trace recorded"
                 expected = (low, high) if not _sides_agree(left, right) else (left + right) / 2
-                findings.append(_method_finding(k, j, method, expected, value, distance,
-                                                scale if isinstance(expected, tuple) else _relative(distance, expected),
-                                                ok, why))
+                findings.append(Finding(k, j, expected, value, distance,
+                                        _relative(distance, scale if isinstance(expected, tuple) else expected),
+                                        "ok" if ok else "wrong", method=method, explanation=why))
             continue
         for check in entry.checks:
-            findings.append(_method_finding(k, j, check.method, entry.reference, float(check.value),
-                                            check.abs_error, check.rel_error, check.ok, check.explanation))
+            findings.append(Finding(k, j, entry.reference, float(check.value), check.abs_error, check.rel_error,
+                                    "ok" if check.ok else "wrong", method=check.method, explanation=check.explanation))
     for method, error in comparison.failures.items():
         notes.append(f"{TITLES[method]} could not be computed: {error}")
     return GradcheckReport(**common, traced=traced, reference=reference, findings=tuple(findings),
@@ -412,16 +411,10 @@ def _cross_check(results, reference, sides, notes, common, traced, directions, k
                            comparison=comparison, directions=directions, notes=tuple(notes), cross_check=True)
 
 
-def _method_finding(k, j, method, expected, value, abs_error, scale_or_rel, ok, explanation=None):
-    relative = abs_error / scale_or_rel if isinstance(expected, tuple) and scale_or_rel else scale_or_rel
-    return Finding(k, j, expected, value, abs_error, relative, "ok" if ok else "wrong", method=method,
-                   explanation=explanation)
-
-
 def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced, where):
     """The function as written is the only witness: finite differences are the reference."""
     differences = Differences(evaluation)
-    rows, failed = [], False
+    rows, failed, unresolved = [], False, False
     if user_values is not None:
         for _ in range(2):
             direction = differences.random_direction()
@@ -437,6 +430,13 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
                          float(measured.value[k, 0]), float(claimed[k]),
                          float(max(2 * measured.error[k, 0], tolerance.bound(scale[k]))), worst == "ok"))
             failed = failed or worst in failing_grades(common["strict"])
+            unresolved = unresolved or not np.all(np.isfinite(measured.error))
+            loose = 2 * measured.error[:, 0] > close_band(tolerance).bound(scale)
+            if np.any(loose) and np.all(np.isfinite(measured.error)):
+                k = int(np.argmax(measured.error[:, 0] / np.maximum(scale, 1e-300)))
+                notes.append(f"finite differences of the function as written are accurate only to about "
+                             f"{measured.error[k, 0]:.1e} along this direction (against {scale[k]:.3g}): the check "
+                             "is no stricter than that")
     findings, jacobian = (), None
     per_entry = user_values is None or failed or differences.complex_ok
     if per_entry:
@@ -457,6 +457,11 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
     else:
         notes.insert(0, "entries were not compared one by one: along each random direction your gradient agrees "
                         "with finite differences of the function as written")
+    if unresolved or (jacobian is not None and not np.all(np.isfinite(columns.error))):
+        common = {**common, "headline": common["headline"] or (
+            "inconclusive: finite differences of the function as written do not converge at this point (a kink or "
+            "a singularity within every step tried, down to 1e-6 of the first); nothing could be checked here. "
+            "Move the point, or let the tracer follow the code")}
     summaries = summarize(common["arguments"], findings, evaluation.m, strict=common["strict"])
     return GradcheckReport(**common, traced=None, reference="finite differences", findings=tuple(findings),
                            summaries=summaries, directions=tuple(rows), notes=tuple(notes), untraced=untraced,

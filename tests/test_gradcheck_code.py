@@ -111,6 +111,30 @@ def test_a_wrong_gradient_of_an_untraceable_function_of_a_matrix_fails_at_the_tr
     assert "transposed" in str(caught.value)
 
 
+def test_a_step_too_coarse_for_the_function_is_shrunk_until_the_quotients_converge():
+    # sin(10⁴x) through math.sin: Richardson's first step (≈ 7e-4) spans seven radians of
+    # it; the step shrinks tenfold until D(h) − D(h/2) and D(h/2) − D(h/4) shrink as h².
+    # f′(1) = 10⁴ cos(10⁴); a gradient off by 0.1% is wrong.
+    f = lambda x: math.sin(1e4 * float(x))                          # noqa: E731
+    report = gradcheck(f, 1.0, grad=lambda x: 1e4 * math.cos(1e4 * x))
+    assert report.traced is None and report.passed and report.jacobian is None   # along directions only
+    _, measured, claimed, allowed, ok = report.directions[0]
+    assert ok and abs(measured - claimed) <= allowed <= 1e-4 * abs(claimed)
+    with pytest.raises(GradcheckError, match="x: 1 of 1 entries wrong"):
+        gradcheck(f, 1.0, grad=lambda x: 1.001e4 * math.cos(1e4 * x))
+
+
+def test_a_black_box_reference_that_cannot_converge_is_inconclusive_not_wrong():
+    # √|x| at 1e-12: every step tried (down to 7e-10) is far wider than x, and the central
+    # quotients of this even function are ≈ 0 at all of them, while f′ = 1/(2√x) = 5e5.
+    # The second differences grow as the step shrinks: nothing converges, and the check says
+    # it could not decide instead of calling the right gradient wrong.
+    f = lambda x: math.sqrt(abs(float(x)))                          # noqa: E731
+    with pytest.raises(GradcheckError, match="inconclusive: finite differences of the function as written do "
+                                             "not converge at this point"):
+        gradcheck(f, 1e-12, grad=lambda x: 0.5 / math.sqrt(x))
+
+
 def test_a_function_that_is_not_deterministic_is_refused_with_what_to_do():
     rng = np.random.default_rng()
     with pytest.raises(TracingError, match="not deterministic.*seeded generator"):
