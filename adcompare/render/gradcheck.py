@@ -210,9 +210,9 @@ def sections(report, fmt="simple", max_rows=MAX_ROWS):
     if report.kinks:
         result.append(("Kinks: entries where the function is not differentiable", kink_table(report, fmt)))
     m, n = report.m, report.n
-    if m > 1 and m * n <= 100 and (report.results or report.jacobian_values is not None):
+    if (m > 1 or not report.findings) and m * n <= 100 and report.jacobian is not None:
         reference = method_title(report, report.reference) if report.reference in TITLES else report.reference
-        result.append((f"Jacobian ({reference}), {m} outputs × {n} input{'s' if n != 1 else ''}",
+        result.append((f"Jacobian ({reference}), {m} output{'s' if m != 1 else ''} × {n} input{'s' if n != 1 else ''}",
                        jacobian_table(report, fmt)))
     if report.findings and m * n <= max_rows * 3:
         result.append(("Entries", entry_table(report, fmt)))
