@@ -357,3 +357,30 @@ def singular_sides(graph, values):
             if side is not None:
                 sides.append((slot, kind, np.sign(side(*argument_values(graph.node(slot).args, values)))))
     return sides
+
+
+# ---- Pruning (gradcheck, issue 11 item 5): what reaches the outputs -------------------
+
+def prune(graph):
+    """The Graph of only the nodes some output depends on, and the old → new slot map.
+
+    Returns ``(pruned, slot_map)``: ``slot_map[old]`` is the slot in ``pruned`` of every
+    live slot of ``graph`` (inputs are always kept, so variables and their order do not
+    change); dead slots are missing from it. A traced branch not taken (``np.where``
+    evaluates both) is dead, so nothing in it is ever differentiated or judged.
+
+        >>> g = Graph(("x",), (Node("ln", (0,)), Node("exp", (0,))), (2,))
+        >>> pruned, slot_map = prune(g)
+        >>> [node.op for node in pruned.nodes], pruned.outputs, slot_map
+        (['exp'], (1,), {0: 0, 2: 1})
+    """
+    live, n = graph.live, graph.n_inputs
+    slot_map = {slot: slot for slot in range(n)}
+    nodes = []
+    for slot in range(n, graph.size):
+        if live[slot]:
+            node = graph.node(slot)
+            slot_map[slot] = n + len(nodes)
+            nodes.append(Node(node.op, tuple(a if isinstance(a, Const) else slot_map[a] for a in node.args)))
+    pruned = Graph(graph.variables, tuple(nodes), tuple(slot_map[s] for s in graph.outputs), graph.source)
+    return pruned, slot_map
