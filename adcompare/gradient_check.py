@@ -10,9 +10,11 @@ along random directions first, then, once something fails (or the complex step m
 cheap), entry by entry, to name the wrong entries. Entries are graded ok / close / wrong
 (`adcompare.findings`); the report is data, drawn by `adcompare.render.gradcheck`.
 
-Kinks. Where some node of the trace is at a kink (relu or abs at 0, a max tie) or a
-comparison in the code was decided at a tie, the left and right one-sided derivatives of
-the function as written (`nonsmooth.one_sided_differences`) decide each entry: where they
+Kinks. Where some node of the trace is at a kink (relu or abs at 0, a max tie) or has an
+infinite local partial, the function's exact one-sided derivatives (`nonsmooth.analyse`)
+decide each entry; where a comparison in the code was decided at a tie (the trace holds
+one branch only), the one-sided derivatives of the function as written
+(`nonsmooth.analyse_code`) do: where they
 differ, any value between them passes (a subgradient); where they agree, the function is
 differentiable there and that common value is the reference, whatever the branch the
 trace recorded says (``np.where(x < 0, -1.0, 1.0) * np.abs(x)`` at 0 is x: derivative 1).
@@ -36,8 +38,8 @@ from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
 from .findings import (Finding, GradcheckReport, KinkEntry, close_band, failing_grades, grade, summarize,
                        worst_per_argument)
-from .graph import Const, evaluate, find_kinks
-from .nonsmooth import one_sided_differences
+from .graph import Const
+from .nonsmooth import Kink, analyse, analyse_code
 from .tracing import TracingError, trace_function
 
 DEFAULT_RTOL = 1e-7
@@ -237,8 +239,8 @@ def _traced_check(evaluation, traced, user_values, tolerance, methods, budget, n
         raise GradcheckError(f"no method could compute the derivative at this point ({reasons})")
     if results.get("symbolic") is not None and results["symbolic"].error is not None:
         notes.append(f"symbolic (sympy) {results['symbolic'].error}")
-    kinks = find_kinks(graph, evaluate(graph, point)) + [(t.slot, t.description) for t in traced.ties]
-    sides = one_sided_differences(evaluation.outputs, evaluation.point) if kinks else None
+    sides = _one_sided(graph, point, traced, evaluation)
+    kinks = [] if sides is None else [(kink.slot, kink.text) for kink in sides.kinks]
     expected = np.array(results[reference].jacobian, dtype=object if reference == "symbolic" else float)
     differences = Differences(evaluation, complex_step=False)
     directions = ()
@@ -257,19 +259,37 @@ def _traced_check(evaluation, traced, user_values, tolerance, methods, budget, n
                            jacobian_values=_reference_values(expected, sides))
 
 
+def _one_sided(graph, point, traced, evaluation):
+    """The function's one-sided derivatives where some node is on its kink or has an
+    infinite local partial (exact: `nonsmooth.analyse` on the Graph), or where the code
+    compared values at a tie (the Graph holds one branch only: one-sided differences of
+    the function as written, `nonsmooth.analyse_code`); None where f is smooth here."""
+    if traced.ties:
+        kinks = [Kink(tie.slot, tie.description, "the branch the comparison took") for tie in traced.ties]
+        return analyse_code(evaluation.outputs, evaluation.point, kinks)
+    return analyse(graph, point)
+
+
 def _reference_values(expected, sides):
     values = np.array(expected, dtype=float)
     if sides is not None:
-        agree = _sides_agree(*sides)
-        values = np.where(agree, (sides[0] + sides[1]) / 2, values)
+        for (k, j), one in sides.entries.items():
+            if one.differentiable:
+                values[k, j] = one.value
     return values
 
 
 FD = DEFAULT_TOLERANCES["finite_difference"]
 
 
-def _sides_agree(left, right):
-    return np.abs(right - left) <= FD.atol + FD.rtol * np.maximum(np.abs(left), np.abs(right))
+def _entry_bounds(one):
+    """(low, high, scale) of an entry's one-sided derivatives. Where a side does not exist
+    (f undefined there, an infinite limit) the function has no finite derivative and no
+    value can be held to it: the interval is the whole line."""
+    if one.interval is None:
+        return -math.inf, math.inf, max((abs(v) for v in (one.left, one.right) if v is not None), default=0.0)
+    low, high = one.interval
+    return low, high, max(abs(low), abs(high))
 
 
 def _grade_all(expected, user_values, tolerance, sides, results, reference, notes):
@@ -287,25 +307,24 @@ def _grade_all(expected, user_values, tolerance, sides, results, reference, note
         for j in range(n):
             got = float(user_values[k, j])
             if sides is not None:
-                left, right = float(sides[0][k, j]), float(sides[1][k, j])
+                one = sides.entry(k, j)
                 ad = float(expected[k, j])
-                if not _sides_agree(left, right):
-                    low, high = min(left, right), max(left, right)
+                if not one.differentiable:
+                    low, high, scale = _entry_bounds(one)
                     distance = max(low - got, got - high, 0.0) if not math.isnan(got) else math.nan
-                    scale = max(abs(low), abs(high))
-                    slack = FD.bound(scale)
+                    slack = 0.0 if one.exact else FD.bound(scale)
                     g = grade(distance, scale, tolerance, reference_error=slack)
                     findings.append(Finding(k, j, (low, high), got, distance, _relative(distance, scale), g))
-                    kink_entries.append(KinkEntry(k, j, left, right, ad, chosen_by, got, g != "wrong"))
+                    kink_entries.append(KinkEntry(k, j, one.left, one.right, ad, chosen_by, got, g != "wrong"))
                     continue
-                common_value = (left + right) / 2
-                estimate = FD.bound(common_value)
-                if abs(ad - common_value) > estimate:
-                    convention.append((k, j, ad, common_value))
+                common_value = one.value
+                estimate = 0.0 if one.exact else FD.bound(common_value)
                 error = abs(got - common_value)
                 findings.append(Finding(k, j, common_value, got, error, _relative(error, common_value),
                                         grade(error, common_value, tolerance, reference_error=estimate / 2),
                                         reference_error=estimate / 2))
+                if abs(ad - common_value) > max(estimate, DEFAULT_TOLERANCES["reverse"].bound(common_value)):
+                    convention.append((k, j, ad, common_value))
                 continue
             if expected.dtype == object:
                 with mpmath.workdps(40):
@@ -381,22 +400,25 @@ def _cross_check(results, reference, sides, notes, common, traced, directions, k
     for entry in comparison.entries:
         k, j = entry.output, entry.variable
         if sides is not None:
-            left, right = float(sides[0][k, j]), float(sides[1][k, j])
-            low, high = min(left, right), max(left, right)
-            if not _sides_agree(left, right):
-                kink_entries.append(KinkEntry(k, j, left, right, float(results[chosen_by].jacobian[k, j]),
+            one = sides.entry(k, j)
+            if one.differentiable:
+                low = high = one.value
+                scale = abs(one.value)
+            else:
+                low, high, scale = _entry_bounds(one)
+                kink_entries.append(KinkEntry(k, j, one.left, one.right, float(results[chosen_by].jacobian[k, j]),
                                               chosen_by, None, True))
-            scale = max(abs(low), abs(high))
             ad = float(results[chosen_by].jacobian[k, j])
-            if _sides_agree(left, right) and abs(ad - (left + right) / 2) > FD.bound(scale):
-                notes += _convention_notes([(k, j, ad, (left + right) / 2)])
+            slack = 0.0 if one.exact else FD.bound(scale)
+            if one.differentiable and abs(ad - one.value) > max(slack, DEFAULT_TOLERANCES["reverse"].bound(scale)):
+                notes += _convention_notes([(k, j, ad, one.value)])
             # Every method, the reference too, against the function's own one-sided derivatives.
             for method in [reference] + [c.method for c in entry.checks]:
                 value = float(results[method].jacobian[k, j])
                 distance = max(low - value, value - high, 0.0)
-                ok = distance <= max(FD.bound(scale), DEFAULT_TOLERANCES[method].bound(scale))
+                ok = distance <= max(slack, DEFAULT_TOLERANCES[method].bound(scale))
                 why = None if ok else "kink convention: the derivative of the branch the trace recorded"
-                expected = (low, high) if not _sides_agree(left, right) else (left + right) / 2
+                expected = (low, high) if not one.differentiable else one.value
                 findings.append(Finding(k, j, expected, value, distance,
                                         _relative(distance, scale if isinstance(expected, tuple) else expected),
                                         "ok" if ok else "wrong", method=method, explanation=why))

@@ -83,13 +83,22 @@ class OneSided:
         within CONFIRM_TOLERANCE when taken from one-sided differences."""
         if self.left is None or self.right is None:
             return False
-        rtol, atol = TOLERANCE if self.how == "directional forward mode" else CONFIRM_TOLERANCE
+        rtol, atol = TOLERANCE if self.exact else CONFIRM_TOLERANCE
         return abs(self.left - self.right) <= atol + rtol * max(abs(self.left), abs(self.right))
 
     @property
+    def exact(self):
+        """Whether both sides come from the directional sweeps (exact), not from differences."""
+        return self.how == "directional forward mode"
+
+    @property
     def value(self):
-        """The derivative when `differentiable` (the right derivative), else None."""
-        return self.right if self.differentiable else None
+        """The derivative when `differentiable`, else None: the right derivative when exact,
+        the mean of the two sides when they are difference quotients (their errors then
+        partly cancel)."""
+        if not self.differentiable:
+            return None
+        return self.right if self.exact else (self.left + self.right) / 2
 
     @property
     def interval(self):
@@ -298,6 +307,23 @@ def analyse(graph, point, values=None, confirm=True):
         for k in range(m):
             entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences)
     return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps))
+
+
+def analyse_code(function_at, point, kinks):
+    """The `Analysis` of a function whose trace cannot see across a branch (the code
+    compared values at a tie, so the Graph holds one side only): the one-sided derivatives
+    of the function as written, by one-sided differences of ``function_at`` (a function of
+    the flat point returning the outputs as an array). ``kinks`` are the `Kink`s that made
+    it necessary (a tie in the code, or a node on its kink)."""
+    left, right = one_sided_differences(function_at, point, defined_sides=True)
+    entries = {}
+    for k, row in enumerate(right):
+        for j in range(len(row)):
+            sides = (left[k][j], right[k][j])
+            why = tuple(None if v is not None else f"f is not defined {name} of the point"
+                        for v, name in zip(sides, ("left", "right")))
+            entries[(k, j)] = OneSided(k, j, *sides, "one-sided differences of the code as written", sides, True, why)
+    return Analysis(tuple(kinks), (), entries)
 
 
 def _one_sided(k, j, right, left, differences):
