@@ -16,10 +16,14 @@ into the two accumulation rules: the tangent rule ẏ = Σ ∂y/∂xᵢ · ẋ�
 x̄ᵢ = x̄ᵢ + ȳ · ∂y/∂xᵢ.
 """
 
+import dataclasses
+import re
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from typing import Optional
 
+from .errors import InputError
 from .graph import Const
 from .ops import DIVIDE, MINUS_ONE, ONE, OPERATIONS, TIMES, Notation
 
@@ -47,13 +51,36 @@ class Apply:
     args: tuple
 
 
+def name_outputs(graph, names):
+    """The graph with its outputs named ``names`` (one name a output); InputError when a
+    name is not an identifier, is an input's, or is given twice.
+
+        >>> from adcompare.parse import parse
+        >>> name_outputs(parse("(x+y)*z"), ["f"]).output_names
+        ('f',)
+    """
+    names = tuple(names)
+    if len(names) != len(graph.outputs):
+        raise InputError(f"{len(graph.outputs)} output name{'s' if len(graph.outputs) != 1 else ''} needed, "
+                         f"got {len(names)}: {', '.join(names)}")
+    for position, name in enumerate(names):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise InputError(f"'{name}' cannot be an output name (letters, digits and _)")
+        if name in graph.variables:
+            raise InputError(f"the output name '{name}' is already an input's name")
+        if name in names[:position]:
+            raise InputError(f"the output name '{name}' is given twice")
+    return dataclasses.replace(graph, output_names=names)
+
+
 PLUS = Notation("$0 + $1", "$0 + $1")
 MINUS = Notation("$0 − $1", "$0 - $1")
 NEGATE = Notation("−$0", "-$0")
 TIMES_SIGN = Notation("$0 × $1", r"$0 \times $1")
 DIVIDE_SIGN = Notation("$0 / $1", "$0 / $1")
 PARTIAL = Notation("∂$0/∂$1", r"\partial $0/\partial $1")
-JUXTAPOSE = Notation("$0 $1", "$0 $1")
+JUXTAPOSE = Notation("$0 $1", r"$0 \, $1")
+POWER = Notation("$0^$1", "{$0}^{$1}")
 
 
 @dataclass(frozen=True)
@@ -110,7 +137,25 @@ def primal_definition(node):
 
 def _partial_factor(node, position):
     partial = OPERATIONS[node.op].partials[position]
+    if node.op == "pow" and position == 0 and isinstance(node.args[1], Const) and isinstance(node.args[1].exact,
+                                                                                               Fraction):
+        # A constant exponent n: n × v^(n − 1) with n − 1 worked out (2 × v, not 2 × v^(2 − 1)).
+        exponent = node.args[1].exact - 1
+        base = argument(node.args[0])
+        if exponent == 0:
+            return node.args[1]
+        power = base if exponent == 1 else Apply(POWER, (base, Const(float(exponent), exponent,
+                                                                     _fraction_text(exponent))))
+        return Apply(TIMES_SIGN, (node.args[1], power))
     return Apply(partial.notation, tuple(argument(a) for a in node.args))
+
+
+def _fraction_text(value):
+    """A Fraction as a literal: 3, -0.5, or 1/3 where no short decimal is exact."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    decimal = repr(float(value))
+    return decimal if Fraction(decimal) == value else f"{value.numerator}/{value.denominator}"
 
 
 def _scaled(incoming, node, position, show_unit):

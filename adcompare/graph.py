@@ -57,6 +57,7 @@ class Graph:
     nodes: tuple
     outputs: tuple
     source: str = ""
+    output_names: tuple = ()   # names the user gave the outputs ('' where none); see render.style.output_names
 
     def __post_init__(self):
         n = len(self.variables)

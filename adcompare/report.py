@@ -25,7 +25,7 @@ from .backends import METHODS, run_method
 from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import InputError
-from .formula import primal_rows
+from .formula import name_outputs, primal_rows
 from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
@@ -183,14 +183,17 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
 
 
 def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
-          fd_method="central", digits=30, tolerances=None, symbolic_budget=TIME_BUDGET):
+          fd_method="central", digits=30, tolerances=None, symbolic_budget=TIME_BUDGET, output_names=None):
     """Run ``methods`` on ``expression`` at ``at`` and cross-check them: a `Report`, or a
-    `PointsReport` when ``at`` holds arrays of points (see `resolve_point`).
+    `PointsReport` when ``at`` holds arrays of points (see `resolve_point`). ``output_names``
+    names the outputs (as ``f = …`` in the expression does).
 
     Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
     a point outside the domain or where a derivative does not exist).
     """
     graph, point = resolve_point(expression, at, variables, merge_common)
+    if output_names is not None:
+        graph = name_outputs(graph, output_names)
     return trace_graph(graph, point, methods=methods, fd_method=fd_method, digits=digits, tolerances=tolerances,
                        symbolic_budget=symbolic_budget)
 

@@ -50,6 +50,14 @@ def reference_text(value, method):
     return full_precision(value)
 
 
+def exact_text(text, style):
+    """A number in full precision as the style writes it: its minus sign, and 10^{…} in LaTeX."""
+    if style.template == "latex" and "e" in text:
+        mantissa, exponent = text.split("e")
+        text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text.replace("-", style.minus)
+
+
 def render_cell(cell, graph, fmt, digits):
     """One cell (or note part) in ``fmt``."""
     if isinstance(cell, str):
@@ -61,9 +69,9 @@ def render_cell(cell, graph, fmt, digits):
     if kind == "code":
         return fmt.code(content)
     if kind == "exact":
-        return fmt.text(full_precision(content))
+        return fmt.math(exact_text(full_precision(content), style))
     if kind == "reference":
-        return fmt.text(reference_text(*content))
+        return fmt.math(exact_text(reference_text(*content), style))
     if kind == "quantity":
         body = quantity_name(content, graph, style)
     elif kind == "formula":

@@ -44,6 +44,7 @@ def _table(title, headers, groups, sections):
 _PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[T1]{fontenc}
+\usepackage{lmodern}
 \usepackage{amsmath}
 \usepackage[landscape,margin=1.5cm]{geometry}
 \pagestyle{empty}

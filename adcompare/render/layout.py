@@ -11,12 +11,14 @@ and beside each adjoint trace, Table 3, with every adjoint row on the line of th
 row it comes from).
 """
 
+import re
 from dataclasses import dataclass
 
 import mpmath
 from typing import Optional
 
 from ..formula import Apply, PARTIAL, Var
+from ..ops import Notation
 
 EXPLANATIONS = {
     "kink": "the point is a kink, where the derivative does not exist",
@@ -35,6 +37,7 @@ EXPLANATIONS = {
     "finite-difference error": "the difference lies within finite differences' own error estimate "
                                "(try --fd-method richardson or complex-step)",
 }
+SEEDS_LISTED = 6   # a tangent trace's title lists every seed up to this many inputs
 METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
                  "forward": "forward mode", "reverse": "reverse mode"}
 
@@ -150,7 +153,10 @@ def table_3(primal, adjoint_rows, adjoint_title):
 
 def _seed_title(graph, sweep):
     if sweep.kind == "tangent":
-        parts = [f"Forward tangent trace for ∂/∂{graph.variables[sweep.seed]} ("]
+        parts = ["Forward tangent trace for ∂/∂", Cell("quantity", Var("x", sweep.seed)), " ("]
+        if graph.n_inputs > SEEDS_LISTED:   # a title as long as the trace helps nobody
+            return tuple(parts + [Cell("quantity", Var("xdot", sweep.seed)),
+                                  f" = 1, the other {graph.n_inputs - 1:,} tangents of the inputs = 0)"])
         for i in range(graph.n_inputs):
             parts += [", " if i else "", Cell("quantity", Var("xdot", i)), f" = {1 if i == sweep.seed else 0}"]
         return tuple(parts + [")"])
@@ -207,9 +213,7 @@ def difference_block(report):
     method = result.details["method"]
     if result.jacobian is None:
         return [Note((f"Finite differences ({method}): not available: {result.error}",))]
-    rule = {"central": "ε^(1/3)·max(1, |xᵢ|)", "forward": "ε^(1/2)·max(1, |xᵢ|)",
-            "richardson": "ε^(1/5)·max(1, |xᵢ|), extrapolated from 4h, 2h, h",
-            "complex-step": "1e-20·|xᵢ| (1e-20 at 0), Im f(x + ih)/h"}[method]
+    rule, after = STEP_RULES[method]
     rows = []
     for row in result.details["rows"]:
         for k in range(len(report.graph.outputs)):
@@ -217,10 +221,20 @@ def difference_block(report):
                          Cell("exact", row.plus[k]), Cell("exact", row.minus[k]), Cell("exact", row.estimate[k]),
                          _error_cell(row.error_estimate[k])))
     minus = "f(x)" if method in ("forward", "complex-step") else "f(x − h)"
-    title = (f"Finite differences ({method}; step h = {rule})",)
+    title = (f"Finite differences ({method}; step h = ", Cell("formula", Apply(rule, ())), f"{after})")
     blocks = [Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate", "error estimate"))]
     blocks += [Note((f"Finite differences: {note}",)) for note in result.details["notes"]]
     return blocks
+
+
+_MAX_TERM = r"\cdot \max(1, |x_i|)"
+STEP_RULES = {   # each finite-difference method's step, as a formula, and words after it
+    "central": (Notation("ε^(1/3)·max(1, |xᵢ|)", r"\varepsilon^{1/3} " + _MAX_TERM), ""),
+    "forward": (Notation("ε^(1/2)·max(1, |xᵢ|)", r"\varepsilon^{1/2} " + _MAX_TERM), ""),
+    "richardson": (Notation("ε^(1/5)·max(1, |xᵢ|)", r"\varepsilon^{1/5} " + _MAX_TERM),
+                   ", extrapolated from 4h, 2h, h"),
+    "complex-step": (Notation("10⁻²⁰·|xᵢ|", r"10^{-20} \cdot |x_i|"), " (the same at 0), Im f(x + ih)/h"),
+}
 
 
 def _error_cell(value):
@@ -308,8 +322,18 @@ def point_parts(graph, point):
 
 
 def function_note(graph):
-    """What is differentiated: ``f(x1, x2) = ln(x1)+…``."""
-    return Note((f"f({', '.join(graph.variables)}) = ", Cell("code", graph.source)))
+    """What is differentiated: ``f(x₁, x₂) = ln(x1)+…``, named by its output (y₁, y₂ for several)."""
+    parts = []
+    for k in range(len(graph.outputs)):
+        parts += [", " if k else "", Cell("quantity", Var("y", k))]
+    parts.append("(")
+    for i in range(graph.n_inputs):
+        parts += [", " if i else "", Cell("quantity", Var("x", i))]
+    source = graph.source
+    names = getattr(graph, "output_names", ())
+    if len(names) == 1 and names[0]:   # "f = (x+y)*z": the name is on the left already
+        source = re.sub(rf"^\s*{names[0]}\s*=\s*", "", source)
+    return Note((*parts, ") = ", Cell("code", source)))
 
 
 def header_notes(report):
