@@ -30,6 +30,7 @@ from .errors import AdcompareError, DomainError, ParseError
 from .parse import DEFAULT_LIMITS, parse
 from .points_file import (JACOBIAN_FILE_SUFFIXES, NUMBER, check_columns, is_points_file, points_by_name,
                           read_points, write_jacobian)
+from .render.layout import DEFAULT_TABLES, TABLE_KINDS
 from .report import resolve_point, trace
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -38,9 +39,12 @@ METHOD_ALIASES = {"fd": "finite_difference", "finite-difference": "finite_differ
                   "finite_difference": "finite_difference"}
 TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "html", ".htm": "html",
                  ".json": "json"}
+NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
 GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
 OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
-                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot", "--jacobian-out")
+                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot", "--jacobian-out",
+                       "--table", "--columns", "--rows", "--output-name", "--rankdir", "--dpi", "--output",
+                       "--colors", "--palette")
 
 
 class UsageError(Exception):
@@ -75,6 +79,16 @@ def parse_point(text):
             point[name] = float(value)
         return point
     return [float(value) for _, value in pairs]
+
+
+def _tables(text):
+    chosen = []
+    for item in text.split(","):
+        name = item.strip()
+        if name not in TABLE_KINDS:
+            raise UsageError(f"--table: unknown table {name!r} (choose from {', '.join(TABLE_KINDS)})")
+        chosen.append(name)
+    return chosen
 
 
 def _methods(text):
@@ -122,9 +136,22 @@ def build_parser():
                          "to FILE.csv (a header d(y)/d(x1),…; full precision) or FILE.npy (the same columns)")
     command.add_argument("--methods", type=_methods, default=METHODS, metavar="LIST",
                          help="comma-separated subset of " + ",".join(METHODS))
-    command.add_argument("--format", choices=("text", "markdown", "latex", "html", "json"),
-                         help="output format (default text, or guessed from --out's extension)")
+    command.add_argument("--format", choices=("text", "markdown", "latex", "beamer", "html", "json"),
+                         help="output format (default text, or guessed from --out's extension); beamer: LaTeX "
+                              "frames sized for slides, each trace revealed row by row")
     command.add_argument("--out", metavar="FILE", help="write to FILE (.txt .md .tex .html .json)")
+    command.add_argument("--table", action="append", type=_tables, metavar="LIST",
+                         help="what to print, in order (comma-separated or repeated): " + ", ".join(
+                             f"{name} ({TABLE_KINDS[name][0]})" for name in TABLE_KINDS)
+                         + "; default: " + ",".join(DEFAULT_TABLES))
+    command.add_argument("--columns", choices=("all", "paper"), default="all",
+                         help="trace columns: all (with the values substituted) or exactly the paper's (Baydin et "
+                              "al. Tables 2 and 3)")
+    command.add_argument("--rows", choices=("summary", "all"), default="summary",
+                         help="a trace longer than a few hundred rows is summarised (first and last rows, kinks, "
+                              "fan-out, the largest adjoints) unless all (default summary)")
+    command.add_argument("--output-name", metavar="NAMES",
+                         help="name the output(s), e.g. f or f,g (as 'f = EXPR' does; default: a name no input has)")
     command.add_argument("--standalone", action="store_true",
                          help="LaTeX: a complete document for pdflatex; HTML: a complete page")
     command.add_argument("--rtol", type=float, default=DEFAULT_TOLERANCES["forward"].rtol,
@@ -263,6 +290,10 @@ def _variables(args):
     return None if args.vars is None else [name.strip() for name in args.vars.split(",")]
 
 
+def _output_names(args):
+    return None if args.output_name is None else [name.strip() for name in args.output_name.split(",")]
+
+
 def _check_digits(args):
     if args.digits < 0 or args.digits > 17:
         raise UsageError("--digits must be between 0 and 17")
@@ -296,10 +327,12 @@ def run_trace(args):
         at = parse_point(args.at)
     report = trace(expression, at, variables=variables, methods=args.methods,
                    merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances,
-                   symbolic_budget=args.symbolic_budget)
+                   symbolic_budget=args.symbolic_budget, output_names=_output_names(args))
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
-    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone))
+    tables = None if args.table is None else [name for names in args.table for name in names]
+    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone,
+                                       tables=tables, columns=args.columns, rows=args.rows))
     if args.jacobian_out is not None:
         reverse = report.results["reverse"]
         if reverse.jacobian is None:

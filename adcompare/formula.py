@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Optional
+from collections.abc import Sequence
+from typing import NamedTuple, Optional
 
 from .errors import InputError
 from .graph import Const
@@ -118,8 +119,10 @@ class Sweep:
 
     @cached_property
     def rows(self):
-        """The TraceRows of this sweep, in execution order."""
-        return tuple(self._build_rows())
+        """The rows of this sweep, in execution order (a `TraceRows`: each row is built when
+        first read)."""
+        rows = self._build_rows()
+        return rows if isinstance(rows, TraceRows) else tuple(rows)
 
     def __repr__(self):
         return f"Sweep({self.kind!r}, seed={self.seed!r})"
@@ -208,31 +211,90 @@ def substitute(formula, lookup):
     return formula
 
 
+class RowMeta(NamedTuple):
+    """What a summary needs to know of a row without building its formulas."""
+
+    target: Var
+    section: str
+    value: object
+    source: Optional[Var] = None
+    accumulates: bool = False    # an adjoint row adding a later contribution (fan-out)
+
+
+class TraceRows(Sequence):
+    """The rows of one trace, each built on first access, so that a summary of a long
+    trace formats only the rows it shows; ``meta(i)`` is row i's `RowMeta`, at the cost
+    of a few lookups. Rows are the trace's inputs, then its body, then its outputs."""
+
+    def __init__(self, sizes, meta, build):
+        self.sizes = sizes            # (inputs, body, outputs)
+        self._meta, self._build = meta, build
+        self._cache = {}
+
+    def __len__(self):
+        return sum(self.sizes)
+
+    def section(self, index):
+        """'input', 'body' or 'output'."""
+        inputs, body, _ = self.sizes
+        return "input" if index < inputs else "body" if index < inputs + body else "output"
+
+    def meta(self, index):
+        """Row ``index``'s RowMeta."""
+        return self._meta(index, self.section(index))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        row = self._cache.get(index)
+        if row is None:
+            row = self._cache[index] = self._build(index, self.section(index))
+        return row
+
+    def __repr__(self):
+        return f"TraceRows({len(self)} rows)"
+
+
+def _forward_rows(graph, values, kind, definition_of, input_definition, input_value, lookup):
+    """Rows of a forward trace (primal or tangent): inputs, one row per node, outputs."""
+    n, size = graph.n_inputs, graph.size
+    target, output = ("v", "y") if kind == "v" else ("vdot", "ydot")
+
+    def meta(index, section):
+        if section == "output":
+            k = index - size
+            return RowMeta(Var(output, k), section, values[graph.outputs[k]])
+        return RowMeta(Var(target, index), section, input_value(index) if section == "input" else values[index])
+
+    def build(index, section):
+        var, _, value, _, _ = meta(index, section)
+        if section == "input":
+            return TraceRow(var, input_definition(index), value, section=section)
+        if section == "output":
+            return TraceRow(var, Var(target, graph.outputs[index - size]), value, section=section)
+        definition = definition_of(graph.node(index))
+        return TraceRow(var, definition, value, substituted=substitute(definition, lookup))
+
+    return TraceRows((n, size - n, len(graph.outputs)), meta, build)
+
+
 def primal_rows(graph, values):
     """The forward primal trace: input rows, one row per node, output rows."""
-    rows = [TraceRow(Var("v", i), Var("x", i), values[i], section="input") for i in range(graph.n_inputs)]
-    for slot in range(graph.n_inputs, graph.size):
-        definition = primal_definition(graph.node(slot))
-        rows.append(TraceRow(Var("v", slot), definition, values[slot],
-                             substituted=substitute(definition, lambda var: values[var.index])))
-    rows.extend(TraceRow(Var("y", k), Var("v", slot), values[slot], section="output")
-                for k, slot in enumerate(graph.outputs))
-    return tuple(rows)
+    return _forward_rows(graph, values, "v", primal_definition, lambda i: Var("x", i), lambda i: values[i],
+                         lambda var: values[var.index])
 
 
 def tangent_rows(graph, primals, tangents, seed):
     """A forward tangent trace from one sweep's primal and tangent values (seed: ẋ values)."""
-    rows = [TraceRow(Var("vdot", i), Var("xdot", i), seed[i], section="input") for i in range(graph.n_inputs)]
-
     def lookup(var):
         return tangents[var.index] if var.kind == "vdot" else primals[var.index]
 
-    for slot in range(graph.n_inputs, graph.size):
-        definition = tangent_definition(graph.node(slot))
-        rows.append(TraceRow(Var("vdot", slot), definition, tangents[slot], substituted=substitute(definition, lookup)))
-    rows.extend(TraceRow(Var("ydot", k), Var("vdot", slot), tangents[slot], section="output")
-                for k, slot in enumerate(graph.outputs))
-    return rows
+    return _forward_rows(graph, tangents, "vdot", tangent_definition, lambda i: Var("xdot", i), lambda i: seed[i],
+                         lookup)
 
 
 def adjoint_rows(graph, values, output, steps, gradient):
@@ -242,19 +304,32 @@ def adjoint_rows(graph, values, output, steps, gradient):
     after); "before" is None for the argument's first contribution.
     """
     start = graph.outputs[output]
-    rows = [TraceRow(Var("vbar", start), Var("ybar", output), 1.0, section="input", source=Var("y", output))]
-    for slot, position, node_adjoint, _, before, after in steps:
-        node = graph.node(slot)
-        arg = node.args[position]
-        definition, local = adjoint_rows_formulas(node, slot, position, before is not None)
+    count = len(steps)
 
-        def lookup(var):
-            if var.kind == "vbar":
-                return node_adjoint if var.index == slot else before
-            return values[var.index]
+    def meta(index, section):
+        if section == "input":
+            return RowMeta(Var("vbar", start), section, 1.0, Var("y", output))
+        if section == "output":
+            i = index - 1 - count
+            return RowMeta(Var("xbar", i), section, gradient[i], Var("v", i))
+        slot, position, _, _, before, after = steps[index - 1]
+        return RowMeta(Var("vbar", graph.node(slot).args[position]), section, after, Var("v", slot),
+                       before is not None)
 
-        rows.append(TraceRow(Var("vbar", arg), definition, after, local=local, substituted=substitute(local, lookup),
-                             source=Var("v", slot)))
-    rows.extend(TraceRow(Var("xbar", i), Var("vbar", i), gradient[i], section="output", source=Var("v", i))
-                for i in range(graph.n_inputs))
-    return rows
+    def build(index, section):
+        var, _, value, source, _ = meta(index, section)
+        if section == "input":
+            return TraceRow(var, Var("ybar", output), value, section=section, source=source)
+        if section == "output":
+            return TraceRow(var, Var("vbar", var.index), value, section=section, source=source)
+        slot, position, node_adjoint, _, before, _ = steps[index - 1]
+        definition, local = adjoint_rows_formulas(graph.node(slot), slot, position, before is not None)
+
+        def lookup(v):
+            if v.kind == "vbar":
+                return node_adjoint if v.index == slot else before
+            return values[v.index]
+
+        return TraceRow(var, definition, value, local=local, substituted=substitute(local, lookup), source=source)
+
+    return TraceRows((1, count, graph.n_inputs), meta, build)

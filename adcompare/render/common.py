@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 import mpmath
 from tabulate import SEPARATING_LINE, tabulate
 
-from .layout import Cell, Note, Table, report_blocks
+from .layout import Cell, Note, Table, View, report_blocks
 from .style import Style, full_precision, quantity_name, render_formula
 
 
@@ -100,11 +100,13 @@ def render_table(table, graph, fmt, digits):
     return fmt.table(title, headers, groups, sections)
 
 
-def render_report(report, fmt, digits=3, wrt=None, standalone=False):
-    """The whole report in ``fmt``."""
+def render_report(report, fmt, digits=3, wrt=None, standalone=False, tables=None, columns="all", rows="summary"):
+    """The whole report in ``fmt``; ``tables``, ``columns`` and ``rows`` as in `layout.View`."""
     graph = report.graph
     pieces = []
-    for block in report_blocks(report, wrt, fmt.side_by_side):
+    view = View(tables=None if tables is None else tuple(tables), wrt=wrt, columns=columns, rows=rows,
+                side_by_side=fmt.side_by_side)
+    for block in report_blocks(report, view):
         if isinstance(block, Table):
             pieces.append(("table", render_table(block, graph, fmt, digits)))
         elif isinstance(block, Note):

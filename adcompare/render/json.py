@@ -135,7 +135,7 @@ def points_report_to_dict(report):
     }
 
 
-def render_report(report, digits=None, wrt=None, standalone=False):
+def render_report(report, digits=None, wrt=None, standalone=False, **view):
     """The Report (or PointsReport) as a JSON document (full precision: ``digits``, ``wrt``
     and ``standalone`` do not apply)."""
     from ..report import PointsReport

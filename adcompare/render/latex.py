@@ -63,6 +63,6 @@ LATEX_FORMAT = common.Format(
     sympy=sympy.latex, title=escape, note=lambda t: t, table=_table, document=_document, side_by_side=True)
 
 
-def render_report(report, digits=3, wrt=None, standalone=False):
+def render_report(report, digits=3, wrt=None, standalone=False, **view):
     """The report as LaTeX: a fragment, or a complete document with ``standalone``."""
-    return common.render_report(report, LATEX_FORMAT, digits, wrt, standalone)
+    return common.render_report(report, LATEX_FORMAT, digits, wrt, standalone, **view)

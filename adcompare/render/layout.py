@@ -37,7 +37,6 @@ EXPLANATIONS = {
     "finite-difference error": "the difference lies within finite differences' own error estimate "
                                "(try --fd-method richardson or complex-step)",
 }
-SEEDS_LISTED = 6   # a tangent trace's title lists every seed up to this many inputs
 METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
                  "forward": "forward mode", "reverse": "reverse mode"}
 
@@ -65,6 +64,22 @@ class Table:
     sections: tuple
     headers: Optional[tuple] = None
     groups: tuple = ()          # (title parts, number of columns) spanning the columns
+    reveal: tuple = ()          # for a build row by row: per row, the step revealing each cell (0: always)
+
+
+@dataclass(frozen=True)
+class View:
+    """What a report shows. ``tables``: names from `TABLE_KINDS`, in order (None: the
+    default, `DEFAULT_TABLES`); ``wrt``: one input's tangent trace only; ``columns``:
+    'all' or 'paper' (exactly Baydin's columns); ``rows``: 'summary' (a long trace is
+    summarised) or 'all'; ``side_by_side``: the traces as Baydin's Tables 2 and 3 (the
+    format's default) rather than one table per trace."""
+
+    tables: Optional[tuple] = None
+    wrt: Optional[str] = None
+    columns: str = "all"
+    rows: str = "summary"
+    side_by_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,118 +92,6 @@ class Note:
 def derivative(output, variable):
     """The cell content for ∂y/∂x."""
     return Apply(PARTIAL, (Var("y", output), Var("x", variable)))
-
-
-def _trace_cells(row):
-    cells = [Cell("quantity", row.target), Cell("formula", row.definition, True)]
-    for extra in (row.local, row.substituted):
-        if extra is not None:
-            cells.append(Cell("formula", extra, True))
-    cells.append(Cell("value", row.value, True))
-    return cells
-
-
-def _pad(cells, width):
-    """Right-align the value: blanks go between the definition and the value."""
-    return cells[:-1] + [BLANK] * (width - len(cells)) + cells[-1:]
-
-
-def _sections(rows_of_cells, sections_of_rows, width):
-    sections = []
-    previous = None
-    for cells, section in zip(rows_of_cells, sections_of_rows):
-        if section != previous:
-            sections.append([])
-            previous = section
-        sections[-1].append(tuple(_pad(cells, width)))
-    return tuple(tuple(s) for s in sections)
-
-
-def trace_table(title, rows, width=None):
-    """One trace as a table with its input, body and output sections."""
-    cells = [_trace_cells(row) for row in rows]
-    width = width or max(len(c) for c in cells)
-    return Table(title, _sections(cells, [row.section for row in rows], width))
-
-
-def table_3_order(rows):
-    """Adjoint rows as Baydin's Table 3 prints them: x̄1, x̄2, … on top, then the sweep
-    from its last step up to its seed ȳ = 1 at the bottom."""
-    outputs = [row for row in rows if row.section == "output"]
-    return outputs + [row for row in rows if row.section != "output"][::-1]
-
-
-def _beside(left_rows, right_groups, left_title, right_title, right_width):
-    """Primal rows on the left; on each primal row's line, the right rows grouped under it."""
-    sections = []
-    previous = None
-    for row in left_rows:
-        if row.section != previous:
-            sections.append([])
-            previous = row.section
-        left = _pad(_trace_cells(row), 4)
-        rights = right_groups.get(row.target, [])
-        for position, right in enumerate(rights or [None]):
-            right_cells = [BLANK] * right_width if right is None else _pad(_trace_cells(right), right_width)
-            sections[-1].append(tuple((left if position == 0 else [BLANK] * 4) + right_cells))
-    return Table((), tuple(tuple(s) for s in sections), groups=((left_title, 4), (right_title, right_width)))
-
-
-def table_2(primal, tangent_rows, tangent_title):
-    """Baydin's Table 2: the primal trace beside a tangent trace, row by row."""
-    groups = {}
-    for primal_row, tangent_row in zip(primal, tangent_rows):
-        groups[primal_row.target] = [tangent_row]
-    return _beside(primal, groups, ("Forward primal trace",), tangent_title, 4)
-
-
-def table_3(primal, adjoint_rows, adjoint_title):
-    """Baydin's Table 3: the primal trace beside the adjoint trace, each adjoint row on the
-    line of the primal row it comes from, in the order the paper prints them."""
-    groups = {}
-    for row in table_3_order(adjoint_rows):
-        groups.setdefault(row.source, []).append(row)
-    return _beside(primal, groups, ("Forward primal trace",), adjoint_title, 5)
-
-
-def _seed_title(graph, sweep):
-    if sweep.kind == "tangent":
-        parts = ["Forward tangent trace for ∂/∂", Cell("quantity", Var("x", sweep.seed)), " ("]
-        if graph.n_inputs > SEEDS_LISTED:   # a title as long as the trace helps nobody
-            return tuple(parts + [Cell("quantity", Var("xdot", sweep.seed)),
-                                  f" = 1, the other {graph.n_inputs - 1:,} tangents of the inputs = 0)"])
-        for i in range(graph.n_inputs):
-            parts += [", " if i else "", Cell("quantity", Var("xdot", i)), f" = {1 if i == sweep.seed else 0}"]
-        return tuple(parts + [")"])
-    return ("Reverse adjoint trace for ", Cell("quantity", Var("y", sweep.seed)), " (",
-            Cell("quantity", Var("ybar", sweep.seed)), " = 1; read top to bottom, executed bottom to top)")
-
-
-def _sweeps(report, kind, wrt):
-    method = "forward" if kind == "tangent" else "reverse"
-    result = report.results.get(method)
-    if result is None:
-        return []
-    graph = report.graph
-    return [s for s in result.sweeps if s.kind == kind
-            and not (wrt is not None and kind == "tangent" and graph.variables[s.seed] != wrt)]
-
-
-def trace_blocks(report, wrt=None, side_by_side=False):
-    """The traces: primal, tangent (one per input, or only ``wrt``), adjoint (one per output)."""
-    graph = report.graph
-    tangents = _sweeps(report, "tangent", wrt)
-    adjoints = _sweeps(report, "adjoint", wrt)
-    if not side_by_side:
-        blocks = [trace_table(("Forward primal trace",), report.primal)]
-        blocks += [trace_table(_seed_title(graph, s), s.rows) for s in tangents]
-        blocks += [trace_table(_seed_title(graph, s), table_3_order(s.rows)) for s in adjoints]
-        return blocks
-    blocks = [table_2(report.primal, s.rows, _seed_title(graph, s)) for s in tangents]
-    blocks += [table_3(report.primal, s.rows, _seed_title(graph, s)) for s in adjoints]
-    if not blocks:
-        blocks = [trace_table(("Forward primal trace",), report.primal)]
-    return blocks
 
 
 def symbolic_block(report):
@@ -233,7 +136,7 @@ STEP_RULES = {   # each finite-difference method's step, as a formula, and words
     "forward": (Notation("ε^(1/2)·max(1, |xᵢ|)", r"\varepsilon^{1/2} " + _MAX_TERM), ""),
     "richardson": (Notation("ε^(1/5)·max(1, |xᵢ|)", r"\varepsilon^{1/5} " + _MAX_TERM),
                    ", extrapolated from 4h, 2h, h"),
-    "complex-step": (Notation("10⁻²⁰·|xᵢ|", r"10^{-20} \cdot |x_i|"), " (the same at 0), Im f(x + ih)/h"),
+    "complex-step": (Notation("10⁻²⁰·|xᵢ|", r"10^{-20} \cdot |x_i|"), ", 1e-20 at xᵢ = 0; Im f(x + ih)/h"),
 }
 
 
@@ -345,11 +248,49 @@ def header_notes(report):
     return notes
 
 
-def report_blocks(report, wrt=None, side_by_side=False):
+def _traces(name):
+    def blocks(report, view):
+        from . import traces
+        return getattr(traces, name)(report, view)
+    return blocks
+
+
+def _cross_check(report, view):
+    return comparison_blocks(report)[:1]
+
+
+def _cost(report, view):
+    return [cost_table(report)] if report.comparison.reference is not None else []
+
+
+# Every kind of table a report can show, in the default order; `--table` picks among them.
+# A new kind is one entry here: (what it shows, a function (report, View) → blocks).
+TABLE_KINDS = {
+    "header": ("what is differentiated, and where", lambda report, view: header_notes(report)),
+    "traces": ("the traces in the format's layout: Tables 2 and 3 side by side, or one table per trace in text",
+               _traces("trace_blocks")),
+    "primal": ("the forward primal trace", _traces("primal_blocks")),
+    "tangent": ("the forward tangent traces, one per input (--wrt: one)", _traces("tangent_blocks")),
+    "adjoint": ("the reverse adjoint traces, one per output", _traces("adjoint_blocks")),
+    "table2": ("Baydin's Table 2: the primal trace beside each tangent trace", _traces("table_2_blocks")),
+    "table3": ("Baydin's Table 3: the primal trace beside each adjoint trace", _traces("table_3_blocks")),
+    "symbolic": ("sympy's derivative formulas and values", lambda report, view: symbolic_block(report)),
+    "finite-differences": ("the finite-difference steps and estimates", lambda report, view: difference_block(report)),
+    "cross-check": ("each method against the reference", _cross_check),
+    "cost": ("each method's evaluations, sweeps and operations", _cost),
+    "verdict": ("kinks, failures, mismatches and the verdict", lambda report, view: verdict_notes(report)),
+}
+DEFAULT_TABLES = ("header", "traces", "symbolic", "finite-differences", "cross-check", "cost", "verdict")
+
+
+def report_blocks(report, view=None):
     """Every block of a report, in order (a `PointsReport`'s: see `render.points`)."""
     from ..report import PointsReport
     if isinstance(report, PointsReport):
         from .points import points_blocks
         return points_blocks(report)
-    return (header_notes(report) + trace_blocks(report, wrt, side_by_side) + symbolic_block(report)
-            + difference_block(report) + comparison_blocks(report) + verdict_notes(report))
+    view = view or View()
+    blocks = []
+    for name in view.tables or DEFAULT_TABLES:
+        blocks += TABLE_KINDS[name][1](report, view)
+    return blocks
