@@ -24,6 +24,8 @@ from functools import cached_property
 from collections.abc import Sequence
 from typing import NamedTuple, Optional
 
+import numpy as np
+
 from .errors import InputError
 from .graph import Const
 from .ops import DIVIDE, MINUS_ONE, ONE, OPERATIONS, TIMES, Notation
@@ -226,10 +228,17 @@ class TraceRows(Sequence):
     trace formats only the rows it shows; ``meta(i)`` is row i's `RowMeta`, at the cost
     of a few lookups. Rows are the trace's inputs, then its body, then its outputs."""
 
-    def __init__(self, sizes, meta, build):
+    def __init__(self, sizes, meta, build, columns):
         self.sizes = sizes            # (inputs, body, outputs)
-        self._meta, self._build = meta, build
+        self._meta, self._build, self._columns = meta, build, columns
         self._cache = {}
+
+    def columns(self):
+        """Every row's facts at once, for a summary: a dict of numpy arrays ``value``,
+        ``slot`` (the slot a row's quantity belongs to, −1 for an output's), ``source``
+        (an adjoint row's node, else −1) and ``accumulates`` (a later contribution to an
+        adjoint: fan-out)."""
+        return self._columns()
 
     def __len__(self):
         return sum(self.sizes)
@@ -279,7 +288,14 @@ def _forward_rows(graph, values, kind, definition_of, input_definition, input_va
         definition = definition_of(graph.node(index))
         return TraceRow(var, definition, value, substituted=substitute(definition, lookup))
 
-    return TraceRows((n, size - n, len(graph.outputs)), meta, build)
+    def columns():
+        m = len(graph.outputs)
+        value = np.array([input_value(i) for i in range(n)] + [values[i] for i in range(n, size)]
+                         + [values[slot] for slot in graph.outputs], dtype=float)
+        return {"value": value, "slot": np.concatenate([np.arange(size), np.full(m, -1)]),
+                "source": np.full(size + m, -1), "accumulates": np.zeros(size + m, dtype=bool)}
+
+    return TraceRows((n, size - n, len(graph.outputs)), meta, build, columns)
 
 
 def primal_rows(graph, values):
@@ -332,4 +348,12 @@ def adjoint_rows(graph, values, output, steps, gradient):
 
         return TraceRow(var, definition, value, local=local, substituted=substitute(local, lookup), source=source)
 
-    return TraceRows((1, count, graph.n_inputs), meta, build)
+    def columns():
+        n, nodes = graph.n_inputs, graph.nodes
+        value = np.array([1.0] + [step[5] for step in steps] + [gradient[i] for i in range(n)], dtype=float)
+        slot = np.array([start] + [nodes[step[0] - n].args[step[1]] for step in steps] + list(range(n)))
+        source = np.array([-1] + [step[0] for step in steps] + list(range(n)))
+        accumulates = np.array([False] + [step[4] is not None for step in steps] + [False] * n)
+        return {"value": value, "slot": slot, "source": source, "accumulates": accumulates}
+
+    return TraceRows((1, count, graph.n_inputs), meta, build, columns)

@@ -37,6 +37,7 @@ EXPLANATIONS = {
     "finite-difference error": "the difference lies within finite differences' own error estimate "
                                "(try --fd-method richardson or complex-step)",
 }
+SOURCE_SHOWN = 200   # characters of the expression a report repeats
 METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
                  "forward": "forward mode", "reverse": "reverse mode"}
 
@@ -89,12 +90,40 @@ class Note:
     parts: tuple
 
 
+ROW_LIMIT = 300        # a table with more rows is summarised unless every row is asked for
+EDGE_ROWS = 12         # first and last rows kept in a summary
+
+
+def gap_row(count, width):
+    """The row standing for ``count`` rows a summary leaves out."""
+    return (Cell("text", "⋮"), Cell("text", f"{count:,} row{'s' if count != 1 else ''} not shown")) + \
+        (BLANK,) * (width - 2)
+
+
+def summarised(table, view, keep=(), what="the first and last"):
+    """A one-section table, or its summary when it has more than ROW_LIMIT rows and not
+    every row is asked for: the first and last rows and those in ``keep``, a gap row where
+    rows are left out, and a note saying so."""
+    rows = table.sections[0] if table.sections else ()
+    if view.rows == "all" or len(rows) <= ROW_LIMIT:
+        return [table]
+    shown = sorted(set(range(EDGE_ROWS)) | set(range(len(rows) - EDGE_ROWS, len(rows))) | set(keep))
+    out, previous = [], -1
+    for index in shown:
+        if index - previous > 1:
+            out.append(gap_row(index - previous - 1, len(rows[0])))
+        out.append(rows[index])
+        previous = index
+    note = Note((f"{len(shown):,} of {len(rows):,} rows shown: {what}; --rows all (rows='all') shows every row.",))
+    return [Table(table.title, (tuple(out),), table.headers, table.groups), note]
+
+
 def derivative(output, variable):
     """The cell content for ∂y/∂x."""
     return Apply(PARTIAL, (Var("y", output), Var("x", variable)))
 
 
-def symbolic_block(report):
+def symbolic_block(report, view=None):
     """sympy's derivative formulas and their high-precision values."""
     result = report.results.get("symbolic")
     if result is None or not result.details["derivatives"]:
@@ -105,10 +134,10 @@ def symbolic_block(report):
             value = BLANK if result.jacobian is None else Cell("value", result.jacobian[k, j], True)
             rows.append((Cell("formula", derivative(k, j)), Cell("sympy", formula, True), value))
     title = (f"Symbolic derivatives (sympy; evaluated to {result.details['digits']} significant digits)",)
-    return [Table(title, (tuple(rows),))]
+    return summarised(Table(title, (tuple(rows),)), view or View())
 
 
-def difference_block(report):
+def difference_block(report, view=None):
     """The finite-difference steps, the evaluations they took and their error estimates."""
     result = report.results.get("finite_difference")
     if result is None:
@@ -125,7 +154,8 @@ def difference_block(report):
                          _error_cell(row.error_estimate[k])))
     minus = "f(x)" if method in ("forward", "complex-step") else "f(x − h)"
     title = (f"Finite differences ({method}; step h = ", Cell("formula", Apply(rule, ())), f"{after})")
-    blocks = [Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate", "error estimate"))]
+    blocks = summarised(Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate",
+                                                               "error estimate")), view or View())
     blocks += [Note((f"Finite differences: {note}",)) for note in result.details["notes"]]
     return blocks
 
@@ -236,6 +266,8 @@ def function_note(graph):
     names = getattr(graph, "output_names", ())
     if len(names) == 1 and names[0]:   # "f = (x+y)*z": the name is on the left already
         source = re.sub(rf"^\s*{names[0]}\s*=\s*", "", source)
+    if len(source) > SOURCE_SHOWN:   # the expression is in the user's hands already
+        source = f"{source[:SOURCE_SHOWN]} … ({len(source):,} characters)"
     return Note((*parts, ") = ", Cell("code", source)))
 
 
@@ -256,7 +288,13 @@ def _traces(name):
 
 
 def _cross_check(report, view):
-    return comparison_blocks(report)[:1]
+    blocks = comparison_blocks(report)[:1]
+    if not blocks:
+        return []
+    rows = blocks[0].sections[0]
+    mismatches = [i for i, row in enumerate(rows) if row[-1] == Cell("text", "MISMATCH")]
+    keep = {j for i in mismatches[:ROW_LIMIT // 2] for j in (i, i - 1)}
+    return summarised(blocks[0], view, keep, "the first and last, and the mismatches")
 
 
 def _cost(report, view):
@@ -274,8 +312,8 @@ TABLE_KINDS = {
     "adjoint": ("the reverse adjoint traces, one per output", _traces("adjoint_blocks")),
     "table2": ("Baydin's Table 2: the primal trace beside each tangent trace", _traces("table_2_blocks")),
     "table3": ("Baydin's Table 3: the primal trace beside each adjoint trace", _traces("table_3_blocks")),
-    "symbolic": ("sympy's derivative formulas and values", lambda report, view: symbolic_block(report)),
-    "finite-differences": ("the finite-difference steps and estimates", lambda report, view: difference_block(report)),
+    "symbolic": ("sympy's derivative formulas and values", symbolic_block),
+    "finite-differences": ("the finite-difference steps and estimates", difference_block),
     "cross-check": ("each method against the reference", _cross_check),
     "cost": ("each method's evaluations, sweeps and operations", _cost),
     "verdict": ("kinks, failures, mismatches and the verdict", lambda report, view: verdict_notes(report)),

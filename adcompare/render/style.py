@@ -179,6 +179,24 @@ _KIND = {"v": ("v", ""), "vdot": ("v", DOT), "vbar": ("v", BAR),
 DEFAULT_OUTPUT_NAMES = ("y", "f", "g", "h", "z", "out")
 
 
+def _per_graph(function):
+    """``function(graph)`` computed once per Graph (kept in the instance, as cached_property
+    does), so that naming the rows of a long trace costs no pass over its inputs per row."""
+    key = f"_render_{function.__name__}"
+
+    def cached(graph):
+        store = getattr(graph, "__dict__", None)
+        if store is None:
+            return function(graph)
+        if key not in store:
+            store[key] = function(graph)
+        return store[key]
+
+    cached.__doc__, cached.__name__, cached.__wrapped__ = function.__doc__, function.__name__, function
+    return cached
+
+
+@_per_graph
 def output_names(graph):
     """The name of each output: the user's (``f = …``, ``--output-name``), else one that no
     input has: y (y1, y2 … for several), else f, g, h, z, out.
@@ -202,6 +220,7 @@ def output_names(graph):
     return tuple(given[k] if k < len(given) and given[k] else names[k] for k in range(count))
 
 
+@_per_graph
 def node_letter(graph):
     """The letter of the trace's intermediate variables: Baydin's v, unless an input's
     symbol is v (then u, then w), so that v₁ never names both."""

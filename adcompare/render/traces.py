@@ -19,13 +19,11 @@ Each table also says when each of its cells is revealed on a slide built row by 
 then the adjoint rows in the order the reverse sweep executes them, bottom up.
 """
 
-import heapq
+import numpy as np
 
 from ..formula import Var
-from .layout import BLANK, Cell, Note, Table
+from .layout import BLANK, EDGE_ROWS, ROW_LIMIT, Cell, Note, Table, gap_row
 
-ROW_LIMIT = 300        # a trace with more rows is summarised unless every row is asked for
-EDGE_ROWS = 12         # first and last rows kept in a summary
 NOTABLE_ROWS = 12      # at most this many rows for each kind of event
 TANGENTS_SHOWN = 8     # with more inputs, only the first input's tangent trace (unless all rows)
 PRIMAL_TITLE = ("Forward primal trace",)
@@ -57,48 +55,47 @@ def pad(cells, width):
     return list(cells[:-1]) + [BLANK] * (width - len(cells)) + list(cells[-1:])
 
 
-def _gap_row(count, width):
-    return (Cell("text", "⋮"), Cell("text", f"{count:,} row{'s' if count != 1 else ''} not shown")) + \
-        (BLANK,) * (width - 2)
-
-
 # ----------------------------------------------------------------------------- summaries
 
-def _largest(indices, key, count):
-    return heapq.nlargest(count, indices, key=key)
+def _largest(scores, candidates, count):
+    """The ``count`` candidate indices with the largest scores."""
+    if len(candidates) <= count:
+        return candidates.tolist()
+    return candidates[np.argpartition(-scores[candidates], count)[:count]].tolist()
 
 
 def notable_rows(rows, graph=None, kinks=frozenset()):
     """Indices of the rows where something happens: nodes at a kink, fan-out, the largest
-    adjoints or tangents (at most NOTABLE_ROWS of each)."""
-    metas = [rows.meta(i) for i in range(len(rows))]
-    body = [i for i, m in enumerate(metas) if m.section == "body"]
+    adjoints or tangents (at most NOTABLE_ROWS of each). Linear in the rows, with numpy."""
+    columns = rows.columns()
+    inputs, body_count, _ = rows.sizes
+    body = np.arange(inputs, inputs + body_count)
+    if not body_count:
+        return set()
+    kind = rows.meta(inputs).target.kind
+    adjoint = kind == "vbar"
+    node = columns["source"] if adjoint else columns["slot"]
     keep = set()
-    slot_of = {"v": lambda m: m.target.index, "vdot": lambda m: m.target.index,
-               "vbar": lambda m: m.source.index if m.source is not None else None}
-    kind = metas[body[0]].target.kind if body else "v"
     if kinks:
-        keep.update([i for i in body if slot_of[kind](metas[i]) in kinks][:NOTABLE_ROWS])
-    if kind == "vbar":
-        # Fan-out: the last contribution to each adjoint that accumulates several, the
-        # most accumulated first.
-        counts, last = {}, {}
-        for i in body:
-            target = metas[i].target.index
-            counts[target] = counts.get(target, 0) + 1
-            last[target] = i
-        keep.update(last[t] for t in _largest([t for t in counts if counts[t] > 1], counts.get, NOTABLE_ROWS))
+        at_kink = np.isin(node[body], np.fromiter(kinks, dtype=int))
+        keep.update(body[at_kink][:NOTABLE_ROWS].tolist())
+    if adjoint:
+        # Fan-out: the last contribution to each adjoint that accumulates several, the most
+        # accumulated first.
+        targets = columns["slot"][body]
+        counts = np.bincount(targets)
+        last = np.full(len(counts), -1)
+        last[targets] = body                     # later rows overwrite earlier ones
+        fanned = np.flatnonzero(counts > 1)
+        keep.update(last[_largest(counts.astype(float), fanned, NOTABLE_ROWS)].tolist())
     elif kind == "v" and graph is not None:
         # Fan-out in the forward trace: the values read by the most operations.
-        uses = {}
-        for node in graph.nodes:
-            for arg in node.args:
-                if isinstance(arg, int):
-                    uses[arg] = uses.get(arg, 0) + 1
-        keep.update(_largest([s for s in uses if uses[s] > 1], uses.get, NOTABLE_ROWS))
+        reads = [arg for node_ in graph.nodes for arg in node_.args if isinstance(arg, int)]
+        uses = np.bincount(np.array(reads, dtype=int), minlength=len(rows)) if reads else np.zeros(len(rows))
+        keep.update(_largest(uses.astype(float), np.flatnonzero(uses > 1), NOTABLE_ROWS))
     if kind != "v":
-        keep.update(_largest(body, lambda i: abs(float(metas[i].value)), NOTABLE_ROWS))
-    return keep
+        keep.update(_largest(np.abs(columns["value"]), body, NOTABLE_ROWS))
+    return {int(i) for i in keep}
 
 
 def selection(rows, view, graph=None, kinks=frozenset()):
@@ -129,7 +126,7 @@ def _sectioned(entries, width):
             reveal.append([])
             previous_section = section
         elif abs(index - previous_index) > 1:
-            sections[-1].append(_gap_row(abs(index - previous_index) - 1, width))
+            sections[-1].append(gap_row(abs(index - previous_index) - 1, width))
             reveal[-1].append((0,) * width)
         previous_index = index
         sections[-1].append(tuple(cells))
