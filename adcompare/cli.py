@@ -30,6 +30,7 @@ from .errors import AdcompareError, DomainError, ParseError
 from .parse import DEFAULT_LIMITS, parse
 from .points_file import (JACOBIAN_FILE_SUFFIXES, NUMBER, check_columns, is_points_file, points_by_name,
                           read_points, write_jacobian)
+from .render.dot import DEFAULT_DPI, RANKDIRS
 from .render.layout import DEFAULT_TABLES, TABLE_KINDS
 from .report import resolve_point, trace
 
@@ -40,7 +41,7 @@ METHOD_ALIASES = {"fd": "finite_difference", "finite-difference": "finite_differ
 TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "html", ".htm": "html",
                  ".json": "json"}
 NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
-GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
+GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
                        "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot", "--jacobian-out",
                        "--table", "--columns", "--rows", "--output-name", "--rankdir", "--dpi", "--output",
@@ -173,10 +174,20 @@ def build_parser():
                                   description="Draw EXPR's computational graph: each edge labelled with its "
                                   "value (green) and the adjoint flowing back along it (red).")
     _add_expression_arguments(command)
-    command.add_argument("--format", choices=("dot", "svg", "png"),
-                         help="dot (default), or svg/png drawn by Graphviz's dot program")
-    command.add_argument("--out", metavar="FILE", help="write to FILE (.dot .svg .png)")
+    command.add_argument("--format", choices=("dot", "svg", "png", "pdf"),
+                         help="dot (default), or svg/png/pdf drawn by Graphviz's dot program")
+    command.add_argument("--out", metavar="FILE", help="write to FILE (.dot .svg .png .pdf); with several outputs "
+                         "and no --output, one file per output, FILE-NAME.ext")
     command.add_argument("--digits", type=int, default=3, metavar="N", help="decimals on the edges (default 3)")
+    command.add_argument("--output", metavar="NAME", help="draw this output's adjoints (default: one drawing per "
+                         "output)")
+    command.add_argument("--output-name", metavar="NAMES", help="name the output(s), e.g. f or f,g")
+    command.add_argument("--rankdir", choices=RANKDIRS, default="LR",
+                         help="LR: inputs on the left, values above the edges (default); TB: inputs on top")
+    command.add_argument("--dpi", type=int, default=DEFAULT_DPI, metavar="N",
+                         help="resolution of a PNG (default %(default)s)")
+    command.add_argument("--colors", metavar="PALETTE", help="value and adjoint colours: okabe-ito (default; "
+                         "safe for colour-blind readers), cs231n (green and red), or VALUE,ADJOINT (#rrggbb)")
 
     command = commands.add_parser("steps", help="finite-difference error against the step size",
                                   description="Error of forward and central differences against the symbolic "
@@ -355,14 +366,45 @@ def _points(path, expression, variables, merge):
 
 
 def run_graph(args):
-    """The ``graph`` command."""
-    from .render.dot import render_graph, run_graphviz
+    """The ``graph`` command: one drawing per output, or the one ``--output`` names."""
+    from .render.dot import colours, render_graph, run_graphviz
+    from .render.style import output_names
     _check_digits(args)
+    if not 10 <= args.dpi <= 2400:
+        raise UsageError("--dpi must be between 10 and 2400")
+    try:
+        colours(args.colors)
+    except ValueError as error:
+        raise UsageError(f"--colors: {error}") from None
     output_format = _output_format(args, GRAPH_FORMATS, "dot")
     report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=("reverse",),
-                   merge_common=args.merge)
-    dot_text = render_graph(report, digits=args.digits)
-    _emit(args, dot_text if output_format == "dot" else run_graphviz(dot_text, output_format))
+                   merge_common=args.merge, output_names=_output_names(args))
+    names = output_names(report.graph)
+    if args.output is not None:
+        if args.output not in names:
+            raise UsageError(f"--output: {args.output} is not an output ({', '.join(names)})")
+        chosen = [names.index(args.output)]
+    else:
+        chosen = list(range(len(names)))
+
+    def drawing(k):
+        dot_text = render_graph(report, args.digits, k, args.rankdir, args.colors)
+        return dot_text if output_format == "dot" else run_graphviz(dot_text, output_format, args.dpi)
+
+    if len(chosen) == 1:
+        _emit(args, drawing(chosen[0]))
+    elif args.out is not None:
+        path = Path(args.out)
+        for k in chosen:
+            args_k = argparse.Namespace(**{**vars(args), "out": str(path.with_name(f"{path.stem}-{names[k]}"
+                                                                                     f"{path.suffix}"))})
+            _emit(args_k, drawing(k))
+            print(args_k.out)
+    elif output_format == "dot":
+        _emit(args, "".join(drawing(k) for k in chosen))
+    else:
+        raise UsageError(f"{len(names)} outputs ({', '.join(names)}): choose one with --output NAME, or give "
+                         "--out FILE for one file per output")
     return EXIT_AGREE
 
 

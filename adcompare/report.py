@@ -67,10 +67,14 @@ class Report(_Rendered):
     primal: tuple
     comparison: object
 
-    def drawing(self, digits=3):
-        """The computational graph, which a notebook shows as SVG when Graphviz is installed."""
-        from .render.dot import GraphDrawing, render_graph
-        return GraphDrawing(render_graph(self, digits=digits))
+    def drawing(self, digits=3, output=None, rankdir="LR", colors=None):
+        """The computational graph, which a notebook shows as a picture (SVG, when Graphviz
+        is installed): with several outputs one drawing per output, or output ``output``'s."""
+        from .render.dot import GraphDrawing, GraphDrawings, render_graph
+        if output is None and len(self.graph.outputs) > 1:
+            return GraphDrawings(GraphDrawing(render_graph(self, digits, k, rankdir, colors))
+                                 for k in range(len(self.graph.outputs)))
+        return GraphDrawing(render_graph(self, digits, output or 0, rankdir, colors))
 
 
 @dataclass

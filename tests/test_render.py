@@ -244,7 +244,6 @@ def test_notebook_display(report):
     assert r"\begin{tabular}" in report._repr_latex_()
     drawing = report.drawing()
     assert drawing.dot.startswith("digraph")
-    assert "```dot" in drawing._repr_markdown_()
     if shutil.which("dot") is not None:
         assert "<svg" in drawing._repr_svg_()
     else:
