@@ -145,9 +145,9 @@ def build_parser():
                          help="what to print, in order (comma-separated or repeated): " + ", ".join(
                              f"{name} ({TABLE_KINDS[name][0]})" for name in TABLE_KINDS)
                          + "; default: " + ",".join(DEFAULT_TABLES))
-    command.add_argument("--columns", choices=("all", "paper"), default="all",
-                         help="trace columns: all (with the values substituted) or exactly the paper's (Baydin et "
-                              "al. Tables 2 and 3)")
+    command.add_argument("--columns", choices=("all", "paper"),
+                         help="trace columns: all (with the values substituted; the default, but for beamer) or "
+                              "exactly the paper's (Baydin et al. Tables 2 and 3; beamer's default)")
     command.add_argument("--rows", choices=("summary", "all"), default="summary",
                          help="a trace longer than a few hundred rows is summarised (first and last rows, kinks, "
                               "fan-out, the largest adjoints) unless all (default summary)")

@@ -133,7 +133,7 @@ def test_micrograd_tanh_neuron_matches_the_lecture():
 
 
 def test_cli_guesses_the_format_from_the_extension(tmp_path):
-    for suffix, marker in ((".md", "| Forward primal trace"), (".tex", r"\begin{tabular}"),
+    for suffix, marker in ((".md", "**Forward primal trace"), (".tex", r"\begin{tabular}"),
                            (".html", "<table>"), (".json", '"agree": true')):
         out = tmp_path / f"baydin{suffix}"
         done = cli("trace", BAYDIN, "--at", "2,5", "--out", str(out))

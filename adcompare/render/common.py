@@ -8,7 +8,7 @@ not a branch here.
     f(x, y) = x*y
 """
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import mpmath
 from tabulate import SEPARATING_LINE, tabulate
@@ -31,6 +31,8 @@ class Format(NamedTuple):
     table: Callable         # (title, headers, groups, sections) of rendered strings → text
     document: Callable      # ([(kind 'table' or 'note', text)], standalone) → the whole output
     side_by_side: bool      # Baydin's layout of traces (Tables 2 and 3) or one table per trace
+    reveal: Optional[Callable] = None   # (rendered cell, step) → the cell shown from that step on (slides)
+    columns: str = "all"    # the trace columns unless asked otherwise: 'all' or 'paper'
 
 
 def tabulate_sections(sections, headers, tablefmt):
@@ -94,17 +96,21 @@ def render_table(table, graph, fmt, digits):
     """A Table in ``fmt``."""
     sections = [[[render_cell(cell, graph, fmt, digits) for cell in row] for row in section]
                 for section in table.sections]
+    if fmt.reveal is not None and table.reveal:
+        steps = iter(table.reveal)
+        sections = [[[fmt.reveal(text, step) if step and text else text for text, step in zip(row, next(steps))]
+                     for row in section] for section in sections]
     groups = [(render_parts(title, graph, fmt, digits), span) for title, span in table.groups]
     headers = None if table.headers is None else [fmt.text(h) for h in table.headers]
     title = render_parts(table.title, graph, fmt, digits) if table.title else ""
     return fmt.table(title, headers, groups, sections)
 
 
-def render_report(report, fmt, digits=3, wrt=None, standalone=False, tables=None, columns="all", rows="summary"):
+def render_report(report, fmt, digits=3, wrt=None, standalone=False, tables=None, columns=None, rows="summary"):
     """The whole report in ``fmt``; ``tables``, ``columns`` and ``rows`` as in `layout.View`."""
     graph = report.graph
     pieces = []
-    view = View(tables=None if tables is None else tuple(tables), wrt=wrt, columns=columns, rows=rows,
+    view = View(tables=None if tables is None else tuple(tables), wrt=wrt, columns=columns or fmt.columns, rows=rows,
                 side_by_side=fmt.side_by_side)
     for block in report_blocks(report, view):
         if isinstance(block, Table):

@@ -31,12 +31,18 @@ def _math(body):
     return f"${body}$"
 
 
-def _table(title, headers, groups, sections):
+def tabular(sections, headers, groups):
+    """A tabular with rules between sections and the groups' titles spanning their columns."""
     text = common.tabulate_sections(sections, headers, "latex_raw")
     if groups:
         spanning = " & ".join(rf"\multicolumn{{{span}}}{{l}}{{{group}}}" for group, span in groups)
         begin, rule, rest = text.partition("\\hline\n")
         text = f"{begin}{rule}{spanning} \\\\\n\\hline\n{rest}"
+    return text
+
+
+def _table(title, headers, groups, sections):
+    text = tabular(sections, headers, groups)
     heading = f"\\medskip\\noindent\\textbf{{{title}}}\\par\\nobreak\\smallskip\n" if title else "\\medskip\n"
     return heading + "\\noindent" + text
 
