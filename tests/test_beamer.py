@@ -72,12 +72,12 @@ def test_rows_are_revealed_in_the_order_of_their_sweep():
     primal_steps = [s[0] for s in steps if s and s[0] <= 8]
     assert primal_steps == sorted(primal_steps)
     # The adjoint side: the seed v̄₅ = ȳ (bottom row) is step 9, the first of the sweep;
-    # x̄₁, x̄₂ (top rows) come last, 19 and 20 (Table 3 has 11 adjoint rows).
+    # x̄₁, x̄₂ (top rows) come last, 18 and 19 (Table 3 has 11 adjoint rows: steps 9 … 19).
     seed = next(line for line in rows if r"\bar{y}" in line)
     assert "\\uncover<9->{\\alert<9>{$\\bar{v}_{5}$}}" in seed
     top = next(line for line in rows if r"\bar{x}_{1}" in line)
-    assert "\\uncover<19->{\\alert<19>{$\\bar{x}_{1}$}}" in top
-    assert "\\alert<20>" in next(line for line in rows if r"\bar{x}_{2}" in line)
+    assert "\\uncover<18->{\\alert<18>{$\\bar{x}_{1}$}}" in top
+    assert "\\alert<19>" in next(line for line in rows if r"\bar{x}_{2}" in line)
 
 
 def test_beamer_uses_the_papers_columns_unless_asked():
