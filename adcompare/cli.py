@@ -189,6 +189,18 @@ def build_parser():
     command.add_argument("--colors", metavar="PALETTE", help="value and adjoint colours: okabe-ito (default; "
                          "safe for colour-blind readers), cs231n (green and red), or VALUE,ADJOINT (#rrggbb)")
 
+    command = commands.add_parser("stepping", help="an HTML page stepping through the forward and reverse sweep",
+                                  description="Write a self-contained HTML page that steps through EXPR's forward "
+                                  "and reverse sweep (buttons and arrow keys), Table 3 beside the graph.")
+    _add_expression_arguments(command)
+    command.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    command.add_argument("--digits", type=int, default=3, metavar="N", help="decimals shown (default 3)")
+    command.add_argument("--output", metavar="NAME", help="step through this output's reverse sweep (needed with "
+                         "several outputs)")
+    command.add_argument("--output-name", metavar="NAMES", help="name the output(s), e.g. f or f,g")
+    command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="the graph's direction (default LR)")
+    command.add_argument("--colors", metavar="PALETTE", help="as for the graph command")
+
     command = commands.add_parser("steps", help="finite-difference error against the step size",
                                   description="Error of forward and central differences against the symbolic "
                                   "reference for steps 1e-1 … 1e-15: truncation error falls, round-off rises.")
@@ -408,6 +420,34 @@ def run_graph(args):
     return EXIT_AGREE
 
 
+def _chosen_output(args, graph):
+    """The output ``--output`` names (the only one when there is one)."""
+    from .render.style import output_names
+    names = output_names(graph)
+    if args.output is None:
+        if len(names) > 1:
+            raise UsageError(f"{len(names)} outputs ({', '.join(names)}): choose one with --output NAME")
+        return 0
+    if args.output not in names:
+        raise UsageError(f"--output: {args.output} is not an output ({', '.join(names)})")
+    return names.index(args.output)
+
+
+def run_stepping(args):
+    """The ``stepping`` command."""
+    from .render.dot import colours
+    from .render.stepping import stepping_page
+    _check_digits(args)
+    try:
+        colours(args.colors)
+    except ValueError as error:
+        raise UsageError(f"--colors: {error}") from None
+    report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=("reverse",),
+                   merge_common=args.merge, output_names=_output_names(args))
+    _emit(args, stepping_page(report, args.digits, _chosen_output(args, report.graph), args.rankdir, args.colors))
+    return EXIT_AGREE
+
+
 def run_steps(args):
     """The ``steps`` command."""
     from .render.steps import render_step_study
@@ -452,7 +492,7 @@ def run_lecture(args):
     return EXIT_AGREE
 
 
-COMMANDS = {"trace": run_trace, "graph": run_graph, "steps": run_steps, "codegen": run_codegen,
+COMMANDS = {"trace": run_trace, "graph": run_graph, "stepping": run_stepping, "steps": run_steps, "codegen": run_codegen,
             "lecture": run_lecture}
 
 

@@ -115,7 +115,7 @@ def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
     else:
         reverse = None
     where = ("above", "below") if rankdir == "LR" else ("left", "right")
-    legend = (f"{_font('value', palette[0])} {where[0]} the line, {_font('adjoint', palette[1])} {where[1]}"
+    legend = (f"{_font('value', palette[0])}&#160;{where[0]} the line, {_font('adjoint', palette[1])}&#160;{where[1]}"
               if reverse is not None else _font("value", palette[0]))
     out_name = quantity_name(Var("y", output), graph)
     lines = [f"digraph adcompare {{",
@@ -127,7 +127,7 @@ def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
              "  labelloc=t;"]
     inputs = []
     for i in range(graph.n_inputs):
-        rows = [f"<b>{html.escape(quantity_name(Var('x', i), graph))}</b> = "
+        rows = [f"<b>{html.escape(quantity_name(Var('x', i), graph))}</b>&#160;= "
                 f"{html.escape(format_number(values[i], digits))}",
                 _font(quantity_name(Var("v", i), graph), "#555555", 10)]
         if reverse is not None:
@@ -158,7 +158,7 @@ def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
             lines.append(f'  "{label}":line:{head} -> {_id(slot)} [id="{label}_out"];')
     slot = graph.outputs[output]
     seed = f"{quantity_name(Var('ybar', output), graph)} = 1" if reverse is not None else None
-    rows = [f"<b>{html.escape(out_name)}</b> = {html.escape(format_number(values[slot], digits))}"]
+    rows = [f"<b>{html.escape(out_name)}</b>&#160;= {html.escape(format_number(values[slot], digits))}"]
     if seed:
         rows.append(_font(seed, palette[1], 11))
     lines.append(_box('"y"', rows))
