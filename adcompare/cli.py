@@ -220,7 +220,7 @@ def build_parser():
     command.add_argument("--merge", action="store_true", help="merge identical subexpressions into one node")
 
     command = commands.add_parser("lecture", help="regenerate the lecture catalogue's traces",
-                                  description="Write each catalogue example's Markdown, LaTeX and DOT traces, "
+                                  description="Write each catalogue example's Markdown, LaTeX and beamer traces, its graph (DOT, PNG) and stepping page, "
                                   "and an index, into a folder.")
     command.add_argument("--out", default="traces", metavar="DIR", help="the folder (default: traces)")
     command.add_argument("--check", action="store_true",

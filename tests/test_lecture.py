@@ -96,7 +96,7 @@ def test_lecture_check_command(tmp_path):
     assert cli("lecture", "--out", str(tmp_path), "--check").returncode == 1
     assert cli("lecture", "--out", str(tmp_path)).returncode == 0
     assert cli("lecture", "--out", str(tmp_path), "--check").returncode == 0
-    assert {p.suffix for p in tmp_path.iterdir()} == {".md", ".tex", ".dot"}
+    assert {p.suffix for p in tmp_path.iterdir()} == {".md", ".tex", ".dot", ".png", ".html"}
 
 
 def _gradient(key):

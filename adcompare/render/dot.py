@@ -27,7 +27,7 @@ from ..errors import AdcompareError
 from ..formula import Var
 from ..graph import Const
 from ..ops import OPERATIONS
-from .style import TEXT, constant_text, format_number, quantity_name
+from .style import TEXT, constant_text, format_number, quantity_name, spanning_bars
 
 PALETTES = {"okabe-ito": ("#0072B2", "#D55E00"),   # blue, vermillion: safe for every colour vision
             "cs231n": ("#2ca02c", "#d62728")}      # CS231n's green and red (not safe for red-green)
@@ -168,7 +168,7 @@ def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
     lines.append(f'  {_id(slot)} -> "out":line:{tail} [arrowhead=none, id="out_in"];')
     lines.append(f'  "out":line:{head} -> "y" [id="out_out"];')
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return spanning_bars("\n".join(lines) + "\n", "<o>", "</o>")
 
 
 def render_graphs(report, digits=3, rankdir="LR", colors=None):

@@ -13,7 +13,7 @@ import sympy
 from tabulate import tabulate
 
 from . import common
-from .style import TEXT
+from .style import TEXT, spanning_bars
 
 _STYLE = """<style>
 .adcompare .scroll { overflow-x: auto; max-width: 100%; }
@@ -22,6 +22,7 @@ _STYLE = """<style>
 .adcompare td, .adcompare th { padding: 0.15em 0.7em; text-align: left; white-space: nowrap; }
 .adcompare thead th { border-bottom: 1px solid currentColor; }
 .adcompare tbody + tbody { border-top: 1px solid currentColor; }
+.adcompare .overline { text-decoration: overline; }
 @media (prefers-color-scheme: dark) { .adcompare.page { background: #1b1b1b; color: #e6e6e6; } }
 </style>"""
 
@@ -47,8 +48,13 @@ def _table(title, headers, groups, sections):
     return f'{caption}<div class="scroll"><table>\n{head}{bodies}\n</table></div>'
 
 
+def with_overlines(text):
+    """A multi-letter name's bar as one straight line (see `style.spanning_bars`)."""
+    return spanning_bars(text, '<span class="overline">', "</span>")
+
+
 def _document(pieces, standalone):
-    body = "\n".join(text if kind == "table" else f"<p>{text}</p>" for kind, text in pieces)
+    body = with_overlines("\n".join(text if kind == "table" else f"<p>{text}</p>" for kind, text in pieces))
     if not standalone:
         return f'<div class="adcompare">\n{_STYLE}\n{body}\n</div>\n'
     return page("adcompare trace", f'<div class="adcompare page">\n{_STYLE}\n{body}\n</div>\n')

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..formula import Var
 from . import common
 from .dot import colours, edge_id, render_graph, run_graphviz
-from .html import HTML_FORMAT, page
+from .html import HTML_FORMAT, page, with_overlines
 from .layout import View
 from .style import format_number, quantity_name
 from .traces import table_3_indices, trace_cells, pad, widths
@@ -115,6 +115,7 @@ body { font-family: system-ui, sans-serif; margin: 1em; }
 .stepper tbody + tbody { border-top: 1px solid currentColor; }
 .stepper td[data-step].hidden { visibility: hidden; }
 .stepper td.current { background: #ffe08a; color: #000; }
+.stepper .overline { text-decoration: overline; }
 .stepper .graph svg { width: 100%; height: auto; }
 .stepper .graph svg .hidden { visibility: hidden; }
 .stepper .graph svg g.current ellipse, .stepper .graph svg g.current path,
@@ -213,7 +214,8 @@ def stepping_page(report, digits=3, output=0, rankdir="LR", colors=None):
     left_width, right_width = widths("all")
     head = (f'<thead><tr><th colspan="{left_width}">Forward primal trace</th>'
             f'<th colspan="{right_width}">Reverse adjoint trace</th></tr></thead>')
-    table = "<table>" + head + "".join("<tbody>" + "".join(b) + "</tbody>" for b in bodies) + "</table>"
+    table = with_overlines("<table>" + head + "".join("<tbody>" + "".join(b) + "</tbody>" for b in bodies)
+                           + "</table>")
     name = quantity_name(Var("y", output), graph)
     title = f"{name} = {graph.source}"
     controls = ('<div class="controls"><button id="reset">Start</button><button id="back">◀ Back</button>'

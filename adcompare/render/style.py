@@ -109,6 +109,20 @@ def split_name(name):
     return (match.group(1), match.group(2)) if match else (name, "")
 
 
+_SPANNING_BAR = re.compile("((?:[^\u0305]\u0305)+)")
+
+
+def spanning_bars(text, start, end):
+    """Text whose combining overlines (a multi-letter name's bar) are drawn by markup that
+    spans the word: fonts set U+0305 at a different height over tall letters, while an
+    HTML ``text-decoration: overline`` or Graphviz's ``<o>`` draws one straight line.
+
+        >>> spanning_bars(text_name("ab", BAR) + " = 1", "<o>", "</o>")
+        '<o>ab</o> = 1'
+    """
+    return _SPANNING_BAR.sub(lambda match: start + match.group(1).replace(OVERLINE, "") + end, text)
+
+
 def _one_letter(symbol):
     return len(symbol) == 1 or symbol in _GREEK_TEXT
 
@@ -144,8 +158,8 @@ def latex_name(name, mark="", subscript=None):
 
         >>> latex_name("v", DOT, "-1"), latex_name("theta2"), latex_name("w_out", BAR)
         ('\\dot{v}_{-1}', '\\theta_{2}', '\\bar{w}_{\\mathit{out}}')
-        >>> latex_name("apple", DOT)
-        '\\mathit{\\dot{a}\\dot{p}\\dot{p}\\dot{l}\\dot{e}}'
+        >>> latex_name("ab", DOT)
+        '\\dot{\\mathit{a}\\vphantom{l}}\\dot{\\mathit{b}\\vphantom{l}}'
     """
     symbol, own = split_name(name)
     subscript = own if subscript is None else subscript
@@ -162,8 +176,10 @@ def latex_name(name, mark="", subscript=None):
         if mark == BAR:
             core = r"\overline{\mathit{" + word + "}}"
         elif mark == DOT:
-            core = r"\mathit{" + "".join(r"\dot{" + c + "}" if c.isalpha() else c for c in
-                                          re.findall(r"\\_|.", word)) + "}"
+            # A row of dots at one height (each over its letter and an ascender's phantom), each
+            # from the math font: \dot inside \mathit takes T1's "_" and strikes the word through.
+            core = "".join(r"\dot{\mathit{" + c + r"}\vphantom{l}}" if c.isalpha() else r"\mathit{" + c + "}"
+                           for c in re.findall(r"\\_|.", word))
         else:
             core = r"\mathit{" + word + "}"
     if subscript and not subscript.lstrip("-").isdigit() and len(subscript) > 1:
