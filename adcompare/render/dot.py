@@ -118,12 +118,13 @@ def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
     legend = (f"{_font('value', palette[0])}&#160;{where[0]} the line, {_font('adjoint', palette[1])}&#160;{where[1]}"
               if reverse is not None else _font("value", palette[0]))
     out_name = quantity_name(Var("y", output), graph)
+    title = (f"{html.escape(out_name)} = {html.escape(graph.source)}" if len(graph.outputs) == 1 else
+             f"{html.escape(graph.source)}: the reverse sweep of {html.escape(out_name)}")
     lines = [f"digraph adcompare {{",
              f'  rankdir={rankdir}; nodesep=0.25; ranksep=0.3; fontname="Helvetica";',
              '  node [shape=circle, fontname="Helvetica", fontsize=12, margin=0.02];',
              '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
-             f'  label=<{html.escape(out_name)} = {html.escape(graph.source)}<br/>'
-             f'<font point-size="10">{legend}</font>>;',
+             f'  label=<{title}<br/><font point-size="10">{legend}</font>>;',
              "  labelloc=t;"]
     inputs = []
     for i in range(graph.n_inputs):
