@@ -131,8 +131,11 @@ class Sweep:
 
 
 def argument(arg):
-    """The atom for a node argument: the Const itself, or the primal of the slot it reads."""
-    return arg if isinstance(arg, Const) else Var("v", arg)
+    """The atom for a node argument: the Const itself, or the primal of the slot it reads
+    (a folded constant is written as the slot that computes it)."""
+    if isinstance(arg, Const):
+        return arg if arg.slot is None else Var("v", arg.slot)
+    return Var("v", arg)
 
 
 def primal_definition(node):
@@ -269,7 +272,8 @@ class TraceRows(Sequence):
 
 
 def _forward_rows(graph, values, kind, definition_of, input_definition, input_value, lookup):
-    """Rows of a forward trace (primal or tangent): inputs, one row per node, outputs."""
+    """Rows of a forward trace (primal or tangent): inputs, one row per node (``definition_of(slot)``
+    its right-hand side), outputs."""
     n, size = graph.n_inputs, graph.size
     target, output = ("v", "y") if kind == "v" else ("vdot", "ydot")
 
@@ -285,7 +289,7 @@ def _forward_rows(graph, values, kind, definition_of, input_definition, input_va
             return TraceRow(var, input_definition(index), value, section=section)
         if section == "output":
             return TraceRow(var, Var(target, graph.outputs[index - size]), value, section=section)
-        definition = definition_of(graph.node(index))
+        definition = definition_of(index)
         return TraceRow(var, definition, value, substituted=substitute(definition, lookup))
 
     def columns():
@@ -300,17 +304,30 @@ def _forward_rows(graph, values, kind, definition_of, input_definition, input_va
 
 def primal_rows(graph, values):
     """The forward primal trace: input rows, one row per node, output rows."""
-    return _forward_rows(graph, values, "v", primal_definition, lambda i: Var("x", i), lambda i: values[i],
-                         lambda var: values[var.index])
+    return _forward_rows(graph, values, "v", lambda slot: primal_definition(graph.node(slot)), lambda i: Var("x", i),
+                         lambda i: values[i], lambda var: values[var.index])
 
 
-def tangent_rows(graph, primals, tangents, seed):
-    """A forward tangent trace from one sweep's primal and tangent values (seed: ẋ values)."""
+def kink_tangent_definition(node):
+    """The one-sided rule of a node on its kink, e.g. ``|v̇₀|`` or ``max(v̇₋₁, v̇₀)`` (see
+    `adcompare.ops.KinkRule`); a constant argument's tangent is 0."""
+    rule = OPERATIONS[node.op].kink_rule
+    return Apply(rule.notation, tuple(Num(0.0) if isinstance(a, Const) else Var("vdot", a) for a in node.args))
+
+
+def tangent_rows(graph, primals, tangents, seed, kink_rules=()):
+    """A forward tangent trace from one sweep's primal and tangent values (seed: ẋ values).
+
+    Nodes in ``kink_rules`` (slots) were on their kink in a directional sweep: their rows
+    show the operation's one-sided rule instead of the tangent rule."""
     def lookup(var):
         return tangents[var.index] if var.kind == "vdot" else primals[var.index]
 
-    return _forward_rows(graph, tangents, "vdot", tangent_definition, lambda i: Var("xdot", i), lambda i: seed[i],
-                         lookup)
+    def definition(slot):
+        node = graph.node(slot)
+        return kink_tangent_definition(node) if slot in kink_rules else tangent_definition(node)
+
+    return _forward_rows(graph, tangents, "vdot", definition, lambda i: Var("xdot", i), lambda i: seed[i], lookup)
 
 
 def adjoint_rows(graph, values, output, steps, gradient):

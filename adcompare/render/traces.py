@@ -21,7 +21,7 @@ then the adjoint rows in the order the reverse sweep executes them, bottom up.
 
 import numpy as np
 
-from ..formula import Var
+from ..formula import RowMeta, TraceRows, Var
 from .layout import BLANK, EDGE_ROWS, ROW_LIMIT, Cell, Note, Table, gap_row
 
 NOTABLE_ROWS = 12      # at most this many rows for each kind of event
@@ -134,10 +134,32 @@ def _sectioned(entries, width):
     return tuple(tuple(s) for s in sections), tuple(step for section in reveal for step in section)
 
 
+def as_trace_rows(rows):
+    """Rows as a `TraceRows`: a sequence of TraceRows (inputs, body, outputs) is wrapped."""
+    if isinstance(rows, TraceRows):
+        return rows
+    rows = list(rows)
+    sections = [row.section for row in rows]
+    sizes = tuple(sections.count(name) for name in ("input", "body", "output"))
+
+    def meta(index, section):
+        row = rows[index]
+        return RowMeta(row.target, section, row.value, row.source, False)
+
+    def columns():
+        value = np.array([float(row.value) for row in rows])
+        slot = np.array([row.target.index if row.target.kind in ("v", "vdot", "vbar") else -1 for row in rows])
+        source = np.array([-1 if row.source is None else row.source.index for row in rows])
+        return {"value": value, "slot": slot, "source": source, "accumulates": np.zeros(len(rows), dtype=bool)}
+
+    return TraceRows(sizes, meta, lambda index, section: rows[index], columns)
+
+
 def trace_table(title, rows, view, order=None, graph=None, kinks=frozenset()):
     """One trace as a table with its input, body and output sections (``order``: the
     indices in the order printed; by default execution order). Returns the blocks: the
     table, and a note when it is summarised."""
+    rows = as_trace_rows(rows)
     shown = selection(rows, view, graph, kinks)
     adjoint = bool(len(rows)) and rows.meta(0).target.kind == "vbar"
     width = widths(view.columns)[1 if adjoint else 0]
