@@ -265,8 +265,11 @@ def sweeps(report, kind, view):
 
 
 def kink_slots(report):
-    """The slots at a kink, as the cross-check found them."""
-    return frozenset(slot for slot, _ in report.comparison.kinks)
+    """The slots at a kink, as the non-smoothness analysis (or, for a traced program, the
+    cross-check) found them."""
+    analysis = getattr(report.comparison, "analysis", None)
+    slots = {kink.slot for kink in analysis.kinks} if analysis is not None else set()
+    return frozenset(slots | {slot for slot, _ in report.comparison.kinks})
 
 
 def primal_blocks(report, view):
