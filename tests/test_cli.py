@@ -505,7 +505,7 @@ def test_fd_tolerance_too_tight_exit_1():
     # ∂y/∂x2 = 2 − cos 5 is irrational: a difference quotient cannot hit it exactly
     assert re.search(r"finite differences differs from .* at ∂y/∂x₂", out)
     assert "forward mode differs" not in out and "reverse mode differs" not in out
-    assert out.rstrip().splitlines()[-1].startswith("Verdict: the methods disagree at ∂y/∂x1: finite differences gives")
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: the methods disagree at ∂y/∂x₁: finite differences gives")
     assert out.rstrip().endswith("; and at 1 more entry.")
 
 

@@ -51,7 +51,7 @@ def test_every_format_names_the_output_alike(circuit):
         assert "f̄" in render(circuit) and "∂f/∂y" in render(circuit)
     assert r"\bar{f}" in latex.render_report(circuit)
     data = json.loads(json_render.render_report(circuit))
-    assert data["primal_trace"][-1]["name"] == "f"
+    assert data["primal_trace"][-1]["name"] == "f" and data["outputs"] == ["f"]
 
 
 def test_the_user_names_the_output():

@@ -137,3 +137,15 @@ def test_stepping_forward_and_back_in_chromium(browser, page_file, tmp_path):
     _press(browser, Keys.HOME)
     assert browser.find_element("id", "counter").text == "Step 0 of 19"
     assert browser.get_log("browser") == [] if "browser" in browser.log_types else True
+
+
+@needs_dot
+def test_stepping_command(tmp_path):
+    from adcompare.cli import main
+    out = tmp_path / "page.html"
+    assert main(["stepping", "(x+y)*z", "--at", "-2,5,-4", "--out", str(out)]) == 0
+    assert "f̄ = 1" in out.read_text(encoding="utf-8")
+    # Two outputs: the page steps through one reverse sweep, which must be named.
+    assert main(["stepping", "x1*x2, sin(x1)", "--at", "1,2", "--out", str(out)]) == 2
+    assert main(["stepping", "x1*x2, sin(x1)", "--at", "1,2", "--output", "y2", "--out", str(out)]) == 0
+    assert "ȳ₂ = 1" in out.read_text(encoding="utf-8")

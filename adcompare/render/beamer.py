@@ -12,7 +12,7 @@ to \input into a beamer document (which loads amsmath); with it, a complete 16:9
 
     >>> from adcompare import trace
     >>> text = render_report(trace("x*y", at=(2, 3)), tables=["table3"])
-    >>> r"\uncover<6->{\alert<6>{$\bar{v}_{1}$}}" in text   # x̄'s row: step 6 of 7
+    >>> r"\uncover<8->{\alert<8>{$\bar{x}$}}" in text   # x̄'s row: step 8 of 9 (4 primal, 5 adjoint)
     True
 """
 

@@ -53,11 +53,12 @@ def reference_text(value, method):
 
 
 def exact_text(text, style):
-    """A number in full precision as the style writes it: its minus sign, and 10^{…} in LaTeX."""
+    """A number in full precision as the style writes it: as Python reads it back in text
+    (5e-324), and in LaTeX math (-2, 5 \times 10^{-324}), where '-' is a minus sign."""
     if style.template == "latex" and "e" in text:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text.replace("-", style.minus)
+    return text
 
 
 def render_cell(cell, graph, fmt, digits):
