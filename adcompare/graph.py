@@ -60,6 +60,7 @@ class Graph:
     nodes: tuple
     outputs: tuple
     source: str = ""
+    output_names: tuple = ()   # names the user gave the outputs ('' where none); see render.style.output_names
 
     def __post_init__(self):
         n = len(self.variables)
@@ -146,7 +147,7 @@ def fold_constants(graph):
                     constant[slot] = float(OPERATIONS[node.op].evaluate(*values))
     if all(new is old for new, old in zip(nodes, graph.nodes)):
         return graph
-    return Graph(graph.variables, tuple(nodes), graph.outputs, graph.source)
+    return Graph(graph.variables, tuple(nodes), graph.outputs, graph.source, graph.output_names)
 
 
 def is_constant_node(node):

@@ -376,7 +376,7 @@ def test_a_point_outside_the_domain_in_a_file_is_counted_end_to_end(tmp_path):
     assert done.returncode == 4 and done.stderr == ""
     assert "Points by state: 2 agree, 1 inconclusive." in done.stdout
     assert ("Inconclusive at 1 point: v₁ = ln v₋₁: ln is outside its domain (a positive argument needed); the first "
-            "is point [2]: x1 = -1, x2 = 3") in done.stdout
+            "is point [2]: x₁ = -1, x₂ = 3") in done.stdout
 
 
 def test_help_says_how_columns_are_ordered(capsys):

@@ -1,6 +1,6 @@
 """The Report as JSON for scripts: full precision everywhere, names as in the text traces.
 
-Keys: ``expression``, ``variables``, ``point``, ``value``, ``methods`` (keyed
+Keys: ``expression``, ``variables``, ``outputs`` (their names), ``point``, ``value``, ``methods`` (keyed
 ``finite_difference``, ``symbolic``, ``forward``, ``reverse``; each with ``gradient`` for
 one output, ``jacobian``, ``cost``, ``error`` and its ``trace`` rows), ``comparison`` and
 ``agree``. Symbolic values are given as decimal strings with all their digits and as floats.
@@ -10,7 +10,7 @@ import json
 
 import mpmath
 
-from .style import TEXT, full_precision, quantity_name, render_formula
+from .style import TEXT, full_precision, output_names, quantity_name, render_formula
 from .text import describe_slot
 
 
@@ -109,6 +109,7 @@ def report_to_dict(report):
     return {
         "expression": graph.source,
         "variables": list(graph.variables),
+        "outputs": list(output_names(graph)),
         "point": [float(x) for x in report.point],
         "value": _number(values[0]) if len(values) == 1 else [_number(v) for v in values],
         "primal_trace": _rows(graph, report.primal),
@@ -164,7 +165,7 @@ def points_report_to_dict(report):
     }
 
 
-def render_report(report, digits=None, wrt=None, standalone=False):
+def render_report(report, digits=None, wrt=None, standalone=False, **view):
     """The Report (or PointsReport) as a JSON document (full precision: ``digits``, ``wrt``
     and ``standalone`` do not apply)."""
     from ..report import PointsReport
