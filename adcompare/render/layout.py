@@ -260,10 +260,10 @@ def one_sided_blocks(report, wrt=None):
         if not kinked or (wrt is not None and graph.variables[sweep.seed] != wrt):
             continue
         sign = sweep.record["direction"]
-        side = "the right derivative is ẏ" if sign > 0 else "the left derivative is −ẏ"
-        title = (f"Directional tangent trace for ∂/∂{graph.variables[sweep.seed]} along ",
-                 Cell("quantity", Var("xdot", sweep.seed)), f" = {'1' if sign > 0 else '−1'} ({side}; a node on "
-                 "its kink moves by its one-sided rule)")
+        title = ("Directional tangent trace for ∂/∂", Cell("quantity", Var("x", sweep.seed)), " along ",
+                 Cell("quantity", Var("xdot", sweep.seed)), f" = {'1' if sign > 0 else '−1'} (the "
+                 f"{'right' if sign > 0 else 'left'} derivative is {'' if sign > 0 else '−'}",
+                 Cell("quantity", Var("ydot", 0)), "; a node on its kink moves by its one-sided rule)")
         blocks.append(trace_table(title, sweep.rows))
     return blocks
 
