@@ -43,7 +43,7 @@ import numpy as np
 from .backends.finite_difference import step_size
 from .errors import DomainError
 from .formula import Sweep, tangent_rows
-from .graph import Const, argument_values, evaluate, quiet
+from .graph import Const, argument_values, evaluate, quiet, singular_sides
 from .ops import OPERATIONS
 
 TOLERANCE = (1e-12, 1e-12)
@@ -163,13 +163,9 @@ class Analysis:
 def kinks_at(graph, values):
     """The live nodes that read a variable and sit on their kink at these values (one point)."""
     found = []
-    live = graph.live
-    for slot in range(graph.n_inputs, graph.size):
-        node = graph.node(slot)
-        op = OPERATIONS[node.op]
-        if op.kink_side is None or not live[slot] or all(isinstance(a, Const) for a in node.args):
-            continue
-        if np.any(np.real(op.kink_side(*argument_values(node.args, values))) == 0):
+    for slot, kind, side in singular_sides(graph, values):
+        if kind == "kink" and np.any(np.real(side) == 0):
+            op = OPERATIONS[graph.node(slot).op]
             found.append(Kink(slot, op.kink_text, op.kink_rule.convention))
     return found
 
