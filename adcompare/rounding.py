@@ -107,7 +107,8 @@ def _moved(op, args, position, size, imaginary):
         changes.append((np.where(usable, np.abs(np.real(difference)), np.nan),
                         np.where(usable, np.abs(np.imag(difference)), np.nan)))
     real, imag = (np.fmax(changes[0][part], changes[1][part]) for part in (0, 1))
-    return (np.where(np.isnan(real), np.inf, real * scale), np.where(np.isnan(imag), np.inf, imag * scale))
+    unbounded = np.isnan(real) | ~np.isfinite(size)
+    return (np.where(unbounded, np.inf, real * scale), np.where(unbounded | np.isnan(imag), np.inf, imag * scale))
 
 
 def float_error_bounds(graph, point):
