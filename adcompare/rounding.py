@@ -80,6 +80,9 @@ LOCAL_ROUNDING = 2.0 * EPS
 """Each operation's own rounding error, relative to its value: numpy's elementary functions
 are within an ulp or two (IEEE 754 rounds +, −, ×, / and √ correctly; libm's exp, log, sin, …
 are not correctly rounded but are within one ulp almost everywhere)."""
+EXACT = frozenset({"neg", "abs", "relu", "max", "min", "identity"})
+"""Operations whose float result is exact: a change of sign, or a choice among their
+arguments (identity adds 0.0). They add no rounding of their own."""
 UNDERFLOW = np.finfo(float).smallest_subnormal
 """Each operation's absolute rounding error near zero: a result below the normal range keeps
 fewer digits, and one below the smallest subnormal is 0 (Higham, §2.1: fl(x op y) =
@@ -117,7 +120,7 @@ def float_error_bounds(graph, point):
     slot, bounds on the error of the real part and of the imaginary part of its float value.
 
     Inputs are exact. Each operation adds its own rounding, ``LOCAL_ROUNDING``·|value| +
-    ``UNDERFLOW``, and
+    ``UNDERFLOW`` (none for the exact ones, `EXACT`), and
     passes on the errors of its arguments as the change of its value when each argument is
     moved by its error bound, evaluated (`_moved`), not taken from a derivative: finite
     differences, which use this bound, read nothing but primal evaluations (the operation
@@ -147,9 +150,10 @@ def float_error_bounds(graph, point):
             args = argument_values(node.args, values)
             value = op.evaluate(*args)
             complex_value = np.iscomplexobj(value)
-            slot_real = LOCAL_ROUNDING * np.abs(np.real(value)) + UNDERFLOW
-            slot_imag = LOCAL_ROUNDING * np.abs(np.imag(value)) + UNDERFLOW if complex_value else 0.0
-            local = LOCAL_ROUNDING
+            local = 0.0 if node.op in EXACT else LOCAL_ROUNDING
+            tiny = 0.0 if node.op in EXACT else UNDERFLOW
+            slot_real = local * np.abs(np.real(value)) + tiny
+            slot_imag = local * np.abs(np.imag(value)) + tiny if complex_value else 0.0
             if complex_value and node.op == "pow":
                 # numpy raises a complex number to a power as exp(b·log a): the rounding of
                 # b·log a, relative, is magnified by |b·log a| ((x − 1)^1.5 at 1 + 4e-9: 29).

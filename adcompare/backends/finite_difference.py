@@ -205,8 +205,9 @@ def _truncation_error(d1, d2, d4, rate, roundoff):
     √rate when h halves) — a singular
     derivative inside the stencil ((x²)^x at 1e-6: they move by the same amount each time h
     halves), where the estimate is the tail of the ratio actually seen (∞ when they do not
-    converge) — or much faster (by more than rate·√rate), which quotients as random as those of
-    a step spanning many
+    converge) — or much faster (by more than rate^2.5: a vanishing leading term, as for x³
+    at 0 by forward differences, gives rate², which is fine), which quotients as random as
+    those of a step spanning many
     periods do by chance as often as slowly. Irregular quotients say the step does not
     resolve f, whatever their estimate."""
     step, next_step = np.abs(d1 - d2), np.abs(d2 - d4)
@@ -214,7 +215,7 @@ def _truncation_error(d1, d2, d4, rate, roundoff):
         ratio = np.where(step > 0, next_step / step, np.inf)
         above = next_step > 10 * roundoff
         slow = (ratio < np.sqrt(rate)) & above
-        fast = (ratio > rate * np.sqrt(rate)) & above & (step > 10 * roundoff)
+        fast = (ratio > rate ** 2.5) & above & (step > 10 * roundoff)
         # Where the quotients converge more slowly than the order says, but still converge,
         # the tail of the ratio seen is the estimate (x^1.5 at 1e-150 with a step far above
         # x: its forward quotients converge as h^½).
@@ -304,8 +305,8 @@ def _candidate(stencil, F, O, f0, level, noise):
             # estimate, which means nothing unless the quotients converge as t².
             half = [(O[(1, level - i)] - O[(-1, level - i)]) / 2 for i in range(3)]
             u = [(t / half[0]) ** 2 for t in half]      # relative, so that t² cannot underflow
-            r1 = [(u[i + 1] * d[i] - u[i] * d[i + 1]) / (u[i + 1] - u[i]) for i in (0, 1)]
-            value = (u[2] * r1[0] - u[0] * r1[1]) / (u[2] - u[0])
+            r1 = [d[i] + (d[i] - d[i + 1]) * u[i] / (u[i + 1] - u[i]) for i in (0, 1)]
+            value = r1[0] + (r1[0] - r1[1]) * u[0] / (u[2] - u[0])
             truncation = np.where(irregular, truncation, SAFETY * np.abs(value - r1[0]))
         irregular = irregular | ~np.all(np.isfinite(value), axis=0)
     if stencil == "complex-step":
@@ -327,7 +328,7 @@ def _jump_mask(left, middle, right, f0, h, value, x, noise):
     derivative and the scale of f, beyond what the rounding δ of f can make of it (any
     output)."""
     with quiet():
-        jump = np.abs(left - 2 * middle + right) / h
+        jump = np.abs((left - middle) + (right - middle)) / h     # no overflow near the largest floats
         scale = np.maximum(np.abs(value), np.maximum(1.0, np.abs(f0)) / np.maximum(1.0, np.abs(x)))
         return np.any(jump >= 0.1 * scale + 4.0 * noise / h, axis=0)
 
@@ -476,7 +477,8 @@ def _own_candidate(ladder, method, level, center, noise, x, graph, point, j):
     candidate = _candidate(method, F, O, center, level, noise)
     if method != "complex-step" and not ladder.ignore_sides and np.any(_jumps(F, O, method, level, center, candidate,
                                                                                x, noise)):
-        return None, "jump"
+        candidate.irregular = True      # usable only if nothing else is, with an infinite estimate
+        return candidate, "jump"
     return candidate, None
 
 
@@ -537,6 +539,9 @@ class _Search:
         while True:
             self.visited.add(level)
             own, reason = self.own(level)
+            if reason == "jump":
+                self.irregular.append(own)
+                own = None
             if level == 0 and own is None:
                 self.fallback = reason
                 if self.method == "complex-step" or self.ladder.ignore_sides:
