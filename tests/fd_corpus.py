@@ -337,7 +337,7 @@ def measure(case):
                     error = abs(mpmath.mpf(got) - exact)
                 fd_row = result.details["rows"][j]
                 outcomes.append(Outcome(case.kind, method, source, point, k, j, got, exact, error, estimate,
-                                        fd_row.stencil, fd_row.fallback, fd_row.evaluations))
+                                        fd_row.stencil, fd_row.fallback, getattr(fd_row, "evaluations", 0)))
     return outcomes
 
 
