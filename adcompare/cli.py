@@ -44,6 +44,14 @@ TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "h
 GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
 
 
+EXIT_CODES_HELP = """exit codes (the verdict's state):
+  0  agree               every method that ran agrees with the reference
+  1  disagree            a method is outside tolerance (which entry, which method, why)
+  2  bad input           one line on standard error says what
+  3  not-differentiable  the function's one-sided derivatives differ at this point
+  4  inconclusive        a method could not compute the derivative; all that ran agree"""
+
+
 class UsageError(Exception):
     """A command-line usage problem (exit 2, one line)."""
 
@@ -114,7 +122,8 @@ def build_parser():
 
     command = commands.add_parser("trace", help="evaluation traces and the four-way cross-check",
                                   description="Print the primal, tangent and adjoint traces of EXPR at a "
-                                  "point, then compare finite differences, symbolic, forward and reverse mode.")
+                                  "point, then compare finite differences, symbolic, forward and reverse mode.",
+                                  epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_expression_arguments(command, POINTS_HELP)
     command.add_argument("--wrt", metavar="NAME", help="show the forward tangent trace for this variable only")
     command.add_argument("--digits", type=int, default=3, metavar="N",

@@ -47,6 +47,7 @@ _ARRAY_CHECKS = {"_all": np.all, "_finite": lambda values: all(np.all(np.isfinit
 NAMESPACES = {"scalar": {**SCALAR_FUNCTIONS, "isfinite": math.isfinite},
               "array": {**NUMPY_FUNCTIONS, **_ARRAY_CHECKS}}
 _MATH_ERRORS = (ArithmeticError, ValueError)   # ZeroDivisionError, OverflowError, "math domain error"
+_SCALAR_ERRORS = _MATH_ERRORS                   # and segments.BadValue, an ArithmeticError
 
 
 def slot_name(graph, slot, suffix=""):
@@ -209,89 +210,98 @@ def module_source(graph, kind):
     return "\n".join(line for line in lines if line is not None) + "\n\n\n" + source
 
 
-# Beyond a function of this many lines, Python's compiler holds gigabytes at once (4 GB for
-# the 3.6 million lines of a 600,000-operation reverse sweep), so the body is compiled as
-# consecutive functions of at most this many lines (about 250 MB each to compile).
-CHUNK_LINES = 100_000
-_VARIABLE = re.compile(r"\b(?:v_m\d+|v\d+)(?:_dot|_bar)?\b|\binside\b")
+FUSED_DIRECTIONS = 8      # up to this many inputs, jacobian_forward writes one tangent per input and node
 
 
-def _compile_function(source, namespace):
-    """The function that ``source`` (one generated ``def``; our own text only) defines, its
-    free names looked up in ``namespace``. A body longer than CHUNK_LINES runs as
-    consecutive parts, each a function compiled alone: a part reads from a shared list the
-    variables that earlier parts assigned, and writes into it those that later parts read."""
-    lines = source.splitlines()
-    header, name = lines[0], lines[0][len("def "):lines[0].index("(")]
-    if len(lines) <= CHUNK_LINES:
-        scope = dict(namespace)
-        exec(compile(source, "<adcompare sweep>", "exec"), scope)
-        return scope[name]
-    parameters = [p for p in header[header.index("(") + 1:header.rindex(")")].split(", ") if p]
-    body, parts, start = lines[1:], [], 0
-    while start < len(body):
-        end = min(start + CHUNK_LINES, len(body))
-        while end < len(body) and body[end].startswith("        "):   # an if stays with its block
-            end += 1
-        parts.append(body[start:end])
-        start = end
-    used = [set(_VARIABLE.findall(" ".join(part))) for part in parts]
-    slot = {v: i for i, v in enumerate(parameters)}      # where a variable waits between parts
-    functions = []
-    for k, part in enumerate(parts):
-        read_later = set().union(*used[k + 1:])
-        loads = [f"    {v} = _shared[{slot[v]}]" for v in sorted(used[k] & slot.keys())]
-        for v in sorted(used[k] & read_later):
-            slot.setdefault(v, len(slot))
-        stores = [f"    _shared[{slot[v]}] = {v}" for v in sorted(used[k] & read_later)]
-        text = "\n".join(["def _part(_shared):", *loads, *part, *stores]) + "\n"
-        scope = dict(namespace)
-        exec(compile(text, f"<adcompare sweep, part {k + 1} of {len(parts)}>", "exec"), scope)
-        functions.append(scope["_part"])
-    size = len(slot)
-
-    def run(*arguments):
-        shared = [*arguments, *[None] * (size - len(arguments))]
-        for function in functions:
-            result = function(shared)
-        return result           # the last part ends with the return
-    return run
+def _finite(values):
+    """Whether every value (floats or arrays) is finite: one isfinite of a sum (a finite sum
+    that overflows only sends the call to the slower path, which checks each value)."""
+    try:
+        return math.isfinite(sum(values))
+    except TypeError:       # arrays: one sum each
+        return bool(np.isfinite(sum(float(np.sum(v)) for v in values)))
 
 
 class CompiledGraph:
-    """The compiled primal, tangent and adjoint sweeps of one Graph, for one point (floats)
-    or for arrays of points; each is generated and compiled when first called."""
+    """The compiled primal, tangent and adjoint sweeps of one Graph (see `adcompare.segments`),
+    for one point (floats: the math module) or for arrays of points (numpy); each is
+    generated and compiled when first called."""
 
     def __init__(self, graph):
         self.graph = graph
         self._functions = {}
+        self._plan = None
+        self._compilers = {}
+        self._direct = {}      # output → the one-function reverse sweep at one point, when there is one
 
-    def _function(self, kind, variant, output=0):
-        key = (kind, variant, output)
-        if key not in self._functions:
-            options = {"output": output} if kind == "reverse" else {}
-            source = SOURCES[kind](self.graph, vectorised=variant == "array", **options)
-            self._functions[key] = _compile_function(source, NAMESPACES[variant])
-        return self._functions[key]
+    @property
+    def plan(self):
+        if self._plan is None:
+            from .segments import Plan
+            self._plan = Plan(self.graph)
+        return self._plan
 
-    def _run(self, kind, values, output=0):
-        """Run a compiled sweep: the math-module variant for floats, numpy's for arrays."""
-        scalar = not values or isinstance(values[0], (float, int))
-        if scalar:
+    def compiled_segments(self):
+        """How many distinct segments were compiled (segments of the same shape share code)."""
+        return sum(c.compiled_segments for c in self._compilers.values())
+
+    def _function(self, kind, variant, option=None):
+        key = (kind, variant, option)
+        function = self._functions.get(key)
+        if function is None:
+            from .segments import Compiler, build_forward, build_reverse
+            compiler = self._compilers.get(variant)
+            if compiler is None:
+                compiler = self._compilers[variant] = Compiler(NAMESPACES[variant])
+            vectorised = variant == "array"
+            n = self.graph.n_inputs
+            if kind == "reverse":
+                function = build_reverse(self.plan, compiler, vectorised, option)
+            elif kind == "primal":
+                function = build_forward(self.plan, compiler, vectorised, ())
+            elif kind == "unit":           # one direction per input, unit seeds written in
+                function = build_forward(self.plan, compiler, vectorised,
+                                         [["1.0" if i == j else None for i in range(n)] for j in range(n)])
+            else:                          # "seeded": one direction, seed values passed in
+                function = build_forward(self.plan, compiler, vectorised, [["seed"] * n])
+            self._functions[key] = function
+        return function
+
+    def _variant(self, values):
+        return "scalar" if not values or type(values[0]) in (float, int) else "array"
+
+    def _call(self, kind, values, *extra, option=None):
+        """Run a sweep; the math-module variant for floats, numpy's for arrays. Raises
+        CompiledSweepError at a bad value (of any point)."""
+        from .segments import BadValue
+        variant = self._variant(values)
+        if variant == "scalar":
             try:
-                return self._function(kind, "scalar", output)(*values)
+                result = self._function(kind, "scalar", option)(values, *extra)
             except TypeError:
-                pass        # an array among the later inputs: the numpy variant takes it
+                variant = "array"     # an array among the later inputs
+            except BadValue:
+                raise CompiledSweepError("a value outside a domain") from None
             except _MATH_ERRORS as error:
                 raise CompiledSweepError(f"a value outside a domain, or not finite ({error})") from None
+            else:
+                if not result[-1]:
+                    raise CompiledSweepError("a value outside a domain")
+                return result
+        values = tuple(_as_array(v) for v in values)
         with np.errstate(all="ignore"):   # bad values are checked, not warned about
-            result = self._function(kind, "array", output)(*values)
-        return _over_points(result, np.broadcast_shapes(*map(np.shape, values)))
+            result = self._function(kind, "array", option)(values, *extra)
+        if not np.all(result[-1]):
+            raise CompiledSweepError("a value outside a domain")
+        return result
 
     def primal(self, *inputs):
         """The outputs at ``inputs`` (floats, or arrays of points), by the compiled primal."""
         try:
-            return self._run("primal", inputs)
+            outputs = self._call("primal", inputs)[0]
+            if not _finite(outputs):
+                raise CompiledSweepError("not finite")
+            return _points_shaped(outputs, inputs)
         except CompiledSweepError:
             from .graph import broadcast_point, evaluate, naming_points
             point = broadcast_point(inputs)
@@ -300,29 +310,91 @@ class CompiledGraph:
             return tuple(values[slot] for slot in self.graph.outputs)
 
     def tangent(self, *inputs_and_tangents):
-        """(outputs, output tangents) for input values followed by input tangents."""
-        return self._run("forward", inputs_and_tangents)
+        """(outputs, output tangents) for input values followed by input tangents (one
+        direction; the tangents may be arrays, such as unit vectors: vector forward mode)."""
+        n = self.graph.n_inputs
+        inputs, seeds = inputs_and_tangents[:n], inputs_and_tangents[n:]
+        outputs, (tangents,), _ = self._call("seeded", inputs, [list(seeds)])
+        if not _finite(outputs + tangents):
+            raise CompiledSweepError("a value not finite")
+        return _points_shaped(outputs, inputs), _points_shaped(tangents, inputs)
 
     def backward(self, *inputs, output=0):
         """Output ``output`` and its gradient, by one compiled reverse sweep."""
-        return self._run("reverse", inputs, output)
+        direct = self._direct.get(output)
+        if direct is not None and inputs and type(inputs[0]) is float:
+            # One point, one function (it checks its domain and results itself).
+            try:
+                return direct(*inputs)[:2]
+            except _SCALAR_ERRORS:
+                raise CompiledSweepError("a value outside a domain, or not finite") from None
+            except TypeError:
+                pass
+        value, gradient, _ = self._call("reverse", inputs, option=output)
+        if direct is None and self._variant(inputs) == "scalar":
+            self._direct[output] = self._function("reverse", "scalar", output).direct
+        if not _finite((value,) + gradient):
+            raise CompiledSweepError("a value not finite")
+        return _points_shaped(value, inputs), _points_shaped(gradient, inputs)
 
     def gradient(self, *inputs, output=0):
         """The gradient of output ``output`` (one reverse sweep), one entry per input;
         arrays of points give one gradient per point."""
+        direct = self._direct.get(output)
+        if direct is not None and inputs and type(inputs[0]) is float:   # the first input's type chooses
+            try:
+                return direct(*inputs)[1]      # one point: the fast path
+            except (TypeError, *_SCALAR_ERRORS):
+                pass                           # arrays, or a bad value: the checked path names it
         try:
             return self.backward(*inputs, output=output)[1]
         except CompiledSweepError:
             return tuple(self._interpreted("reverse", inputs)[output])
 
     def jacobian_forward(self, *inputs):
-        """The Jacobian by n compiled tangent sweeps: rows are outputs, columns inputs."""
+        """The Jacobian by one compiled forward sweep carrying every input's tangent: rows
+        are outputs, columns inputs."""
         n = self.graph.n_inputs
         try:
-            columns = [self.tangent(*inputs, *[1.0 if i == j else 0.0 for i in range(n)])[1] for j in range(n)]
+            if n <= FUSED_DIRECTIONS:
+                outputs, columns, _ = self._call("unit", inputs)
+                if not _finite(outputs + tuple(t for column in columns for t in column)):
+                    raise CompiledSweepError("a value not finite")
+                columns = [_points_shaped(column, inputs) for column in columns]
+                return [[columns[j][k] for j in range(n)] for k in range(len(self.graph.outputs))]
+            shape = np.broadcast_shapes(*map(np.shape, inputs))
+            units = np.eye(n).reshape((n, n) + (1,) * len(shape))
+            outputs, (tangents,), _ = self._call("seeded", inputs, [list(units)])
+            if not _finite(outputs + tangents):
+                raise CompiledSweepError("a value not finite")
+            rows = [np.broadcast_to(t, (n,) + shape) for t in tangents]
+            if not shape:
+                return [[float(x) for x in row] for row in rows]
+            return [[np.array(row[j]) for j in range(n)] for row in rows]
         except CompiledSweepError:
             return [list(row) for row in self._interpreted("forward", inputs)]
-        return [[columns[j][k] for j in range(n)] for k in range(len(self.graph.outputs))]
+
+    def sweep_points(self, kind, *inputs, output=0):
+        """A sweep over arrays of points that marks bad points instead of raising: (outputs,
+        derivatives, ok) where ``ok`` is a mask over the points, False where a value was
+        outside a domain or not finite (an output, or a derivative: ∞·0 in the chain rule,
+        a partial that is not finite). ``kind``: "reverse" (derivatives: the gradient of
+        ``output``) or "forward" (the Jacobian's rows, one tuple per output)."""
+        values = tuple(_as_array(v) for v in inputs)
+        shape = np.broadcast_shapes(*map(np.shape, values))
+        with np.errstate(all="ignore"):
+            if kind == "reverse":
+                value, derivatives, inside = self._function("reverse", "array", output)(values)
+                outputs, flat = (value,), derivatives
+            else:
+                outputs, columns, inside = self._function("unit", "array")(values)
+                n = self.graph.n_inputs
+                derivatives = tuple(tuple(columns[j][k] for j in range(n)) for k in range(len(outputs)))
+                flat = tuple(x for row in derivatives for x in row)
+            ok = np.broadcast_to(inside, shape).copy() if np.ndim(inside) else np.full(shape, bool(inside))
+            for value in outputs + tuple(flat):
+                ok &= np.isfinite(value)
+        return _points_shaped(outputs, inputs), _points_shaped(derivatives, inputs), ok
 
     def _interpreted(self, method, inputs):
         """The interpreted back end's Jacobian: it names the node of a bad value (DomainError)."""
@@ -331,6 +403,22 @@ class CompiledGraph:
         if result.jacobian is None:
             raise CompiledSweepError(result.error)
         return result.jacobian
+
+
+def _as_array(value):
+    """Points as float64 arrays (so that 1/0 is ∞ to be checked, not an exception); an array
+    of another library (dask) that is float64 already is left as it is, lazy."""
+    if getattr(value, "dtype", None) == np.float64:
+        return value
+    return np.asarray(value, dtype=float)
+
+
+def _points_shaped(result, inputs):
+    """Floats as they are; over arrays of points, every array of the result in the points'
+    shape (a derivative that is a constant comes out as one value per point)."""
+    if not inputs or type(inputs[0]) in (float, int) and all(type(x) in (float, int) for x in inputs):
+        return result
+    return _over_points(result, np.broadcast_shapes(*map(np.shape, inputs)))
 
 
 def _over_points(result, shape):

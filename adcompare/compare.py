@@ -5,6 +5,12 @@ otherwise reverse mode, forward mode, then finite differences, in that order. Er
 computed in the reference's precision; an entry passes when
 |value − reference| ≤ atol + rtol·|reference|, with tolerances per method.
 
+Where some node is on its kink or has an infinite local partial, the function's own
+one-sided derivatives (`adcompare.nonsmooth`) decide each entry: where they are equal
+the function is differentiable and that value is the reference, whatever any node's
+convention says; where they differ, each method is checked against the interval between
+them. The verdict (`Verdict`) is decided here, once, from all of it.
+
     >>> from adcompare.parse import parse
     >>> from adcompare.backends import run_method, METHODS
     >>> g = parse("ln(x1) + x1*x2 - sin(x2)")
@@ -19,10 +25,14 @@ one at a time (see `adcompare.report.trace_points`) so that each gets the explan
 single-point run gives.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
+
+from .backends import METHOD_TITLES
+from .graph import float_text
 
 EPS = np.finfo(float).eps
 
@@ -82,12 +92,19 @@ DEFAULT_TOLERANCES = {
 
 @dataclass(frozen=True)
 class Check:
-    """One method's value for one Jacobian entry, and how far it is from the reference."""
+    """One method's value for one Jacobian entry, and how far it is from the reference.
+
+    ``abs_error`` and ``rel_error`` are floats, or mpmath numbers where the float would
+    round to 0 (a reference of 3.7e-348, below the float range, against a method's 0).
+    At an entry where the function is not differentiable there is no reference value:
+    the errors are the distance to the interval between the one-sided derivatives, and
+    ``ok`` says whether the value lies in it.
+    """
 
     method: str
     value: object
-    abs_error: float
-    rel_error: float
+    abs_error: object
+    rel_error: object
     tolerance: Tolerance
     ok: bool
     explanation: str = None
@@ -95,22 +112,38 @@ class Check:
 
 @dataclass(frozen=True)
 class Entry:
-    """One Jacobian entry ∂y_output/∂x_variable: the reference value and every method's check."""
+    """One Jacobian entry ∂y_output/∂x_variable: the reference value and every method's check.
+
+    ``reference_method`` names what gave ``reference`` at this entry (a method, or
+    'one_sided': the exact one-sided derivatives where the function is differentiable at
+    a kink). ``one_sided`` is the function's `adcompare.nonsmooth.OneSided` where it was
+    computed (at a kink or an infinite local partial); where the function is not
+    differentiable, ``reference`` is None.
+    """
 
     output: int
     variable: int
     reference: object
     checks: tuple
+    reference_method: str = None
+    one_sided: object = None
+
+    @property
+    def differentiable(self):
+        """False where the one-sided derivatives show the function is not differentiable."""
+        return self.one_sided is None or self.one_sided.differentiable
 
 
 @dataclass
 class Comparison:
-    """All entries, the reference method, methods that failed to run, kinks, and the verdict.
+    """All entries, the reference method, methods that failed to run, and the verdict.
 
-    ``kinks`` lists (slot, description) of nodes at a point where they are not
-    differentiable: there the methods may each be right about a different one-sided
-    derivative, so the verdict cannot be "agree". ``lost`` lists (slot, float value, exact
-    value) of nodes whose value rounding has destroyed (see `symbolic.lost_to_rounding`).
+    ``analysis`` is the `adcompare.nonsmooth.Analysis` at the point (None where the
+    function is smooth there). ``kinks`` lists (slot, description) of points where the
+    traced code took a branch at a tie and no one-sided analysis was made (gradcheck):
+    there the verdict cannot be "agree". ``lost`` lists (slot, float value, exact value)
+    of nodes whose value rounding has destroyed (see `symbolic.lost_to_rounding`).
+    ``names`` maps (output, variable) to how a sentence names the entry (``∂y/∂x``).
     """
 
     reference: str
@@ -118,6 +151,8 @@ class Comparison:
     failures: dict = field(default_factory=dict)
     kinks: list = field(default_factory=list)
     lost: list = field(default_factory=list)
+    analysis: object = None
+    names: object = None
 
     @property
     def mismatches(self):
@@ -129,28 +164,99 @@ class Comparison:
         """True when the verdict is ``agree``."""
         return self.verdict.status == "agree"
 
+    def entry_name(self, entry):
+        """How a sentence names an entry: ``∂y/∂x``."""
+        if self.names is None:
+            return f"entry [{entry.output}, {entry.variable}]"
+        return self.names(entry.output, entry.variable)
+
     @property
     def verdict(self):
-        """The `Verdict`, decided here and only here."""
-        ran = len({c.method for e in self.entries for c in e.checks}) + (self.reference is not None)
-        if self.kinks:
-            return Verdict("not-differentiable", "not differentiable here: the function has a kink at this point.")
-        if self.mismatches:
-            return Verdict("disagree", f"the methods disagree at {len({(e.output, e.variable) for e, _ in self.mismatches})} "
-                                       f"entr{'y' if len(self.mismatches) == 1 else 'ies'}.")
+        """The `Verdict`, decided here and only here: a mismatch is a disagreement; else an
+        entry whose one-sided derivatives differ makes the point not differentiable; else a
+        method that could not compute makes the verdict inconclusive; else all agree."""
+        ran = len({c.method for e in self.entries for c in e.checks} | {self.reference} - {None, "one_sided"})
+        mismatches = self.mismatches
+        if mismatches:
+            return Verdict("disagree", self._disagreement(mismatches))
+        broken = [e for e in self.entries if not e.differentiable]
+        if broken or self.kinks:
+            return Verdict("not-differentiable", self._not_differentiable(broken))
         if self.reference is None or self.failures:
-            return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
-                                           "derivative" + ("; all that ran agree." if self.reference else "."))
+            return Verdict("inconclusive", self._inconclusive())
         if ran < 2:
             return Verdict("agree", "only one method ran; nothing to compare.")
         return Verdict("agree", f"all {ran} methods agree.")
 
+    def _disagreement(self, mismatches):
+        entries = list(dict.fromkeys(id(e) for e, _ in mismatches))
+        first = next(e for e, _ in mismatches)
+        said = ", ".join(f"{METHOD_TITLES[c.method]} gives {_number(c.value)}"
+                         + (f" ({c.explanation})" if c.explanation else " (not explained)")
+                         for e, c in mismatches if e is first)
+        if first.reference is None:
+            reference = f"the {_sides(first.one_sided)}"
+        else:
+            verb = "give" if first.reference_method == "one_sided" else "gives"
+            reference = f"{METHOD_TITLES[first.reference_method]} {verb} {_number(first.reference)}"
+        more = len(entries) - 1
+        tail = f"; and at {more} more entr{'y' if more == 1 else 'ies'}" if more else ""
+        return f"the methods disagree at {self.entry_name(first)}: {said}, where {reference}{tail}."
 
-def explain(result, output, variable, error, reference, kinks, rounding=None, lost=()):
+    def _not_differentiable(self, broken):
+        if not broken:
+            where = "; ".join(text for _, text in self.kinks)
+            return f"not differentiable here: the code takes a branch at a tie ({where})."
+        parts = [f"{self.entry_name(e)} has {_sides(e.one_sided)}" for e in broken[:3]]
+        more = f", and {len(broken) - 3} more entries" if len(broken) > 3 else ""
+        return "not differentiable here: " + "; ".join(parts) + more + "."
+
+    def _inconclusive(self):
+        failed = [METHOD_TITLES[m] for m in self.failures]
+        text = f"inconclusive: {_listed(failed)} could not compute the derivative"
+        if self.reference is None:
+            return text + "."
+        established = [e for e in self.entries if e.one_sided is not None]
+        if established:
+            values = ", ".join(f"{self.entry_name(e)} = {_number(e.reference)}" for e in established[:3])
+            return text + f"; the derivative exists ({values}) and all that ran agree."
+        return text + "; all that ran agree."
+
+
+def _listed(items):
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _number(value):
+    """A value in a sentence: all its digits, with a proper minus sign."""
+    if isinstance(value, mpmath.mpf):
+        text = mpmath.nstr(value, 17, min_fixed=-5, max_fixed=17)
+        text = text[:-2] if text.endswith(".0") else text
+    else:
+        text = float_text(value)
+    return text.replace("-", "−")
+
+
+def _sides(one):
+    """The one-sided derivatives in words: ``one-sided derivatives −1 (left) and 1 (right)``."""
+    words = [_number(v) if v is not None else why for v, why in zip((one.left, one.right), one.why)]
+    if one.left is not None and one.right is not None:
+        return f"one-sided derivatives {words[0]} (left) and {words[1]} (right)"
+    return f"left derivative: {words[0]}; right derivative: {words[1]}"
+
+
+def explain(result, output, variable, error, reference, kinks, rounding=None, lost=(), at_kink=False):
     """Why a method may differ from the reference at one entry, or None when nothing explains it.
 
-    - 'kink': the point is not differentiable, so the methods may each be right about a
-      different one-sided derivative;
+    - 'kink convention': the function is differentiable at this entry though a node is on
+      its kink (``at_kink``), and the method took that node's conventional local
+      derivative (relu′(0) = 0; sympy's Heaviside(0) = ½), which gives a wrong derivative
+      here; JAX and PyTorch take the same conventions (see `adcompare.ops.KinkRule`);
+    - 'stencil across a kink': finite differences' stencil is centred on a kink (``at_kink``)
+      where the function is differentiable but its second derivative jumps (x·|x| at 0),
+      so their error is O(h), not the O(h²) their estimate assumes;
+    - 'kink': the code took a branch at a tie (``kinks``, from gradcheck), so the
+      methods may each be right about a different one-sided derivative;
     - 'finite-difference error': the difference is within twice finite differences' own
       error estimate, whose truncation part dominates: the step cannot resolve it;
     - 'rounding of f': the same, but the rounding part dominates, and f carries more
@@ -164,7 +270,7 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
     - 'step too coarse': the base step was dominated by truncation or its quotients did not
       converge (x + cos(x) at 1e6: a step as wide as a period), or the function changes by
       |f′|·h, a tenth of |f| or more, across the step, or its second difference is a tenth
-      of its first or more.
+      of its first or more;
     - 'cancellation': forward or reverse mode differs by less than its rounding bound,
       ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
     - 'rounding': forward or reverse mode differs by less than the first-order bound on
@@ -173,6 +279,10 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       1e38, whose ulp is 1e22): the float program is not the function at this point.
     Any other mismatch of forward or reverse mode is a bug to report.
     """
+    if at_kink and result.method in ("forward", "reverse", "symbolic"):
+        return "kink convention"
+    if at_kink and result.method == "finite_difference":
+        return "stencil across a kink"
     if kinks:
         return "kink"
     if result.method in ("forward", "reverse"):
@@ -233,26 +343,41 @@ def _line_up(results, tolerances):
     return tolerances, ran, failures, reference
 
 
-def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
+def compare(results, tolerances=None, kinks=(), lost=(), rounding=None, analysis=None, names=None):
     """Line up ``results`` (method name → Result) against the best available reference.
 
-    ``kinks`` are (slot, description) of nodes at a non-differentiable point; ``lost`` are
-    (slot, float, exact) of nodes whose value rounding destroyed; ``rounding`` maps
-    (output, variable) to the `adcompare.rounding.RoundingBounds` of the float program there.
+    ``analysis`` is the `adcompare.nonsmooth.Analysis` at the point, when some node is on
+    its kink or has an infinite local partial: where it finds the function differentiable,
+    the entry's reference is the exact one-sided value (or sympy's, where sympy agrees
+    with it), and a method that took a kink's convention instead is explained as such;
+    where it does not, each method is checked against the interval between the one-sided
+    derivatives. ``kinks`` are (slot, description) of branches taken at a tie with no
+    analysis (gradcheck); ``lost`` are (slot, float, exact) of nodes whose value rounding
+    destroyed; ``rounding`` maps (output, variable) to the
+    `adcompare.rounding.RoundingBounds` of the float program there; ``names(output,
+    variable)`` names an entry in the verdict's sentence.
     """
     tolerances, ran, failures, reference = _line_up(results, tolerances)
-    if reference is None:
-        return Comparison(None, [], failures, list(kinks), list(lost))
-    reference_jacobian = ran[reference].jacobian
-    m, n = reference_jacobian.shape
+    shape = next((r.jacobian.shape for r in ran.values()), None)
+    if shape is None and analysis is not None and analysis.entries:
+        shape = tuple(n + 1 for n in max(analysis.entries))
+    if shape is None:
+        return Comparison(None, [], failures, list(kinks), list(lost), analysis, names)
+    m, n = shape
     entries = []
     with mpmath.workdps(40):
         for k in range(m):
             for j in range(n):
-                expected = mpmath.mpf(reference_jacobian[k, j])
+                one = analysis.entries.get((k, j)) if analysis is not None else None
+                if one is not None and not one.differentiable:
+                    checks = tuple(_interval_check(name, ran[name].jacobian[k, j], one, tolerances[name])
+                                   for name in results if name in ran)
+                    entries.append(Entry(k, j, None, checks, None, one))
+                    continue
+                expected, by = _entry_reference(ran, reference, one, tolerances, k, j)
                 checks = []
                 for name in results:
-                    if name == reference or name not in ran:
+                    if name == by or name not in ran:
                         continue
                     got = ran[name].jacobian[k, j]
                     error = abs(mpmath.mpf(got) - expected)
@@ -260,10 +385,47 @@ def compare(results, tolerances=None, kinks=(), lost=(), rounding=None):
                     tolerance = tolerances[name]
                     ok = bool(tolerance.allows(error, expected))
                     why = None if ok else explain(ran[name], k, j, float(error), float(expected), kinks,
-                                                  rounding, lost)
-                    checks.append(Check(name, got, float(error), float(relative), tolerance, ok, why))
-                entries.append(Entry(k, j, expected, tuple(checks)))
-    return Comparison(reference, entries, failures, list(kinks), list(lost))
+                                                  rounding, lost, at_kink=bool(analysis and analysis.kinks))
+                    checks.append(Check(name, got, _error(error), _error(relative), tolerance, ok, why))
+                entries.append(Entry(k, j, expected, tuple(checks), by, one))
+    main = reference if reference is not None else ("one_sided" if entries else None)
+    return Comparison(main, entries, failures, list(kinks), list(lost), analysis, names)
+
+
+def _error(value):
+    """An error as a float, or as the mpmath number where the float would underflow to 0."""
+    number = float(value)
+    return value if number == 0 and value != 0 else number
+
+
+def _entry_reference(ran, reference, one, tolerances, k, j):
+    """(reference value as mpf, what gave it) at one entry: the best method, or at a point
+    the one-sided analysis covers, its value — sympy's when sympy agrees with it, since
+    sympy's carries more digits."""
+    if one is None:
+        return mpmath.mpf(ran[reference].jacobian[k, j]), reference
+    exact = mpmath.mpf(one.value)
+    symbolic = ran.get("symbolic")
+    if symbolic is not None:
+        value = mpmath.mpf(symbolic.jacobian[k, j])
+        tolerance = tolerances["symbolic" if one.how == "directional forward mode" else "finite_difference"]
+        if tolerance.allows(abs(value - exact), exact):
+            return value, "symbolic"
+    return exact, "one_sided"
+
+
+def _interval_check(name, value, one, tolerance):
+    """A method's value at an entry where the function is not differentiable: it is within
+    the one-sided derivatives' interval (any convention or subgradient) or it is not; with
+    a side that does not exist or is infinite there is no interval, and nothing is claimed."""
+    if one.interval is None:
+        return Check(name, value, 0.0, 0.0, tolerance, True, "no finite derivative")
+    low, high = one.interval
+    distance = max(low - float(value), float(value) - high, 0.0)
+    scale = max(abs(low), abs(high))
+    ok = one.contains(float(value), tolerance.rtol, tolerance.atol)
+    return Check(name, value, distance, distance / scale if scale else (0.0 if distance == 0 else math.inf),
+                 tolerance, ok, "between the one-sided derivatives" if ok else "outside the one-sided derivatives")
 
 
 @dataclass(frozen=True)
@@ -301,6 +463,24 @@ class PointsComparison:
     disagree: np.ndarray
     badness: np.ndarray
     worst: list = field(default_factory=list)
+    # Points where some method could not compute the derivative (a value outside a domain,
+    # a non-finite value or derivative): inconclusive there, and left out of the errors.
+    unsure: np.ndarray = None
+    reasons: list = field(default_factory=list)    # (reason, points, first point), filled by trace_points
+
+    def states(self):
+        """Each point's state, as the codes of VERDICT_STATES (an integer array of the points' shape)."""
+        codes = np.zeros(self.shape, dtype=np.int8)
+        if self.unsure is not None:
+            codes[self.unsure] = VERDICT_STATES["inconclusive"]
+        codes[self.disagree & ~self.at_kink] = VERDICT_STATES["disagree"]
+        codes[self.at_kink] = VERDICT_STATES["not-differentiable"]
+        return codes
+
+    def state_counts(self):
+        """How many points are in each state, in the order of VERDICT_STATES."""
+        counts = np.bincount(self.states().ravel(), minlength=max(VERDICT_STATES.values()) + 1)
+        return {state: int(counts[code]) for state, code in VERDICT_STATES.items()}
 
     @property
     def n_points(self):
@@ -325,6 +505,10 @@ class PointsComparison:
             return Verdict("disagree", f"the methods disagree at {wrong:,} of {n:,} points.")
         if kinks:
             return Verdict("not-differentiable", f"not differentiable at {kinks:,} of {n:,} points (a kink).")
+        unsure = 0 if self.unsure is None else int(self.unsure.sum())
+        if unsure and not self.failures and self.reference is not None:
+            return Verdict("inconclusive", f"inconclusive at {unsure:,} of {n:,} points, where a method could not "
+                                           "compute the derivative; all methods agree at the others.")
         if self.reference is None or self.failures:
             return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
                                            "derivative" + ("; all that ran agree." if self.reference else "."))
@@ -339,20 +523,28 @@ class PointsComparison:
         return [tuple(int(i) for i in np.unravel_index(k, self.shape)) for k in flat[order]]
 
 
-def compare_points(results, shape, tolerances=None, at_kink=False):
+def compare_points(results, shape, tolerances=None, at_kink=False, unsure=False):
     """`compare` for Results over arrays of points of shape ``shape`` (Jacobians of shape
     (m, n, *shape)), in float64.
 
     ``at_kink`` is a mask over the points (or a bool) of those where an operation is at a
-    kink: there the derivative does not exist and the points cannot agree.
+    kink: there the derivative does not exist and the points cannot agree. ``unsure``
+    marks points known to be inconclusive beforehand (f undefined there); a point where a
+    method's derivative is not finite (NaN where it could not compute it) is inconclusive
+    too, and neither enters the errors.
     """
     tolerances, ran, failures, reference = _line_up(results, tolerances)
     at_kink = np.broadcast_to(at_kink, shape)
+    unsure = np.broadcast_to(unsure, shape).copy()
+    for result in ran.values():
+        unsure |= ~np.all(np.isfinite(np.asarray(result.jacobian, dtype=float)), axis=(0, 1))
+    blank = unsure.copy()        # no error is computed here
+    unsure &= ~at_kink
     badness = np.zeros(shape)
     disagree = at_kink.copy()
     summaries = []
     if reference is None:
-        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness)
+        return PointsComparison(None, shape, summaries, failures, at_kink, disagree, badness, unsure=unsure)
     expected = np.asarray(ran[reference].jacobian, dtype=float)
     m, n = expected.shape[:2]
     with np.errstate(all="ignore"):
@@ -363,10 +555,11 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
                         continue
                     tolerance = tolerances[name]
                     error = np.abs(np.asarray(ran[name].jacobian[k, j], dtype=float) - expected[k, j])
+                    error[blank] = 0.0
                     relative = np.where(error == 0, 0.0, error / np.abs(expected[k, j]))
                     ratio = np.where(error == 0, 0.0, error / tolerance.bound(expected[k, j]))
                     ratio = np.where(np.isnan(ratio), np.inf, ratio)
-                    out = ~tolerance.allows(error, expected[k, j])
+                    out = ~tolerance.allows(error, expected[k, j]) & ~blank
                     disagree |= out
                     badness = np.maximum(badness, ratio)
                     worst = None
@@ -374,4 +567,4 @@ def compare_points(results, shape, tolerances=None, at_kink=False):
                         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), shape))
                     summaries.append(EntrySummary(k, j, name, tolerance, float(np.max(error)), float(np.max(relative)),
                                                   worst, int(out.sum())))
-    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness)
+    return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness, unsure=unsure)

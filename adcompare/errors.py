@@ -32,8 +32,7 @@ class DomainError(AdcompareError):
     """An operation evaluated outside its domain, or a derivative that does not exist there.
 
     ``node`` is the slot of the offending node in ``graph``, or None. ``kind`` is 'domain'
-    (an argument outside the domain), 'overflow' (a result too large for a float) or
-    'derivative' (a local derivative that is not finite, as √ at 0).
+    (an argument outside the domain) or 'overflow' (a result too large for a float).
 
     ``position`` is the index of the offending point when the values were arrays (None
     for one point), and ``at_point`` then names it: ``at point [17] (x1 = -1, x2 = 3)``;

@@ -99,8 +99,11 @@ class Sweep:
 
 
 def argument(arg):
-    """The atom for a node argument: the Const itself, or the primal of the slot it reads."""
-    return arg if isinstance(arg, Const) else Var("v", arg)
+    """The atom for a node argument: the Const itself, or the primal of the slot it reads
+    (a folded constant is written as the slot that computes it)."""
+    if isinstance(arg, Const):
+        return arg if arg.slot is None else Var("v", arg.slot)
+    return Var("v", arg)
 
 
 def primal_definition(node):
@@ -175,15 +178,26 @@ def primal_rows(graph, values):
     return tuple(rows)
 
 
-def tangent_rows(graph, primals, tangents, seed):
-    """A forward tangent trace from one sweep's primal and tangent values (seed: ẋ values)."""
+def kink_tangent_definition(node):
+    """The one-sided rule of a node on its kink, e.g. ``|v̇₀|`` or ``max(v̇₋₁, v̇₀)`` (see
+    `adcompare.ops.KinkRule`); a constant argument's tangent is 0."""
+    rule = OPERATIONS[node.op].kink_rule
+    return Apply(rule.notation, tuple(Num(0.0) if isinstance(a, Const) else Var("vdot", a) for a in node.args))
+
+
+def tangent_rows(graph, primals, tangents, seed, kink_rules=()):
+    """A forward tangent trace from one sweep's primal and tangent values (seed: ẋ values).
+
+    Nodes in ``kink_rules`` (slots) were on their kink in a directional sweep: their rows
+    show the operation's one-sided rule instead of the tangent rule."""
     rows = [TraceRow(Var("vdot", i), Var("xdot", i), seed[i], section="input") for i in range(graph.n_inputs)]
 
     def lookup(var):
         return tangents[var.index] if var.kind == "vdot" else primals[var.index]
 
     for slot in range(graph.n_inputs, graph.size):
-        definition = tangent_definition(graph.node(slot))
+        node = graph.node(slot)
+        definition = kink_tangent_definition(node) if slot in kink_rules else tangent_definition(node)
         rows.append(TraceRow(Var("vdot", slot), definition, tangents[slot], substituted=substitute(definition, lookup)))
     rows.extend(TraceRow(Var("ydot", k), Var("vdot", slot), tangents[slot], section="output")
                 for k, slot in enumerate(graph.outputs))

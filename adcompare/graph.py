@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from fractions import Fraction
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -33,12 +33,15 @@ from .ops import OPERATIONS
 class Const:
     """A literal in an expression: its float value, its exact value and how it was written.
 
-    ``exact`` is a Fraction for numeric literals, or the name 'pi' or 'e'.
+    ``exact`` is a Fraction for numeric literals, or the name 'pi' or 'e'. A constant
+    subexpression folded by `fold_constants` (``1+1``, ``relu(0)``) is a Const too, with
+    ``slot`` the slot that computes it (its exact value is that slot's) and ``exact`` None.
     """
 
     value: float
-    exact: Union[Fraction, str]
+    exact: Union[Fraction, str, None]
     text: str
+    slot: Optional[int] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,48 @@ class Graph:
         return slot - len(self.variables) + 1
 
 
+def fold_constants(graph):
+    """``graph`` with every subexpression that depends on no variable folded to its value.
+
+    A node whose arguments are all constants (``1+1``, ``relu(0)``, ``sqrt(0*1)``) is
+    evaluated once, here, and every node that reads it reads a `Const` with its value and
+    ``slot`` set; the node itself stays in the Graph (the trace still shows it as a row)
+    but nothing differentiates through it. So a constant is never a kink, a domain edge
+    or an infinite local partial, whatever its value. Returns ``graph`` itself when there
+    is nothing to fold. Raises DomainError when a constant that an output depends on is
+    undefined (``sqrt(-1)``): then f is undefined everywhere.
+
+        >>> from adcompare.parse import parse
+        >>> folded = fold_constants(parse("x^(1+1)"))
+        >>> folded.nodes[1].args[1]
+        Const(value=2.0, exact=None, text='2', slot=1)
+    """
+    n = graph.n_inputs
+    constant = {}
+    nodes = []
+    live = graph.live
+    with quiet():
+        for slot in range(n, graph.size):
+            node = graph.node(slot)
+            args = tuple(Const(constant[a], None, float_text(constant[a]), a)
+                         if not isinstance(a, Const) and a in constant else a for a in node.args)
+            nodes.append(node if args == node.args else Node(node.op, args))
+            if all(isinstance(a, Const) for a in args):
+                values = [a.value for a in args]
+                if live[slot]:
+                    constant[slot] = float(apply(graph, slot, values))
+                else:
+                    constant[slot] = float(OPERATIONS[node.op].evaluate(*values))
+    if all(new is old for new, old in zip(nodes, graph.nodes)):
+        return graph
+    return Graph(graph.variables, tuple(nodes), graph.outputs, graph.source)
+
+
+def is_constant_node(node):
+    """Whether a node reads no slot (all its arguments are constants): it depends on no variable."""
+    return all(isinstance(a, Const) for a in node.args)
+
+
 def quiet():
     """numpy without floating-point warnings: domain and overflow are checked explicitly."""
     return np.errstate(all="ignore")
@@ -156,12 +201,6 @@ def _written(op, args, position):
     return op.notation.fill("text", [_show(np.broadcast_to(a, shape), position) for a in args])
 
 
-def _argument_words(op, position):
-    if op.arity == 1:
-        return "its argument"
-    return f"its {('first', 'second', 'third')[position]} argument"
-
-
 def _inside_domain(op, args):
     """Where ``args`` are in the operation's domain (True when it has none). The complex
     step evaluates at x + ih: the domain is that of the real part."""
@@ -193,25 +232,21 @@ def apply(graph, slot, args):
 def local_partials(graph, slot, args, value):
     """The local partials ∂v/∂argᵢ of the node at ``slot``, None for constant arguments.
 
-    Both forward and reverse mode take their derivatives from here. Raises DomainError
-    when a needed partial is not finite (``sqrt`` at 0, ``asin`` at 1, a negative base
-    with a variable exponent).
+    Both forward and reverse mode take their derivatives from here. A partial may be
+    infinite or undefined (``sqrt`` at 0, ``asin`` at 1, the exponent of 0^y): it is
+    returned as it is, and the sweep that meets it reports that it cannot give the
+    derivative (see `adcompare.nonsmooth.chain_rule_failure`), because the function's
+    derivative may still exist (√(x²)² at 0).
     """
     node = graph.node(slot)
     op = OPERATIONS[node.op]
-    partials = []
-    for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
-        if isinstance(arg, Const):
-            partials.append(None)
-            continue
-        local = partial.value(*args, value)
-        where = _where_first(np.isfinite(local))
-        if where is not None:
-            raise DomainError(f"{op.name} has no finite derivative with respect to {_argument_words(op, position)} "
-                              f"at {_written(op, args, where)}", slot, graph, kind="derivative",
-                              position=where or None)
-        partials.append(local)
-    return partials
+    return [None if isinstance(arg, Const) else partial.value(*args, value)
+            for arg, partial in zip(node.args, op.partials)]
+
+
+def written_node(graph, slot, args, position=()):
+    """The node at ``slot`` applied to argument values, as a trace writes it: ``√0``, ``ln (-1)``."""
+    return _written(OPERATIONS[graph.node(slot).op], args, position)
 
 
 def point_shape(point):
@@ -309,16 +344,43 @@ def kink_mask(graph, values):
 
 
 def singular_sides(graph, values):
-    """For every operation with a kink or a pole that an output depends on: (slot, 'kink'
-    or 'pole', the side of it that its arguments are on: the sign of the op table's
-    kink_side or pole_side)."""
+    """For every operation with a kink or a pole that an output depends on and that reads
+    a variable: (slot, 'kink' or 'pole', the side of it that its arguments are on: the
+    sign of the op table's kink_side or pole_side)."""
     sides = []
     live = graph.live
     for slot in range(graph.n_inputs, graph.size):
-        if not live[slot]:
-            continue
+        if not live[slot] or is_constant_node(graph.node(slot)):
+            continue   # a constant is never a kink (see fold_constants)
         op = OPERATIONS[graph.node(slot).op]
         for kind, side in (("kink", op.kink_side), ("pole", op.pole_side)):
             if side is not None:
                 sides.append((slot, kind, np.sign(side(*argument_values(graph.node(slot).args, values)))))
     return sides
+
+
+# ---- Pruning (gradcheck, issue 11 item 5): what reaches the outputs -------------------
+
+def prune(graph):
+    """The Graph of only the nodes some output depends on, and the old → new slot map.
+
+    Returns ``(pruned, slot_map)``: ``slot_map[old]`` is the slot in ``pruned`` of every
+    live slot of ``graph`` (inputs are always kept, so variables and their order do not
+    change); dead slots are missing from it. A traced branch not taken (``np.where``
+    evaluates both) is dead, so nothing in it is ever differentiated or judged.
+
+        >>> g = Graph(("x",), (Node("ln", (0,)), Node("exp", (0,))), (2,))
+        >>> pruned, slot_map = prune(g)
+        >>> [node.op for node in pruned.nodes], pruned.outputs, slot_map
+        (['exp'], (1,), {0: 0, 2: 1})
+    """
+    live, n = graph.live, graph.n_inputs
+    slot_map = {slot: slot for slot in range(n)}
+    nodes = []
+    for slot in range(n, graph.size):
+        if live[slot]:
+            node = graph.node(slot)
+            slot_map[slot] = n + len(nodes)
+            nodes.append(Node(node.op, tuple(a if isinstance(a, Const) else slot_map[a] for a in node.args)))
+    pruned = Graph(graph.variables, tuple(nodes), tuple(slot_map[s] for s in graph.outputs), graph.source)
+    return pruned, slot_map

@@ -2,36 +2,404 @@
 decides it.
 
 At a point where some node is at a kink (abs or relu at 0, max or min at a tie, a traced
-comparison decided at a tie), the question a user asks is about the whole function f:
-does ∂f/∂xⱼ exist here, and if not, what are its one-sided derivatives? This module
-answers it; the back ends, the cross-check (`adcompare.compare`) and gradcheck read the
-answer and never decide it again.
+comparison decided at a tie) or has an infinite or undefined local partial (√ at 0, the
+exponent of 0^y), the question a user asks is about the whole function f: does ∂f/∂xⱼ
+exist here, and if not, what are its one-sided derivatives? This module answers it;
+the cross-check (`adcompare.compare`), the renderers and gradcheck read the answer and
+never decide it again.
+
+The one-sided derivatives are computed exactly, by forward mode on the piecewise-smooth
+function (Griewank, "Automatic directional differentiation of nonsmooth composite
+functions", Recent Developments in Optimization, LNEMS 429, 1995; Griewank & Walther,
+*Evaluating Derivatives*, 2nd ed., SIAM 2008, ch. 14): a *directional* tangent sweep
+along d = ±eⱼ propagates ẏ = Σ ∂y/∂uᵢ · u̇ᵢ through smooth nodes and, at a node on its
+kink, the operation's one-sided rule from the operation table (|u|′ along u̇ is |u̇|,
+max(a, b) at a tie moves as max(ȧ, ḃ)). That gives f′(x; d), and
+
+    right derivative ∂⁺f/∂xⱼ = f′(x; +eⱼ),    left derivative ∂⁻f/∂xⱼ = −f′(x; −eⱼ).
+
+The rule is exact wherever every node is locally Lipschitz. Where a local partial is
+infinite or undefined (√ at 0 fed by x², whose tangent is 0 although x² is not
+constant), first-order information cannot decide, and the sweep says "undetermined"
+rather than guess; those sides are then taken from one-sided difference quotients of f
+itself. Every exact value is confirmed by one-sided differences of f (`confirm`), which
+share nothing with the sweep but the primal evaluation.
+
+    >>> from adcompare.parse import parse
+    >>> sides = analyse(parse("relu(x) - relu(-x)"), (0.0,))
+    >>> sides.entry(0, 0).left, sides.entry(0, 0).right, sides.entry(0, 0).differentiable
+    (1.0, 1.0, True)
+    >>> sides = analyse(parse("abs(x)"), (0.0,))
+    >>> sides.entry(0, 0).left, sides.entry(0, 0).right, sides.entry(0, 0).differentiable
+    (-1.0, 1.0, False)
 """
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
 from .backends.finite_difference import step_size
+from .errors import DomainError
+from .formula import Sweep, tangent_rows
+from .graph import Const, argument_values, evaluate, quiet
+from .ops import OPERATIONS
+
+TOLERANCE = (1e-12, 1e-12)
+"""(rtol, atol) within which the left and right derivatives are the same number: both
+are exact, computed by two sweeps whose roundings may differ."""
+
+CONFIRM_TOLERANCE = (1e-6, 1e-8)
+"""(rtol, atol) within which one-sided differences confirm an exact one-sided derivative
+(finite differences' own default tolerance)."""
 
 
-def one_sided_differences(function_at, point):
+@dataclass(frozen=True)
+class OneSided:
+    """The one-sided partial derivatives of output k in variable j at the point.
+
+    ``left`` = lim_{t→0⁺} (f(x) − f(x − t eⱼ)) / t and ``right`` = lim_{t→0⁺}
+    (f(x + t eⱼ) − f(x)) / t, floats; a side is None where it does not exist or could not
+    be established, and ``why`` then says which ('f is not defined left of the point',
+    'no finite limit', …). ``how`` names the method ('directional forward mode' or
+    'one-sided differences'); ``differences`` are the one-sided difference quotients of f
+    that confirm it ((left, right), None where not evaluable), and ``confirmed`` whether
+    they agree with it within CONFIRM_TOLERANCE.
+    """
+
+    output: int
+    variable: int
+    left: Optional[float]
+    right: Optional[float]
+    how: str
+    differences: tuple = (None, None)
+    confirmed: bool = True
+    why: tuple = (None, None)
+
+    @property
+    def differentiable(self):
+        """Whether both sides exist and are the same number: within TOLERANCE when exact,
+        within CONFIRM_TOLERANCE when taken from one-sided differences."""
+        if self.left is None or self.right is None:
+            return False
+        rtol, atol = TOLERANCE if self.exact else CONFIRM_TOLERANCE
+        return abs(self.left - self.right) <= atol + rtol * max(abs(self.left), abs(self.right))
+
+    @property
+    def exact(self):
+        """Whether both sides come from the directional sweeps (exact), not from differences."""
+        return self.how == "directional forward mode"
+
+    @property
+    def value(self):
+        """The derivative when `differentiable`, else None: the right derivative when exact,
+        the mean of the two sides when they are difference quotients (their errors then
+        partly cancel)."""
+        if not self.differentiable:
+            return None
+        return self.right if self.exact else (self.left + self.right) / 2
+
+    @property
+    def interval(self):
+        """(low, high): the one-sided derivatives in order, the range any convention
+        (a subgradient, PyTorch's or JAX's choice) may take; None unless both exist."""
+        if self.left is None or self.right is None:
+            return None
+        return min(self.left, self.right), max(self.left, self.right)
+
+    def contains(self, value, rtol, atol):
+        """Whether ``value`` lies between the one-sided derivatives, within atol + rtol·scale."""
+        low, high = self.interval
+        slack = atol + rtol * max(abs(low), abs(high))
+        return bool(low - slack <= value <= high + slack)
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A node at its kink at the point: its slot, the kink in words ('abs at 0') and the
+    convention forward and reverse mode follow there (see `adcompare.ops.KinkRule`)."""
+
+    slot: int
+    text: str
+    convention: str
+
+
+@dataclass(frozen=True)
+class Singular:
+    """A node with an infinite or undefined local partial at the point: its slot, the
+    argument position, and the partial's value (inf, -inf or nan)."""
+
+    slot: int
+    position: int
+    partial: float
+
+
+@dataclass
+class Analysis:
+    """What non-smoothness means at one point for the whole function.
+
+    ``kinks`` (`Kink`) and ``singular`` (`Singular`) are the nodes that made the analysis
+    necessary; ``entries`` maps (output, variable) to `OneSided`; ``sweeps`` holds the
+    directional tangent sweeps as traces (`formula.Sweep`, kind 'tangent', seed j, with
+    ``direction`` +1 or −1 in ``record``), for a lecturer's slide of the sweep along −eⱼ.
+    """
+
+    kinks: tuple
+    singular: tuple
+    entries: dict = field(default_factory=dict)
+    sweeps: tuple = ()
+
+    def entry(self, output, variable):
+        """The `OneSided` of entry (output, variable)."""
+        return self.entries[(output, variable)]
+
+    @property
+    def not_differentiable(self):
+        """The entries where the function is not differentiable, in order."""
+        return [e for key, e in sorted(self.entries.items()) if not e.differentiable]
+
+
+def kinks_at(graph, values):
+    """The live nodes that read a variable and sit on their kink at these values (one point)."""
+    found = []
+    live = graph.live
+    for slot in range(graph.n_inputs, graph.size):
+        node = graph.node(slot)
+        op = OPERATIONS[node.op]
+        if op.kink_side is None or not live[slot] or all(isinstance(a, Const) for a in node.args):
+            continue
+        if np.any(np.real(op.kink_side(*argument_values(node.args, values))) == 0):
+            found.append(Kink(slot, op.kink_text, op.kink_rule.convention))
+    return found
+
+
+def singular_partials(graph, values):
+    """The live local partials with respect to a variable-dependent argument that are not
+    finite at these values (one point): `Singular` entries, in slot order."""
+    found = []
+    live = graph.live
+    with quiet():
+        for slot in range(graph.n_inputs, graph.size):
+            if not live[slot]:
+                continue
+            node = graph.node(slot)
+            op = OPERATIONS[node.op]
+            args = argument_values(node.args, values)
+            for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
+                if isinstance(arg, Const):
+                    continue
+                local = float(np.real(partial.value(*args, values[slot])))
+                if not math.isfinite(local):
+                    found.append(Singular(slot, position, local))
+    return found
+
+
+def chain_rule_failure(graph, values, entry=None):
+    """Why an AD sweep gave a derivative that is not finite, or None when no local partial
+    is infinite or undefined at these values (one point; then terms overflowed).
+    ``entry`` names the Jacobian entry in the message (``∂y/∂x``).
+
+    The message names the first such node and says what JAX and PyTorch do there: the
+    same arithmetic gives them ∞ · 0 = NaN, or ±∞, where the function's derivative may
+    still exist (√(x²)² at 0: 0).
+    """
+    from .graph import written_node
+    from .render.text import describe_slot
+    singular = singular_partials(graph, values)
+    if not singular:
+        return None
+    first = singular[0]
+    node = graph.node(first.slot)
+    args = argument_values(node.args, values)
+    arg = node.args[first.position]
+    what = "undefined" if math.isnan(first.partial) else ("∞" if first.partial > 0 else "−∞")
+    partial = f"∂{_plain_name(graph, first.slot)}/∂{_plain_name(graph, arg)}"
+    where = f"{entry}: " if entry else ""
+    return (f"{where}the chain rule meets the local partial {partial} = {what} at "
+            f"{describe_slot(graph, first.slot)} ({written_node(graph, first.slot, args)}), and the sweep cannot "
+            "pass it (JAX and PyTorch give NaN or ±∞ here too), though f may be differentiable")
+
+
+def _plain_name(graph, slot):
+    from .formula import Var
+    from .render.style import quantity_name
+    return quantity_name(Var("v", slot), graph)
+
+
+def directional_sweep(graph, values, direction):
+    """f′(x; d): one forward sweep along ``direction`` (one tangent per input) through the
+    piecewise-smooth function, exact where every node is Lipschitz.
+
+    Returns (tangents of every slot, the slots where the kink rule was used). A tangent
+    is NaN where first-order information cannot decide (an infinite or undefined local
+    partial meets a variable-dependent argument, even with a zero tangent) or where the
+    direction leaves an operation's domain (asin at 1 moving up): "undetermined".
+    """
+    tangents = list(direction)
+    # Whether a slot depends on an input that moves at all: one that does not is exactly
+    # constant along d, so an infinite partial with respect to it contributes exactly 0.
+    moves = [d != 0 for d in direction]
+    kinked = set()
+    live = graph.live
+    with quiet():
+        for slot in range(graph.n_inputs, graph.size):
+            node = graph.node(slot)
+            op = OPERATIONS[node.op]
+            moving = [not isinstance(a, Const) and moves[a] for a in node.args]
+            moves.append(any(moving))
+            if not any(moving):
+                tangents.append(0.0)
+                continue
+            args = argument_values(node.args, values)
+            dots = [tangents[a] if still else 0.0 for a, still in zip(node.args, moving)]
+            if op.kink_rule is not None and live[slot] and np.real(op.kink_side(*args)) == 0:
+                tangents.append(float(op.kink_rule.value(*dots)))
+                kinked.add(slot)
+                continue
+            if op.domain is not None and not _stays_inside(op, args, dots):
+                tangents.append(math.nan)
+                continue
+            tangent = 0.0
+            for dot, partial, still in zip(dots, op.partials, moving):
+                if still:
+                    tangent += float(np.real(partial.value(*args, values[slot]))) * dot
+            tangents.append(tangent)
+    return tangents, kinked
+
+
+def _stays_inside(op, args, dots):
+    """Whether moving each argument one float in its tangent's direction stays inside the
+    operation's domain: the direction does not leave it at an edge (√ at 0 moving down)."""
+    moved = [np.nextafter(a, math.copysign(math.inf, d)) if d != 0 else a for a, d in zip(args, dots)]
+    return bool(op.domain(*moved))
+
+
+def analyse(graph, point, values=None, confirm=True):
+    """The `Analysis` of ``graph`` at ``point`` (floats), or None when the function is smooth
+    there (no live node on its kink and no infinite or undefined local partial).
+
+    For each variable j, two directional sweeps (d = +eⱼ and d = −eⱼ) give the one-sided
+    derivatives of every output; sides the sweeps leave undetermined come from one-sided
+    differences of f. With ``confirm``, every side is checked against one-sided
+    differences of f (`one_sided_differences` on the Graph's primal evaluation).
+    """
+    if values is None:
+        values = evaluate(graph, point)
+    kinks, singular = kinks_at(graph, values), singular_partials(graph, values)
+    if not kinks and not singular:
+        return None
+    n, m = graph.n_inputs, len(graph.outputs)
+    primals = [float(np.real(v)) for v in values]
+    differences = None
+    if confirm or singular:
+        differences = one_sided_differences(_primal(graph), point, defined_sides=True)
+    entries, sweeps = {}, []
+    for j in range(n):
+        sides = {}
+        for sign in (1.0, -1.0):
+            seed = [sign if i == j else 0.0 for i in range(n)]
+            tangents, kinked = directional_sweep(graph, primals, seed)
+            sides[sign] = [tangents[slot] for slot in graph.outputs]
+            sweeps.append(Sweep("tangent", j, lambda tangents=tangents, seed=seed, kinked=kinked:
+                                tangent_rows(graph, primals, tangents, seed, kink_rules=kinked),
+                                record={"direction": sign}))
+        for k in range(m):
+            entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences)
+    return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps))
+
+
+def analyse_code(function_at, point, kinks):
+    """The `Analysis` of a function whose trace cannot see across a branch (the code
+    compared values at a tie, so the Graph holds one side only): the one-sided derivatives
+    of the function as written, by one-sided differences of ``function_at`` (a function of
+    the flat point returning the outputs as an array). ``kinks`` are the `Kink`s that made
+    it necessary (a tie in the code, or a node on its kink)."""
+    left, right = one_sided_differences(function_at, point, defined_sides=True)
+    entries = {}
+    for k, row in enumerate(right):
+        for j in range(len(row)):
+            sides = (left[k][j], right[k][j])
+            why = tuple(None if v is not None else f"f is not defined {name} of the point"
+                        for v, name in zip(sides, ("left", "right")))
+            entries[(k, j)] = OneSided(k, j, *sides, "one-sided differences of the code as written", sides, True, why)
+    return Analysis(tuple(kinks), (), entries)
+
+
+def _one_sided(k, j, right, left, differences):
+    """The OneSided of one entry from the sweeps' values (NaN: undetermined; ±∞: an
+    infinite one-sided derivative) and the one-sided differences ((left, right) lists with
+    None where f is undefined)."""
+    measured = (None, None) if differences is None else (differences[0][k][j], differences[1][k][j])
+    swept = (left, right)
+    values, why = [None, None], [None, None]
+    how = "directional forward mode"
+    for side, name in ((0, "left"), (1, "right")):
+        if differences is not None and measured[side] is None:
+            why[side] = f"f is not defined {name} of the point"
+        elif math.isnan(swept[side]):
+            how = "one-sided differences"
+            if measured[side] is not None and math.isfinite(measured[side]):
+                values[side] = measured[side] + 0.0
+            else:
+                why[side] = "no finite limit"
+        elif math.isinf(swept[side]):
+            why[side] = f"infinite ({'+' if swept[side] > 0 else '−'}∞)"
+        else:
+            values[side] = swept[side] + 0.0      # + 0.0: −0.0 reads as 0
+    confirmed = differences is not None and all(
+        measured[side] is None or math.isnan(swept[side]) or math.isinf(swept[side])
+        or _close(swept[side], measured[side]) for side in (0, 1))
+    return OneSided(k, j, values[0], values[1], how, tuple(measured), confirmed, tuple(why))
+
+
+def _close(a, b):
+    rtol, atol = CONFIRM_TOLERANCE
+    return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+
+
+def _primal(graph):
+    """f as a function of a flat point: the outputs of the Graph's primal evaluation."""
+    def f(x):
+        values = evaluate(graph, tuple(float(v) for v in x))
+        return np.array([float(values[slot]) for slot in graph.outputs])
+    return f
+
+
+def one_sided_differences(function_at, point, defined_sides=False):
     """Left and right one-sided derivatives, (m, n) each, by second-order one-sided differences.
 
     ``function_at(x)`` evaluates the function (its float code, not the Graph, which holds
     only the branch the trace took) at a flat point. The step is ε^(1/3)·max(1, |xⱼ|):
     D⁺ = (−3f(x) + 4f(x + h) − f(x + 2h)) / 2h, D⁻ = (3f(x) − 4f(x − h) + f(x − 2h)) / 2h,
     both O(h²) when f is smooth on that side.
+
+    With ``defined_sides``, a side where ``function_at`` raises DomainError (f is not
+    defined there) gives None entries instead of raising, and the two arrays are lists of
+    lists of floats or None.
     """
     point = np.array(point, dtype=float)
     center = function_at(point)
     left = np.zeros((center.size, point.size))
     right = np.zeros_like(left)
+    undefined = {}
     for j in range(point.size):
         h = step_size(point[j], "central")
         shifted = {}
         for multiple in (-2, -1, 1, 2):
             x = point.copy()
             x[j] = point[j] + multiple * h
-            shifted[multiple] = function_at(x)
-        right[:, j] = (-3.0 * center + 4.0 * shifted[1] - shifted[2]) / (2.0 * h)
-        left[:, j] = (3.0 * center - 4.0 * shifted[-1] + shifted[-2]) / (2.0 * h)
-    return left, right
+            try:
+                shifted[multiple] = function_at(x)
+            except DomainError:
+                if not defined_sides:
+                    raise
+                undefined[(j, multiple > 0)] = True
+                shifted[multiple] = np.full(center.shape, np.nan)
+        with np.errstate(all="ignore"):
+            right[:, j] = (-3.0 * center + 4.0 * shifted[1] - shifted[2]) / (2.0 * h)
+            left[:, j] = (3.0 * center - 4.0 * shifted[-1] + shifted[-2]) / (2.0 * h)
+    if not defined_sides:
+        return left, right
+    return tuple([[None if undefined.get((j, side == 1)) else float(array[k, j]) for j in range(point.size)]
+                  for k in range(center.size)] for side, array in ((0, left), (1, right)))

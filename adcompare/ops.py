@@ -18,6 +18,10 @@ Each `Op` carries everything the rest of adcompare needs to know about it:
   a tie) or a pole (``div`` at a zero divisor, ``tan`` where cos = 0), a function of the
   arguments whose sign tells which side of it they are on (0: at it), and the point in
   words. A finite-difference stencil whose points differ in sign straddles it;
+- ``kink_rule``: for an operation with a kink, its one-sided directional derivative at the
+  kink as code over the arguments' *tangents* (``|$0|`` for abs: |u|′(0; u̇) = |u̇|), exact
+  because the operation is piecewise linear there, and the convention that forward and
+  reverse mode follow at the kink (and PyTorch's and JAX's). `adcompare.nonsmooth` reads it;
 - ``analytic``: whether it extends to a complex-analytic function (what the complex-step
   method needs; ``abs``, ``relu``, ``max`` and ``min`` do not);
 - ``notation``: how the operation is written in a trace, as plain text and as LaTeX.
@@ -197,6 +201,31 @@ class Partial:
 
 
 @dataclass(frozen=True)
+class KinkRule:
+    """An operation's one-sided directional derivative at its kink (kink_side = 0).
+
+    ``code`` is the tangent of the result as code over the arguments' tangents ``$0``,
+    ``$1`` (``value(*tangents)`` is made from it): for a direction d, the operation moves as
+    ``value(ȧ, ḃ)·t`` to first order, exactly, since it is piecewise linear at the kink
+    (Griewank, "Automatic directional differentiation of nonsmooth composite functions",
+    1995; Griewank & Walther, *Evaluating Derivatives*, 2nd ed., 2008, ch. 14).
+    ``notation`` writes the rule in a tangent trace; ``convention`` says which value the
+    local partials take at the kink (what forward and reverse mode use) and what PyTorch
+    and JAX take there.
+    """
+
+    code: str
+    notation: Notation
+    convention: str
+    value: Optional[Callable] = None
+
+    def bind(self, arity):
+        """This rule with ``value`` made from its code."""
+        return self if self.value is not None else replace(
+            self, value=_numpy_function(self.code, arity, with_output=False))
+
+
+@dataclass(frozen=True)
 class Op:
     """One elementary operation; see the module docstring for the fields. ``evaluate`` and
     ``domain`` are made from ``code`` and ``domain_code`` unless given."""
@@ -212,6 +241,7 @@ class Op:
     kink_text: str = ""
     pole_side: Optional[Callable] = None
     pole_text: str = ""
+    kink_rule: Optional[KinkRule] = None
     parser_names: tuple = ()
     internal: bool = False
     analytic: bool = True    # complex-analytic, so the complex-step method may evaluate it
@@ -221,6 +251,8 @@ class Op:
     def __post_init__(self):
         arity = len(self.partials)
         object.__setattr__(self, "partials", tuple(p.bind(arity) for p in self.partials))
+        if self.kink_rule is not None:
+            object.__setattr__(self, "kink_rule", self.kink_rule.bind(arity))
         if self.evaluate is None:
             object.__setattr__(self, "evaluate", _numpy_function(self.code, arity, with_output=False))
         if self.domain is None and self.domain_code is not None:
@@ -327,23 +359,31 @@ _OPERATION_LIST = (
        lambda a: 1 / (1 + sympy.exp(-a)), _n("σ $0", r"\sigma($0)"), parser_names=("sigmoid",)),
     Op("relu", "maximum($0, 0.0)", (_times("step($0 > 0.0)", "[$0 > 0]"),),
        lambda a: sympy.Max(0, a), _n("relu $0", r"\operatorname{relu}($0)"),
-       kink_side=np.sign, kink_text="relu at 0", parser_names=("relu",), analytic=False),
+       kink_side=np.sign, kink_text="relu at 0", parser_names=("relu",), analytic=False,
+       kink_rule=KinkRule("maximum($0, 0.0)", _n("max($0, 0)", r"\max($0, 0)"),
+                          "relu′(0) = 0, as PyTorch and JAX take it")),
     Op("softplus", "softplus($0)", (_times("sigmoid($0)", "σ $0", r"\sigma($0)"),),
        lambda a: sympy.log(1 + sympy.exp(a)), _n("softplus $0", r"\operatorname{softplus}($0)"),
        parser_names=("softplus",)),
     Op("abs", "absolute($0)", (_times("sign($0)", "sign $0", r"\operatorname{sign} $0"),),
        sympy.Abs, _n("|$0|", r"\left|$0\right|"),
-       kink_side=np.sign, kink_text="abs at 0", parser_names=("abs",), analytic=False),
+       kink_side=np.sign, kink_text="abs at 0", parser_names=("abs",), analytic=False,
+       kink_rule=KinkRule("absolute($0)", _n("|$0|", r"\left|$0\right|"),
+                          "abs′(0) = sign 0 = 0, as PyTorch takes it (JAX takes 1)")),
     Op("max", "maximum($0, $1)",
        (_times("tie_split($0, $1)", "[$0 > $1]"), _times("tie_split($1, $0)", "[$1 > $0]")),
        sympy.Max, _n("max($0, $1)", r"\max($0, $1)"),
        kink_side=lambda a, b: np.sign(a - b), kink_text="max with equal arguments", parser_names=("max",),
-       analytic=False),
+       analytic=False,
+       kink_rule=KinkRule("maximum($0, $1)", _n("max($0, $1)", r"\max($0, $1)"),
+                          "½ to each argument at a tie, as PyTorch and JAX take it")),
     Op("min", "minimum($0, $1)",
        (_times("tie_split($1, $0)", "[$0 < $1]"), _times("tie_split($0, $1)", "[$1 < $0]")),
        sympy.Min, _n("min($0, $1)", r"\min($0, $1)"),
        kink_side=lambda a, b: np.sign(a - b), kink_text="min with equal arguments", parser_names=("min",),
-       analytic=False),
+       analytic=False,
+       kink_rule=KinkRule("minimum($0, $1)", _n("min($0, $1)", r"\min($0, $1)"),
+                          "½ to each argument at a tie, as PyTorch and JAX take it")),
     # Not written by users: the node of an expression that is a bare constant ("y = 2").
     Op("identity", "$0 + 0.0", (_one(),),
        lambda a: a, _n("$0"), internal=True),

@@ -17,6 +17,7 @@ variable order) it gives a `PointsReport`, every method run once over all points
 
 import math
 from collections.abc import Mapping
+from functools import partial
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +25,11 @@ import numpy as np
 from .backends import METHODS, run_method
 from .backends.symbolic import TIME_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
-from .errors import InputError
+from .errors import DomainError, InputError
 from .formula import primal_rows
-from .graph import broadcast_point, evaluate, find_kinks, kink_mask, naming_points, point_index, point_shape
+from .graph import broadcast_point, evaluate, fold_constants, kink_mask, point_index, point_shape
+from .nonsmooth import analyse
+from .render.style import derivative_name
 from .parse import DEFAULT_LIMITS, parse
 from .rounding import error_bounds
 
@@ -202,6 +205,7 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})")
+    graph = fold_constants(graph)
     if point_shape(point) is not None:
         return trace_points(graph, point, methods=methods, fd_method=fd_method, digits=digits,
                             tolerances=tolerances, symbolic_budget=symbolic_budget)
@@ -209,15 +213,17 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits, "budget": symbolic_budget}}
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
-    kinks = find_kinks(graph, values)
-    comparison = compare(results, tolerances, kinks)
+    analysis = analyse(graph, point, values)
+    names = partial(derivative_name, graph)
+    comparison = compare(results, tolerances, analysis=analysis, names=names)
     unexplained = {(entry.output, entry.variable) for entry, check in comparison.mismatches
                    if check.explanation is None}
     if unexplained:
         # Costly, so only when a disagreement is unexplained: can rounding account for it,
         # and has it destroyed a value on the way?
         rounding = {key: error_bounds(graph, point, *key) for key in unexplained}
-        comparison = compare(results, tolerances, kinks, lost_to_rounding(graph, point, values), rounding)
+        comparison = compare(results, tolerances, lost=lost_to_rounding(graph, point, values), rounding=rounding,
+                             analysis=analysis, names=names)
     return Report(graph, point, results, primal_rows(graph, values), comparison)
 
 
@@ -227,18 +233,60 @@ WORST_POINTS = 5
 def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
                  symbolic_budget=TIME_BUDGET):
     """`trace_graph` over arrays of points: each method once over all points, the float64
-    cross-check (`compare_points`), and a single-point Report at each of the (up to
-    five) worst disagreeing points, for its explanation.
+    cross-check (`compare_points`), each point's state (agree, disagree, not
+    differentiable, inconclusive), and a single-point Report at each of the (up to five)
+    worst disagreeing points, for its explanation.
+
+    A point where f is not defined, or where a method could not compute the derivative,
+    never stops the others: it is inconclusive, and `PointsComparison.reasons` says why
+    (one interpreted pass over those points alone).
     """
+    from .backends.vector import failure_reasons
+    from .graph import evaluate_where_defined
     point = broadcast_point(point)
-    with naming_points(graph, point):
-        values = evaluate(graph, point)
+    graph = fold_constants(graph)
+    shape = point_shape(point)
+    values, defined = evaluate_where_defined(graph, point)
+    defined = np.broadcast_to(defined, shape)
+    inside = point if defined.all() else tuple(x[defined] for x in point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}
-    results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
-    comparison = compare_points(results, point_shape(point), tolerances, kink_mask(graph, values))
+    if inside[0].size:
+        results = {m: run_method(m, graph, inside, **options.get(m, {})) for m in METHODS if m in methods}
+    else:
+        results = {}
+    if not defined.all():
+        results = {name: _scattered(result, defined) for name, result in results.items()}
+        values = [np.asarray(v)[...] for v in values]
+    at_kink = np.broadcast_to(kink_mask(graph, values), shape) & defined
+    comparison = compare_points(results, shape, tolerances, at_kink, unsure=~defined)
+    if comparison.unsure is not None and comparison.unsure.any():
+        comparison.reasons = failure_reasons(graph, point, comparison.unsure)
     for position in comparison.worst_positions(WORST_POINTS):
         single = tuple(float(x[position]) for x in point)
-        comparison.worst.append((position, trace_graph(graph, single, methods=methods, fd_method=fd_method,
-                                                       digits=digits, tolerances=tolerances,
-                                                       symbolic_budget=symbolic_budget)))
+        try:
+            alone = trace_graph(graph, single, methods=methods, fd_method=fd_method, digits=digits,
+                                tolerances=tolerances, symbolic_budget=symbolic_budget)
+        except DomainError as error:      # run alone, the point is refused: that is its explanation
+            alone = error
+        comparison.worst.append((position, alone))
     return PointsReport(graph, point, results, comparison)
+
+
+def _scattered(result, defined):
+    """A Result over the points where f is defined, spread back over all points (NaN
+    elsewhere): the values and the Jacobian in the points' shape."""
+    from dataclasses import replace
+
+    def spread(array, lead=()):
+        out = np.full(lead + defined.shape, np.nan)
+        out[(Ellipsis,) + np.nonzero(defined)] = array
+        return out
+    jacobian = None if result.jacobian is None else spread(np.asarray(result.jacobian, dtype=float),
+                                                           np.shape(result.jacobian)[:2])
+    details = dict(result.details)
+    for key, value in result.details.items():
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == int(defined.sum()) and key != "steps":
+            details[key] = spread(value, value.shape[:-1]) if value.dtype != bool else \
+                np.asarray(spread(value.astype(float), value.shape[:-1]) == 1.0)
+    value = tuple(spread(np.asarray(v, dtype=float)) if np.ndim(v) else v for v in result.value)
+    return replace(result, value=value, jacobian=jacobian, details=details)

@@ -218,6 +218,16 @@ def w1_hand(size):
     return Prepared(lambda: W.w1_hand_gradient(*W.W1_POINT))
 
 
+def w1_codegen_sweep(size):
+    """The generated backward() alone, called directly (what the wrapper around it adds is
+    the difference to the compiled-sweep row)."""
+    from adcompare.codegen import compile_graph
+    compiled = compile_graph(W.w1_graph())
+    compiled.gradient(*W.W1_POINT)
+    sweep = compiled._function("reverse", "scalar", 0).direct
+    return Prepared(lambda: sweep(*W.W1_POINT)[1])
+
+
 def w1_sympy_lambdify(size):
     import sympy
     x1, x2 = sympy.symbols("x1 x2")
@@ -601,6 +611,8 @@ def _w4_torch(threads):
 PEER_CASES = {
     "W1": [
         Case("hand", "hand-written formula (floor)", w1_hand, kind="reference"),
+        Case("codegen-sweep", "the generated backward() alone, no wrapper", w1_codegen_sweep, kind="context",
+             requires=("adcompare.codegen",)),
         Case("sympy-lambdify", "sympy lambdify(..., 'math') of the derivative", w1_sympy_lambdify, requires=("sympy",)),
         Case("sympy-once", "sympy diff + lambdify, once (cache cleared)", w1_sympy_once, requires=("sympy",),
              kind="context"),

@@ -37,7 +37,7 @@ import peers  # noqa: E402  (the case table; imports no peer)
 import workloads as W  # noqa: E402
 
 PEERS_PYTHON = HERE / ".venv-peers" / "bin" / "python"
-ALL_WORKLOADS = ("W0", "W1", "W2", "W3", "W4")
+ALL_WORKLOADS = ("W0", "W1", "W2", "W3", "W4", "W5")
 
 
 class Settings:
@@ -53,6 +53,7 @@ class Settings:
         self.w2_sizes = W.W2_QUICK_SIZES if quick else W.W2_SIZES
         self.swell_sizes = W.SWELL_QUICK_SIZES if quick else W.SWELL_SIZES
         self.w3_sizes = W.W3_QUICK_SIZES if quick else W.W3_SIZES
+        self.w5_timeout_s = 120.0 if quick else 600.0
 
 
 def log(message):
@@ -485,6 +486,169 @@ def table_w0(commands, times, codes, settings):
             + markdown_table(["command", "ms", "min–max ms", "× import floor", "notes"], rows))
 
 
+# ============================================================================ W5: the command line on large inputs
+
+def run_measured(command, stdin_text, timeout):
+    """Wall time and exit code of ``command`` reading ``stdin_text``; the command is wrapped
+    in RSS_WRAPPER, which prints the case's own peak resident memory last on stderr."""
+    import tempfile
+    with tempfile.TemporaryFile("w+") as stdin:
+        stdin.write(stdin_text)
+        stdin.seek(0)
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   cwd=HERE, text=True)
+        try:
+            _, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return {"status": "timeout", "wall_s": time.perf_counter() - start, "error": f"killed after {timeout:g} s"}
+        wall = time.perf_counter() - start
+    return {"status": "ok", "wall_s": wall, "exit": process.returncode, "stderr": err[-300:]}
+
+
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.call(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code, file=sys.stderr)")
+
+
+def run_w5(python, settings):
+    """Each command-line case of W5 once (they take seconds to minutes), its wall time and
+    peak memory; the import floor and np.loadtxt of the points file for the ratios."""
+    points = W.points_csv(HERE / "results" / "w5-points.csv")
+    floor = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([str(python), "-c", "import numpy, sympy, tabulate"], check=False)
+        floor.append(time.perf_counter() - start)
+    rows = {"floor_s": statistics.median(floor), "cases": []}
+    read = subprocess.run([str(python), "-c", (
+        "import time, numpy as np, sys; from adcompare.points_file import read_points\n"
+        "best = lambda f: min((lambda s: (f(), time.perf_counter() - s)[1])(time.perf_counter()) for _ in range(5))\n"
+        f"p = {str(points)!r}\n"
+        "a = best(lambda: np.loadtxt(p, delimiter=',', skiprows=1)); b = best(lambda: read_points(p))\n"
+        "print(a, b)")], capture_output=True, text=True, timeout=600)
+    try:
+        rows["loadtxt_s"], rows["read_points_s"] = map(float, read.stdout.split())
+    except ValueError:
+        rows["read_error"] = read.stderr[-300:]
+    for label, expression, at, extra in W.w5_cases(points):
+        command = [str(python), "-c", RSS_WRAPPER, str(python), "-m", "adcompare", "trace", "-", *extra]
+        if at:
+            command += ["--at", at]
+        result = run_measured(command, expression, settings.w5_timeout_s)
+        if result["status"] == "ok":
+            last = result["stderr"].strip().splitlines()[-1].split()
+            result["max_rss_bytes"], result["exit"] = int(last[0]) * 1024, int(last[1])
+            result["stderr"] = "\n".join(result["stderr"].strip().splitlines()[:-1])[-200:]
+        result.update(label=label, chars=len(expression))
+        rows["cases"].append(result)
+        log(f"[W5] {label}: {result['wall_s']:.1f} s, {result.get('max_rss_bytes', 0) / 2**20:.0f} MB, "
+            f"exit {result.get('exit')}")
+    return rows
+
+
+def table_w5(rows):
+    lines = [["python -c \"import numpy, sympy, tabulate\" (the floor)", f"{rows['floor_s']:.2f}", "1.00", "", ""]]
+    for case in rows["cases"]:
+        if case["status"] != "ok":
+            lines.append([case["label"], case["error"], "", "", ""])
+            continue
+        lines.append([case["label"], f"{case['wall_s']:.2f}", f"{case['wall_s'] / rows['floor_s']:.1f}",
+                      f"{case['max_rss_bytes'] / 2**20:,.0f}", str(case["exit"])
+                      + (f": {case['stderr'].splitlines()[-1][:120]}" if case.get("stderr") else "")])
+    text = ("### W5 — the command line on large inputs: wall time (one run each), × the import floor, peak "
+            "memory\n\n" + markdown_table(["command (`adcompare trace - --at …`, the expression on stdin)", "s",
+                                            "× import floor", "peak MB", "exit code"], lines))
+    if "loadtxt_s" in rows:
+        text += (f"\nReading the {W.W5_POINTS_ROWS:,}-row points file: `np.loadtxt` {rows['loadtxt_s'] * 1e3:.0f} ms, "
+                 f"`read_points` {rows['read_points_s'] * 1e3:.0f} ms "
+                 f"({rows['read_points_s'] / rows['loadtxt_s']:.2f}×; best of 5 each).\n")
+    return text
+
+
+# ============================================================================ the targets of issue 15
+
+def _ok(results, workload, key, size):
+    result = results.get(workload, {}).get(key, {}).get(size, {})
+    return result if result.get("status") == "ok" else None
+
+
+def table_targets(raw, settings):
+    """Every target of issue 15 that this run measured, as a ratio of this run."""
+    results = raw["results"]
+    rows = []
+
+    def add(target, figure, met):
+        rows.append([target, figure, "yes" if met else ("no" if met is False else "—")])
+
+    w1 = results.get("W1", {})
+    full, sweep = _ok(results, "W1", "adcompare:codegen-reverse", None), _ok(results, "W1", "codegen-sweep", None)
+    hand = _ok(results, "W1", "hand", None)
+    if full and sweep and hand:
+        wrapper = full["per_call_s"] - sweep["per_call_s"]
+        add("W1: the wrapper around the generated backward() costs no more than the sweep itself",
+            f"gradient() {full['per_call_s'] * 1e6:.2f} µs = sweep {sweep['per_call_s'] * 1e6:.2f} µs + wrapper "
+            f"{wrapper * 1e6:.2f} µs (wrapper ÷ sweep {wrapper / sweep['per_call_s']:.2f}); ÷ hand formula "
+            f"{full['per_call_s'] / hand['per_call_s']:.1f}× (≤ 10×)", wrapper <= sweep["per_call_s"])
+    if "W2" in results:
+        sizes = [n for n in settings.w2_sizes if _ok(results, "W2", "adcompare:codegen-reverse", n)
+                 and _ok(results, "W2", "primal", n)]
+        per_op = {n: _ok(results, "W2", "adcompare:codegen-reverse", n)["per_call_s"] / n for n in sizes}
+        ratios = {n: _ok(results, "W2", "adcompare:codegen-reverse", n)["per_call_s"]
+                  / _ok(results, "W2", "primal", n)["per_call_s"] for n in sizes}
+        if ratios:
+            add("W2: compiled reverse per op ÷ plain-Python primal per op ≤ 10× at every N",
+                ", ".join(f"{ratios[n]:.1f}× at {n:,}" for n in sizes), max(ratios.values()) <= 10)
+        if 6000 in per_op:
+            big = [n for n in sizes if n >= 600_000]
+            if big:
+                add("W2: per-operation cost at 600k and 10⁶ operations within 1.5× of the 6k figure",
+                    ", ".join(f"{per_op[n] / per_op[6000]:.2f}× at {n:,}" for n in big)
+                    + f" (6k: {per_op[6000] * 1e6:.3f} µs/op)", max(per_op[n] / per_op[6000] for n in big) <= 1.5)
+        prepare = {n: (_ok(results, "W2", "adcompare:codegen-reverse", n).get("notes") or {}).get("prepare s")
+                   for n in sizes}
+        prepare = {n: v for n, v in prepare.items() if v}
+        if prepare:
+            add("W2: compile time linear in N at ≤ 20 µs per node (the repetitive chain: see scale.py for a graph "
+                "with no repeats)", ", ".join(f"{v / n * 1e6:.1f} µs at {n:,}" for n, v in prepare.items()),
+                max(v / n * 1e6 for n, v in prepare.items()) <= 20)
+    w4 = results.get("W4", {})
+    primal = _ok(results, "W4", "numpy-primal", W.W4_POINTS)
+    for key, target, limit in (("adcompare:codegen-forward", "W4 forward ≤ 3× the numpy primal", 3.0),
+                               ("adcompare:codegen-reverse", "W4 reverse ≤ 2× the numpy primal", 2.0),
+                               ("adcompare:reverse", "W4 reverse, run_method (what --at points.csv runs)", None),
+                               ("adcompare:forward", "W4 forward, run_method (what --at points.csv runs)", None)):
+        result = _ok(results, "W4", key, W.W4_POINTS)
+        if primal and result:
+            ratio = result["per_call_s"] / primal["per_call_s"]
+            add(target, f"{ratio:.2f}×", None if limit is None else ratio <= limit)
+    w5 = results.get("W5")
+    if w5:
+        floor = w5["floor_s"]
+        for case, (target, check) in zip(w5["cases"], (
+                ("5,000 operations in ≤ 2× the import floor", lambda c: c["wall_s"] / floor <= 2),
+                ("60,000 operations in ≤ 10 s and ≤ 500 MB",
+                 lambda c: c["wall_s"] <= 10 and c["max_rss_bytes"] <= 500 * 2**20),
+                ("10⁵ unary minus signs: time and memory linear in the size", None),
+                ('"x"+"+x"*499999: time and memory linear in the size', None),
+                ("points file of 10⁵ rows with one bad row: never aborts", lambda c: c["exit"] != 2))):
+            if case["status"] != "ok":
+                add(target, case["error"], False)
+                continue
+            figure = (f"{case['wall_s']:.1f} s ({case['wall_s'] / floor:.1f}× the floor), "
+                      f"{case['max_rss_bytes'] / 2**20:,.0f} MB, exit {case['exit']}")
+            add(target, figure, check(case) if check else None)
+        if "loadtxt_s" in w5:
+            ratio = w5["read_points_s"] / w5["loadtxt_s"]
+            add("Reading 10⁵ CSV rows ≤ 2× np.loadtxt", f"{ratio:.2f}×", ratio <= 2)
+    return ("### The targets of issue 15, from this run\n\n"
+            + markdown_table(["target (as the issue states it)", "measured in this run", "met"], rows,
+                             ["---", "---", "---"]))
+
+
 # ============================================================================ machine information
 
 VERSION_SCRIPT = r"""
@@ -625,7 +789,7 @@ def main(argv=None):
         table, results = run_workload("W2", settings.w2_sizes, settings, args.python, only, settings.timeout_s)
         sections.append(table_w2(table, results, settings.w2_sizes, settings))
         raw["results"]["W2"] = results
-    if "W2" in selected or "W2S" in selected:
+    if "W2S" in selected or ("W2" in selected and not only):
         table, results = run_workload("W2S", settings.swell_sizes, settings, args.python, set(),
                                       settings.swell_timeout_s)
         sections.append(table_swell(table, results, settings.swell_sizes, settings))
@@ -642,6 +806,12 @@ def main(argv=None):
         commands, times, codes = run_w0(args.python, settings)
         sections.append(table_w0(commands, times, codes, settings))
         raw["results"]["W0"] = {label: {"times": times[label], "exit code": codes[label]} for label in times}
+
+    if "W5" in selected:
+        rows = run_w5(args.python, settings)
+        sections.append(table_w5(rows))
+        raw["results"]["W5"] = rows
+    sections.append(table_targets(raw, settings))
 
     elapsed = time.monotonic() - started
     title = "# adcompare against its peers" + (" (--quick)" if settings.quick else "")

@@ -38,6 +38,11 @@ def timed(name, work):
     out[name + "_s"] = time.perf_counter() - start
     return result
 
+def timed_once(work):
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
 def traced(name, work, keep=True):
     gc.collect()
     tracemalloc.start()
@@ -93,15 +98,36 @@ elif mode.startswith("graph-rss:"):
             s = sin(s) * x2 + log(1.0 + s * s)
         kept = s
     out["graph_rss_bytes"] = resident() - before
-elif mode == "codegen":
+elif mode in ("codegen", "codegen-random"):
     from adcompare.codegen import compile_graph
-    graph = workloads.chain_graph(size)
+    graph = workloads.chain_graph(size) if mode == "codegen" else workloads.random_graph(size)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     compiled = compile_graph(graph)
     timed("codegen_prepare", lambda: compiled.gradient(*point))
-    timed("codegen_gradient", lambda: compiled.gradient(*point))
+    best = min(timed_once(lambda: compiled.gradient(*point)) for _ in range(5))
+    out["codegen_gradient_s"] = best
     out["codegen_max_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["codegen_rss_per_node"] = (out["codegen_max_rss_bytes"] - before) / size
+    out["codegen_segments"] = compiled.compiled_segments()
+    timed("codegen_forward_prepare", lambda: compiled.jacobian_forward(*point))
+    out["codegen_forward_s"] = min(timed_once(lambda: compiled.jacobian_forward(*point)) for _ in range(5))
+    if mode == "codegen":
+        k = size // 6
+        out["primal_s"] = min(timed_once(lambda: workloads.chain_primal(*point, k)) for _ in range(5))
+        expected = workloads.chain_hand_gradient(*point, k)
+        out["codegen_matches_hand"] = all(abs(a - b) <= 1e-9 * max(1.0, abs(b))
+                                          for a, b in zip(compiled.gradient(*point), expected))
+    else:
+        reference = run_method("reverse", graph, point).jacobian[0]
+        out["codegen_matches_hand"] = all(abs(a - b) <= 1e-9 * max(1.0, abs(b))
+                                          for a, b in zip(compiled.gradient(*point), reference))
 print(json.dumps(out))
 """
+
+
+def loadavg():
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
 
 
 def run_child(size, mode, timeout):
@@ -122,7 +148,7 @@ def seconds(value):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10002,100002,999996")
+    parser.add_argument("--sizes", default="6000,60000,600000,999996")
     parser.add_argument("--out", default=str(HERE / "results" / "scale.md"))
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--peers", default="adcompare,micrograd,torch",
@@ -130,10 +156,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     started = time.time()
+    load_start = loadavg()
     rows = {}
     for size in sizes:
         rows[size] = {}
-        for mode in ("time", "memory", "codegen"):
+        for mode in ("time", "memory", "codegen", "codegen-random"):
+            if mode == "codegen-random":
+                measured = run_child(size, mode, args.timeout)
+                rows[size].update({f"random_{k}": v for k, v in measured.items()})
+                continue
             print(f"N = {size:,}: {mode} ...", file=sys.stderr, flush=True)
             rows[size].update(run_child(size, mode, args.timeout))
         for way in args.peers.split(","):
@@ -149,6 +180,7 @@ def main(argv=None):
              f"- Python {platform.python_version()}, adcompare {adcompare.__version__} at git {commit}; "
              f"{platform.platform()}",
              "- graph: the W2 chain (6 operations per step) at (x1, x2) = (2, 0.5); every cell from a fresh process",
+             f"- load average at start / end: {load_start} / {loadavg()} (2 cores, shared)",
              "- bytes per node: tracemalloc, what stays allocated after the step (peak in brackets)", "",
              "| operations | build s | graph B/node | evaluate s | values B/node | reverse s | reverse B/node "
              "(peak) | forward s | compiled: prepare s | compiled: gradient s | compiled: peak RSS MB | "
@@ -164,6 +196,28 @@ def main(argv=None):
             f"| {per_node(r['reverse_bytes'], size)} ({per_node(r['reverse_peak_bytes'], size)}) "
             f"| {seconds(r['forward_s'])} | {seconds(r['codegen_prepare_s'])} | {seconds(r['codegen_gradient_s'])} "
             f"| {r['codegen_max_rss_bytes'] / 2**20:,.0f} | {'yes' if r['reverse_matches_hand'] else 'NO'} |")
+    lines += ["", "Compiled sweeps (`compile_graph(graph).gradient(x1, x2)`, best of 5 after the first call, which "
+              "generates and compiles): the W2 chain, whose segments repeat, and a random graph of the same size whose "
+              "segments do not (`workloads.random_graph`). Peak RSS per node: the process's peak resident memory "
+              "after compiling and running, minus before building the graph, ÷ N.", "",
+              "| operations | chain: prepare µs/node | segments compiled | reverse µs/op | × 6k per op "
+              "| ÷ plain primal | forward (one pass) µs/op | peak RSS B/node | random: prepare µs/node "
+              "| segments | reverse µs/op | peak RSS B/node | answers right |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |"]
+    base = next((r["codegen_gradient_s"] / n for n, r in rows.items() if n == 6000 and "codegen_gradient_s" in r),
+                None)
+    for size, r in rows.items():
+        if "codegen_gradient_s" not in r:
+            continue
+        per_op = r["codegen_gradient_s"] / size
+        lines.append(
+            f"| {size:,} | {r['codegen_prepare_s'] / size * 1e6:.1f} | {r['codegen_segments']} | {per_op * 1e6:.3f} "
+            f"| {per_op / base if base else float('nan'):.2f} | {r['codegen_gradient_s'] / r['primal_s']:.1f} "
+            f"| {r['codegen_forward_s'] / size * 1e6:.3f} | {r['codegen_rss_per_node']:,.0f} "
+            f"| {r.get('random_codegen_prepare_s', float('nan')) / size * 1e6:.1f} | {r.get('random_codegen_segments')} "
+            f"| {r.get('random_codegen_gradient_s', float('nan')) / size * 1e6:.3f} "
+            f"| {r.get('random_codegen_rss_per_node', float('nan')):,.0f} "
+            f"| {'yes' if r['codegen_matches_hand'] and r.get('random_codegen_matches_hand') else 'NO'} |")
     ways = args.peers.split(",")
     lines += ["", "Resident memory of the recorded graph of the same chain, bytes per operation (RSS after "
               "building it minus before; for micrograd and torch the graph their backward() walks):", "",

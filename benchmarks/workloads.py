@@ -23,7 +23,7 @@ W1_POINT = (2.0, 5.0)
 
 W2_POINT = (2.0, 0.5)
 W2_OPS_PER_STEP = 6
-W2_SIZES = (60, 6_000, 600_000)
+W2_SIZES = (60, 6_000, 600_000, 999_996)
 W2_QUICK_SIZES = (60, 6_000, 60_000)
 SWELL_SIZES = (12, 24, 48, 60)
 SWELL_QUICK_SIZES = (12, 24, 48)
@@ -32,6 +32,34 @@ W3_SIZES = (10, 100, 1_000, 10_000)
 W3_QUICK_SIZES = (10, 100, 1_000)
 
 W4_POINTS = 1_000_000
+
+# W5: the command line on large inputs (issue 15). Each is (label, expression, --at, extra
+# arguments); the expressions are written out here, the points file made by `points_csv`.
+W5_POINTS_ROWS = 100_000
+
+
+def w5_cases(points_file):
+    """The command-line cases: what the issue names, each at its stated size."""
+    at10 = ",".join(str(1 + i / 10) for i in range(10))
+    return [
+        ("sum of 5,000 terms x0 + x1 + … (4,999 operations)", "+".join(f"x{i % 10}" for i in range(5000)), at10, ()),
+        ("60,000 operations: Σ sin(x_i), 30,000 terms", "+".join(f"sin(x{i % 10})" for i in range(30000)), at10, ()),
+        ("10^5 unary minus signs -----…x (limits allow it)", "-" * 100_000 + "x", "1", ()),
+        ('"x"+"+x"*499999: 499,999 operations (limits allow it)', "x" + "+x" * 499_999, "1", ()),
+        (f"ln(x)+abs(y-1)*sqrt(x) --at points.csv, {W5_POINTS_ROWS:,} rows (one x = 5e-324)",
+         "ln(x)+abs(y-1)*sqrt(x)", str(points_file), ()),
+    ]
+
+
+def points_csv(path, rows=W5_POINTS_ROWS):
+    """The issue's points file: x, y uniform in (0, 3), row 18 with x = 5e-324."""
+    import numpy as np
+    rng = np.random.default_rng(15)
+    x, y = rng.uniform(0, 3, rows), rng.uniform(0, 3, rows)
+    x[18] = 5e-324
+    with open(path, "w") as file:
+        file.write("x,y\n" + "".join(f"{a!r},{b!r}\n" for a, b in zip(x.tolist(), y.tolist())))
+    return path
 
 
 # ----------------------------------------------------------------------------- W1
@@ -74,6 +102,23 @@ def chain_graph(n_operations):
                   Node("add", (base + 1, base + 4))]  # base + 5 the new s
         s = base + 5
     return Graph(("x1", "x2"), tuple(nodes), (s,), source=f"W2 chain, N = {n_operations:,}")
+
+
+def random_graph(n_operations, seed=15):
+    """A graph with no repeating structure (so that no two segments of its compiled sweeps
+    are alike): steps of a binary operation (add, sub, mul) of two of the last 16 slots, then
+    a bounded unary one (sin, tanh, atan) of it, so values stay within ±π/2. Inputs x1, x2."""
+    import numpy as np
+    from adcompare.graph import Graph, Node
+    rng = np.random.default_rng(seed)
+    nodes = []
+    for _ in range(n_operations // 2):
+        size = 2 + len(nodes)
+        low = max(0, size - 16)
+        a, b = (int(v) for v in rng.integers(low, size, 2))
+        nodes.append(Node(("add", "sub", "mul")[int(rng.integers(3))], (a, b)))
+        nodes.append(Node(("sin", "tanh", "atan")[int(rng.integers(3))], (size,)))
+    return Graph(("x1", "x2"), tuple(nodes), (1 + len(nodes),), source=f"random graph, N = {n_operations:,}")
 
 
 def chain_primal(x1, x2, k):

@@ -77,10 +77,23 @@ def check_agreement(graph, point):
             return "overflow"
         assume(False)   # outside the domain, or no finite derivative: bad input, not a test case
     comparison = report.comparison
+    analysis = comparison.analysis
+    if analysis is not None:
+        # A node on its kink, or an infinite local partial: the one-sided derivatives of
+        # the whole function decide, and they must be right (mpmath oracle).
+        check_one_sided(graph, point, analysis)
+        if any(not entry.differentiable for entry in comparison.entries):
+            assert comparison.verdict.status in ("not-differentiable", "disagree"), comparison.verdict
+            return "not differentiable"
+        for method, message in comparison.failures.items():
+            if report.results[method].error_kind == "infinite partial":
+                assert analysis.singular, message
     if comparison.agree:
-        return "agree"
-    if comparison.kinks:
-        return "kink"
+        return "agree" if analysis is None else "kink or infinite partial, differentiable"
+    if all(report.results[m].error_kind == "infinite partial" for m in comparison.failures) \
+            and comparison.failures and not comparison.mismatches:
+        assert comparison.verdict.status == "inconclusive", comparison.verdict
+        return "infinite partial, AD cannot give it"
     # Away from kinks the exact methods must agree: an unexplained AD or symbolic
     # disagreement is a bug in adcompare.
     symbolic = report.results["symbolic"]
@@ -92,6 +105,9 @@ def check_agreement(graph, point):
         assert symbolic.error and "not a finite real number" in symbolic.error
         return "undefined in exact arithmetic"
     for method, message in comparison.failures.items():
+        if method in ("forward", "reverse") and report.results[method].error_kind == "infinite partial":
+            assert analysis is not None and analysis.singular, message
+            continue
         if method in ("forward", "reverse"):
             # Right when the chain-rule terms really exceed the float range.
             assert report.results[method].error_kind == "overflow", message
@@ -100,6 +116,9 @@ def check_agreement(graph, point):
         assert method == "finite_difference", f"{method} failed: {message}"
     for entry, check in comparison.mismatches:
         assert check.explanation is not None, f"unexplained mismatch: {check}"
+        if check.explanation in ("kink convention", "stencil across a kink"):
+            assert analysis is not None and analysis.kinks, check
+            continue   # checked by check_one_sided: the function is differentiable, the convention is not
         if check.explanation == "rounding of f":
             assert exact_stencil_agrees(graph, point, report, entry), check
         if check.method != "finite_difference" or check.explanation == "rounding":
@@ -120,8 +139,11 @@ def check_agreement(graph, point):
                 with mpmath.workdps(40):
                     reference = mpmath.mpf(entry.reference)
                     assert abs(exact - reference) <= 1e-20 * max(1, abs(reference)), (exact, reference)
+    at_kink = {"kink convention", "stencil across a kink"}
+    if comparison.mismatches and {check.explanation for _, check in comparison.mismatches} <= at_kink:
+        return "differentiable at a kink; a convention or stencil misses it"
     explained = {check.explanation for _, check in comparison.mismatches
-                 if check.method != "finite_difference" or check.explanation == "rounding"}
+                 if check.method != "finite_difference" or check.explanation == "rounding"} - at_kink
     if explained:
         return "rounding" if "rounding" in explained else "cancellation"
     if "finite_difference" in comparison.failures:
@@ -232,6 +254,39 @@ def _tangent_at_precision(graph, point, output, variable, digits):
         return tangents[graph.outputs[output]]
 
 
+def check_one_sided(graph, point, analysis, digits=120):
+    """Assert that every exact one-sided derivative the analysis gives equals a one-sided
+    difference quotient of f computed with mpmath at ``digits`` digits from sympy's own
+    rendering of the Graph, with a step of 1e-40·|xⱼ| (1e-40 at 0), far inside the
+    distance to any other kink a float point can have: an oracle that shares nothing with
+    the directional sweeps but the expression."""
+    import sympy
+    from adcompare.backends.symbolic import to_sympy
+    symbols, outputs = to_sympy(graph)
+    functions = [sympy.lambdify(symbols, f, modules="mpmath") for f in outputs]
+    for (k, j), one in analysis.entries.items():
+        if one.how != "directional forward mode":
+            continue
+        # The step, and enough digits that f(x ± h) − f(x) keeps ``digits`` of them
+        # whatever the magnitudes of x and f (0.5 + 3.7e-96 + 1e-136 needs 136 digits).
+        h = mpmath.mpf("1e-40") * (abs(mpmath.mpf(float(point[j]))) if point[j] != 0 else 1)
+        with mpmath.workdps(digits + int(-mpmath.log10(h)) + 330):
+            x = [mpmath.mpf(float(v)) for v in point]
+            center = functions[k](*x)
+            for side, value in ((1, one.right), (-1, one.left)):
+                if value is None:
+                    continue
+                moved = list(x)
+                moved[j] += side * h
+                try:
+                    quotient = side * (functions[k](*moved) - center) / h
+                except (ValueError, ZeroDivisionError):
+                    continue
+                if isinstance(quotient, mpmath.mpc) or not mpmath.isfinite(quotient):
+                    continue
+                assert abs(quotient - value) <= 1e-6 * max(1, abs(quotient)), ((k, j), side, value, quotient)
+
+
 def exact_stencil_agrees(graph, point, report, entry):
     """Whether the finite-difference stencil that was used, evaluated in exact arithmetic
     (sympy, 40 digits) at the same float points, comes within finite differences' tolerance
@@ -280,3 +335,92 @@ def exact_kink(graph, point):
         if sympy.simplify(difference.subs(at)) == 0:
             return True
     return False
+
+
+# ----------------------------------------------------------------------------- points on kinks
+
+DYADIC = st.integers(-192, 192).map(lambda k: k / 64)   # exact in decimal, in binary and in sympy
+
+
+@st.composite
+def kinked_expressions_and_points(draw, max_depth=3, max_inputs=2):
+    """An expression text with abs/relu/max/min placed exactly on their kinks at the point,
+    among smooth operations, and the point (dyadic values, exact in floats and in sympy).
+
+    A kink's argument is built to be exactly 0 at the point, in floats and in exact
+    arithmetic alike: (xᵢ − cᵢ) with cᵢ the point's value, then sin, tanh, atan, sinh,
+    negation, sums and products with anything finite; a max or min may also tie two copies
+    of one smooth subexpression."""
+    n = draw(st.integers(1, max_inputs))
+    names = [f"x{i + 1}" for i in range(n)]
+    point = [draw(DYADIC) for _ in names]
+
+    def zero(depth):
+        choice = draw(st.integers(0, 7 if depth else 0))
+        if choice == 0:
+            i = draw(st.integers(0, n - 1))
+            return f"({names[i]} - ({point[i]!r}))"
+        inner = zero(depth - 1)
+        return [None, f"sin({inner})", f"tanh({inner})", f"atan({inner})", f"-{inner}",
+                f"({inner})*({smooth(depth - 1)})", f"({inner} + {zero(depth - 1)})", kink(depth - 1)][choice]
+
+    def smooth(depth):
+        choice = draw(st.integers(0, 6 if depth else 1))
+        if choice == 0:
+            return names[draw(st.integers(0, n - 1))]
+        if choice == 1:
+            return repr(draw(DYADIC))
+        inner = smooth(depth - 1)
+        return [None, None, f"exp({inner}/4)", f"sin({inner})", f"({inner})*({smooth(depth - 1)})",
+                f"({inner} + {kink(depth - 1)})", f"tanh({inner})"][choice]
+
+    def kink(depth):
+        choice = draw(st.integers(0, 4))
+        if choice == 0:
+            return f"abs({zero(depth)})"
+        if choice == 1:
+            return f"relu({zero(depth)})"
+        if choice == 4:
+            copy = f"{names[draw(st.integers(0, n - 1))]} + {smooth(max(depth - 1, 0))}"   # depends on a variable
+            return f"{draw(st.sampled_from(['max', 'min']))}({copy}, {copy})"
+        return f"{['max', 'min'][choice - 2]}({zero(depth)}, {zero(depth)})"
+
+    def top(depth):
+        choice = draw(st.integers(0, 5))
+        return [kink(depth), f"{kink(depth)} + {smooth(depth)}", f"({kink(depth)})*({smooth(depth)})",
+                f"exp({kink(depth)})", f"{kink(depth)} - {kink(depth)}", f"sin({kink(depth)} + {kink(depth)})"][choice]
+
+    expression = top(draw(st.integers(0, max_depth)))
+    return expression, names, point
+
+
+def check_kinked(expression, names, point):
+    """Trace ``expression`` at a point on its kinks and assert what issue 11 asks: the
+    one-sided derivatives equal high-precision one-sided difference quotients of f (the
+    mpmath oracle of `check_one_sided`), and the verdict's state follows from them (not
+    differentiable where two sides differ, unless a method lies outside them: disagree).
+    Returns the outcome's name."""
+    from adcompare import trace
+    report = trace(expression, at=dict(zip(names, point)), variables=names)
+    comparison = report.comparison
+    analysis = comparison.analysis
+    assert analysis is not None and analysis.kinks, expression
+    check_one_sided(report.graph, report.point, analysis)
+    broken = [e for e in comparison.entries if not e.differentiable]
+    status = comparison.verdict.status
+    for entry, check in comparison.mismatches:
+        # At an entry where f is not differentiable a method may only be outside the
+        # sides; where it is, a convention, the stencil or rounding explains the difference.
+        allowed = (("outside the one-sided derivatives",) if not entry.differentiable else
+                   ("kink convention", "stencil across a kink", "finite-difference error", "cancellation",
+                    "rounding"))
+        assert check.explanation in allowed, (expression, check)
+    if comparison.mismatches:
+        assert status == "disagree", (expression, comparison.verdict)
+        return ("not differentiable, and a method disagrees" if broken else
+                "differentiable, a convention or stencil misses it")
+    if broken:
+        assert status == "not-differentiable", (expression, comparison.verdict)
+        return "not differentiable"
+    assert status in ("agree", "inconclusive"), (expression, comparison.verdict)
+    return f"differentiable, {status}"

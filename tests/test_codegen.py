@@ -118,8 +118,8 @@ def test_bad_values_are_refused_and_named():
     compiled = compile_graph(adcompare.parse("ln(x) + sqrt(y)"))
     with pytest.raises(DomainError, match="ln 0 = −∞"):
         compiled.gradient(0.0, 1.0)
-    with pytest.raises(DomainError, match="no finite derivative"):
-        compiled.gradient(1.0, 0.0)
+    with pytest.raises(CompiledSweepError, match="the chain rule meets the local partial"):
+        compiled.gradient(1.0, 0.0)       # √y at 0: defined, but its local partial is infinite
     with pytest.raises(DomainError, match=r"ln \(-1\)"):       # at the second of two points
         compiled.primal(np.array([1.0, -1.0]), np.array([1.0, 1.0]))
     with pytest.raises(CompiledSweepError):
@@ -180,22 +180,25 @@ def test_printed_code_runs_on_its_own(tmp_path, mode, call, expected):
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_a_sweep_compiled_in_parts_computes_the_same_floats(name, monkeypatch):
-    # Long sweeps are compiled as consecutive parts sharing their variables; with parts of
-    # four lines every boundary case (an adjoint accumulated across parts, the domain flag,
-    # the final check) occurs even in a small graph. Same code, same operations: same floats.
-    import adcompare.codegen as codegen
+    # Long sweeps are compiled as consecutive segments passing values through lists; with
+    # segments of one or two nodes every boundary case (an adjoint accumulated across
+    # segments, the domain flag, a tangent read two segments later) occurs even in a small
+    # graph. Same operations in the same order: same floats.
+    import adcompare.segments as segments
     graph = composite_graph(name)
     points = sample_points(name)
     columns = tuple(np.array(column) for column in zip(*points))
     whole = compile_graph(graph)
     expected = [whole.gradient(*points[0]), whole.jacobian_forward(*points[0]), whole.primal(*points[0]),
                 whole.gradient(*columns)]
-    monkeypatch.setattr(codegen, "CHUNK_LINES", 4)
-    parts = compile_graph(graph)
-    got = [parts.gradient(*points[0]), parts.jacobian_forward(*points[0]), parts.primal(*points[0]),
-           parts.gradient(*columns)]
-    assert got[:3] == expected[:3]
-    assert all(np.array_equal(a, b) for a, b in zip(got[3], expected[3]))
+    for nodes in (1, 2):
+        monkeypatch.setattr(segments, "SEGMENT_NODES", nodes)
+        parts = compile_graph(graph)
+        got = [parts.gradient(*points[0]), parts.jacobian_forward(*points[0]), parts.primal(*points[0]),
+               parts.gradient(*columns)]
+        assert not parts.plan.whole
+        assert got[:3] == expected[:3]
+        assert all(np.array_equal(a, b) for a, b in zip(got[3], expected[3]))
     reference = np.array(run_method("symbolic", graph, points[0]).jacobian, dtype=float)   # independently
     np.testing.assert_allclose([got[0]], reference, rtol=4e-15, atol=1e-15)
     with pytest.raises(DomainError):             # and refuses what the whole sweep refuses

@@ -113,7 +113,6 @@ def test_binary_standard_input_is_refused():
     ("1/x", "0", "1 / 0 = ∞"),
     ("x^y", "0,0", "0^0 = 1"),
     ("x^y", "-2,0.5", "(-2)^0.5 = undefined"),
-    ("sqrt(x)", "0", "no finite derivative"),
     ("exp(x)", "1000", "overflow"),
     ("exp(x)*0", "1000", "overflow"),
     ("asin(x)", "2", "asin 2 = undefined"),

@@ -65,6 +65,11 @@ def _registry():
 
 
 METHODS = ("finite_difference", "symbolic", "forward", "reverse")
+METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
+                 "forward": "forward mode", "reverse": "reverse mode",
+                 "one_sided": "the one-sided derivatives"}
+"""How each method (and the one-sided analysis of `adcompare.nonsmooth`, a reference but
+not a back end) is named in every output."""
 
 
 def run_method(name, graph, point, **options):

@@ -75,6 +75,9 @@ def run(graph, point):
     """
     n, m = graph.n_inputs, len(graph.outputs)
     shape = point_shape(point)
+    if shape is not None:
+        from .vector import run_points      # one compiled sweep carrying all n tangents
+        return run_points("forward", graph, point)
     keep_traces = shape is None
     jacobian = np.zeros((m, n) + (shape or ()))
     bound = np.zeros_like(jacobian)
@@ -96,24 +99,35 @@ def run(graph, point):
         sweeps = (Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps)
     cost = Cost(max(n, 1), n, operations)
     details = {"rounding_bound": bound}
-    overflow = overflow_error(jacobian, "tangent", graph, point)
-    if overflow:
+    failure = derivative_error(jacobian, "forward mode", graph, point, primals)
+    if failure:
         return Result("forward", output_values(graph, primals), None, cost, sweeps=tuple(sweeps), details=details,
-                      error=overflow, error_kind="overflow")
+                      error=failure[0], error_kind=failure[1])
     return Result("forward", output_values(graph, primals), jacobian, cost, sweeps=tuple(sweeps), details=details)
 
 
-def overflow_error(jacobian, what, graph=None, point=None):
-    """A message when an accumulated derivative is not finite (terms overflowed), else None.
+def derivative_error(jacobian, method, graph, point, values):
+    """A message when an accumulated derivative is not finite, else None.
 
-    Over many points (a Jacobian of shape (m, n, *S)) it names the first such point.
+    Either the chain rule met an infinite or undefined local partial (√ at 0: the message
+    names the node, see `adcompare.nonsmooth.chain_rule_failure`), or chain-rule terms
+    overflowed. Over many points (a Jacobian of shape (m, n, *S)) it names the first such
+    point.
     """
     if np.all(np.isfinite(jacobian)):
         return None
+    from ..nonsmooth import chain_rule_failure
     k, j, *position = np.argwhere(~np.isfinite(jacobian))[0]
-    where = f"{point_text(graph, point, tuple(position))}: " if position else ""
+    position = tuple(int(i) for i in position)
+    where = f"{point_text(graph, point, position)}: " if position else ""
+    at_point = [float(np.real(np.asarray(v)[position])) if np.ndim(v) else float(np.real(v)) for v in values]
+    from ..render.style import derivative_name
+    failure = chain_rule_failure(graph, at_point, entry=derivative_name(graph, int(k), int(j)))
+    if failure is not None:
+        return where + failure, "infinite partial"
+    what = "tangent" if method == "forward mode" else "adjoint"
     return (f"{where}the {what} overflowed (entry [{k}, {j}] is {jacobian[(k, j, *position)]}): chain-rule terms "
-            "beyond the float range, though the derivative may be finite")
+            "beyond the float range, though the derivative may be finite"), "overflow"
 
 
 def rounding_bound(graph, magnitude):

@@ -16,7 +16,7 @@ import numpy as np
 from ..formula import Sweep, adjoint_rows, primal_rows
 from ..graph import Const, argument_values, evaluate, local_partials, point_shape, quiet
 from . import Cost, Result, output_values
-from .forward import overflow_error, rounding_bound
+from .forward import derivative_error, rounding_bound
 
 
 def forward_pass(graph, point):
@@ -68,6 +68,9 @@ def run(graph, point):
     once and the Jacobian has shape (m, n, *S); the traces are kept for one point only.
     """
     shape = point_shape(point)
+    if shape is not None:
+        from .vector import run_points      # compiled, fused passes; bad points marked
+        return run_points("reverse", graph, point)
     keep_traces = shape is None
     values, partials = forward_pass(graph, point)
     # Adjoints may overflow (inf − inf = nan); that is reported, not returned.
@@ -86,9 +89,9 @@ def run(graph, point):
             sweeps.append(Sweep("adjoint", k, lambda k=k, steps=steps, gradient=gradient:
                                 adjoint_rows(graph, values, k, steps, gradient), record=steps))
     cost = Cost(1, len(graph.outputs), operations)
-    overflow = overflow_error(jacobian, "adjoint", graph, point)
-    if overflow:
+    failure = derivative_error(jacobian, "reverse mode", graph, point, values)
+    if failure:
         return Result("reverse", output_values(graph, values), None, cost, sweeps=tuple(sweeps),
-                      details={"rounding_bound": bound}, error=overflow, error_kind="overflow")
+                      details={"rounding_bound": bound}, error=failure[0], error_kind=failure[1])
     return Result("reverse", output_values(graph, values), jacobian, cost, sweeps=tuple(sweeps),
                   details={"rounding_bound": bound})

@@ -45,7 +45,9 @@ def slot_expressions(graph):
     symbols = [sympy.Symbol(name, real=True) for name in graph.variables]
     expressions = list(symbols)
     for node in graph.nodes:
-        args = [to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
+        # A folded constant (Const.slot set) is that slot's own exact expression.
+        args = [expressions[a.slot] if isinstance(a, Const) and a.slot is not None
+                else to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
         expressions.append(OPERATIONS[node.op].to_sympy(*args))
     return symbols, expressions
 
@@ -300,6 +302,10 @@ def _run_points(graph, point, symbols, outputs, derivatives, size):
     jacobian = np.array(numeric[m:]).reshape((m, n) + shape)
     values = tuple(numeric[:m])
     finite = np.isfinite(jacobian)
+    if not finite.all() and finite.all(axis=(0, 1)).any():
+        # Some points only (scale branch): those are marked and inconclusive, not the run.
+        return Result("symbolic", values, jacobian, Cost(0, 0, size),
+                      details={**details, "failed": ~finite.all(axis=(0, 1))})
     if not finite.all():
         k, j, *position = np.argwhere(~finite)[0]
         return Result("symbolic", values, None, Cost(0, 0, size), details=details,

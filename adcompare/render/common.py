@@ -45,7 +45,7 @@ def tabulate_sections(sections, headers, tablefmt):
 
 def reference_text(value, method):
     """A reference value: 17 significant digits of a high-precision one, else the float as is."""
-    if method == "symbolic":
+    if method == "symbolic" or isinstance(value, mpmath.mpf):
         return mpmath.nstr(value, 17, min_fixed=-5, max_fixed=17)
     return full_precision(value)
 

@@ -76,7 +76,9 @@ def render_graph(report, digits=3, output=0):
         lines.append(f"  {_id(slot)} [label=<{html.escape(operation_symbol(node.op))}<br/>"
                      f"<font point-size=\"9\">{name}</font>>];")
         for position, arg in enumerate(node.args):
-            if isinstance(arg, Const):
+            if isinstance(arg, Const) and arg.slot is not None:   # a folded constant: its node
+                lines.append(f"  {_id(arg.slot)} -> {_id(slot)} [label={_edge_label(values[arg.slot], None, digits)}];")
+            elif isinstance(arg, Const):
                 constants += 1
                 lines.append(f'  "c{constants}" [shape=plaintext, label="{html.escape(constant_text(arg, TEXT))}"];')
                 lines.append(f'  "c{constants}" -> {_id(slot)};')

@@ -73,19 +73,44 @@ def _reference_digits(value, method, report):
     """A reference value as a decimal string with all the digits it was computed to."""
     if method == "symbolic":
         return mpmath.nstr(value, report.results["symbolic"].details["digits"])
+    if isinstance(value, mpmath.mpf):
+        return mpmath.nstr(value, 17)
     return full_precision(value)
+
+
+def _entry(graph, comparison, entry, report):
+    """One Jacobian entry: its reference (None where the function is not differentiable),
+    what gave it, every check, and the function's one-sided derivatives where computed."""
+    item = {"output": entry.output, "variable": graph.variables[entry.variable],
+            "reference": None if entry.reference is None else
+            _reference_digits(entry.reference, entry.reference_method, report),
+            "reference_method": entry.reference_method,
+            "checks": [{"method": c.method, "value": _number(c.value), "abs_error": _number(c.abs_error),
+                        "rel_error": _number(c.rel_error), "rtol": c.tolerance.rtol, "atol": c.tolerance.atol,
+                        "ok": c.ok, "explanation": c.explanation} for c in entry.checks]}
+    one = entry.one_sided
+    if one is not None:
+        item["one_sided"] = {"left": one.left, "right": one.right, "why": {"left": one.why[0], "right": one.why[1]},
+                             "found_by": one.how, "differentiable": one.differentiable,
+                             "one_sided_differences": {"left": one.differences[0], "right": one.differences[1]},
+                             "confirmed": one.confirmed}
+    return item
 
 
 def report_to_dict(report):
     """The Report as plain JSON-ready data."""
     graph = report.graph
     comparison = report.comparison
-    entries = [{"output": e.output, "variable": graph.variables[e.variable],
-                "reference": _reference_digits(e.reference, comparison.reference, report),
-                "checks": [{"method": c.method, "value": _number(c.value), "abs_error": c.abs_error,
-                            "rel_error": c.rel_error, "rtol": c.tolerance.rtol, "atol": c.tolerance.atol,
-                            "ok": c.ok, "explanation": c.explanation} for c in e.checks]}
-               for e in comparison.entries]
+    entries = [_entry(graph, comparison, e, report) for e in comparison.entries]
+    analysis = comparison.analysis
+    kinks = [{"node": describe_slot(graph, slot), "kink": text} for slot, text in comparison.kinks]
+    singular = []
+    if analysis is not None:
+        kinks += [{"node": describe_slot(graph, k.slot), "kink": k.text, "convention": k.convention}
+                  for k in analysis.kinks]
+        singular = [{"node": describe_slot(graph, s.slot), "argument": s.position,
+                     "partial": None if s.partial != s.partial else ("+inf" if s.partial > 0 else "-inf")}
+                    for s in analysis.singular]
     values = [row.value for row in report.primal if row.section == "output"]
     return {
         "expression": graph.source,
@@ -96,8 +121,7 @@ def report_to_dict(report):
         "methods": {name: _method(graph, result) for name, result in report.results.items()},
         "comparison": {"reference": comparison.reference, "entries": entries,
                        "failures": dict(comparison.failures),
-                       "kinks": [{"node": describe_slot(graph, slot), "kink": text}
-                                 for slot, text in comparison.kinks],
+                       "kinks": kinks, "infinite_partials": singular,
                        "lost_to_rounding": [{"node": describe_slot(graph, slot), "float": value,
                                              "exact": str(exact)} for slot, value, exact in comparison.lost]},
         "agree": comparison.agree,
@@ -124,8 +148,9 @@ def points_report_to_dict(report):
                 "max_abs_error": s.max_abs_error, "max_rel_error": s.max_rel_error,
                 "worst_point": None if s.worst_point is None else list(s.worst_point), "points_out_of_tolerance": s.disagreeing,
                 "rtol": s.tolerance.rtol, "atol": s.tolerance.atol} for s in comparison.summaries]
-    worst = [{"index": list(position), "point": dict(zip(graph.variables, single.point)),
-              "comparison": report_to_dict(single)["comparison"], "agree": single.agree}
+    worst = [{"index": list(position), "point": {name: float(x[position]) for name, x in zip(graph.variables, report.point)},
+              **({"error": str(single)} if isinstance(single, Exception) else
+                 {"comparison": report_to_dict(single)["comparison"], "agree": single.agree})}
              for position, single in comparison.worst]
     return {
         "expression": graph.source,
@@ -135,7 +160,11 @@ def points_report_to_dict(report):
         "methods": methods,
         "comparison": {"reference": comparison.reference, "entries": entries, "failures": dict(comparison.failures),
                        "points_at_kink": int(comparison.at_kink.sum()),
-                       "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst},
+                       "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst,
+                       # each point's state (scale branch): counts, and why points were inconclusive
+                       "points_by_state": comparison.state_counts(),
+                       "inconclusive_reasons": [{"reason": reason, "points": count, "first_point": list(first)}
+                                                for reason, count, first in comparison.reasons]},
         "agree": comparison.agree,
         "verdict": {"status": comparison.verdict.status, "summary": comparison.verdict.summary},
     }

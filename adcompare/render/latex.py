@@ -19,7 +19,9 @@ _ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
 # Characters of the shared prose (titles, notes) that pdflatex cannot typeset as text.
 _UNICODE = {"−": "$-$", "∂": r"$\partial$", "ε": r"$\varepsilon$", "·": r"$\cdot$", "ᵢ": "$_i$",
             "×": r"$\times$", "≥": r"$\geq$", "√": r"$\surd$", "σ": r"$\sigma$", "π": r"$\pi$",
-            "∞": r"$\infty$", "|": r"$|$", "<": r"$<$", ">": r"$>$"}
+            "∞": r"$\infty$", "|": r"$|$", "<": r"$<$", ">": r"$>$", "′": r"$'$", "½": r"$\frac{1}{2}$",
+            "—": "---", "⁺": "$^+$", "⁻": "$^-$", "±": r"$\pm$",
+            **{chr(0x2080 + d): f"$_{d}$" for d in range(10)}, "₋": "$_-$"}
 
 
 def escape(text):

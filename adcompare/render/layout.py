@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import mpmath
 from typing import Optional
 
+from ..backends import METHOD_TITLES
 from ..formula import Apply, PARTIAL, Var
 
 EXPLANATIONS = {
@@ -41,9 +42,16 @@ EXPLANATIONS = {
                 "rounding, not the method, makes the difference here",
     "finite-difference error": "the difference lies within finite differences' own error estimate "
                                "(try --fd-method richardson or complex-step)",
+    "kink convention": "the function is differentiable here, but the method took a kink's conventional local "
+                       "derivative, and that convention gives a wrong derivative at this point",
+    "between the one-sided derivatives": "the function is not differentiable here, and the value lies between its "
+                                         "one-sided derivatives (a subgradient, or a convention's choice)",
+    "outside the one-sided derivatives": "the value lies outside the interval between the function's one-sided "
+                                         "derivatives, where no convention or subgradient can be",
+    "no finite derivative": "the function has no finite derivative here",
+    "stencil across a kink": "finite differences' stencil is centred on a kink, where the function's slope is "
+                             "continuous but not smooth: their error is of the order of the step, not of its square",
 }
-METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
-                 "forward": "forward mode", "reverse": "reverse mode"}
 
 
 @dataclass(frozen=True)
@@ -232,6 +240,8 @@ def difference_block(report):
 
 
 def _error_cell(value):
+    if isinstance(value, mpmath.mpf):
+        return Cell("text", "0" if value == 0 else mpmath.nstr(value, 2, min_fixed=1, max_fixed=0))
     return Cell("text", "0" if value == 0 else f"{value:.1e}")
 
 
@@ -245,18 +255,80 @@ def comparison_blocks(report):
         title += f", {report.results['symbolic'].details['digits']} digits"
     rows = []
     for entry in comparison.entries:
-        rows.append((Cell("formula", derivative(entry.output, entry.variable)),
-                     Cell("text", METHOD_TITLES[comparison.reference]),
-                     Cell("reference", (entry.reference, comparison.reference)), BLANK, BLANK, BLANK,
-                     Cell("text", "reference")))
+        name = Cell("formula", derivative(entry.output, entry.variable))
+        if entry.reference is None:
+            rows.append((name, Cell("text", "one-sided derivatives"), Cell("text", sides_text(entry.one_sided)),
+                         BLANK, BLANK, BLANK, Cell("text", "not differentiable")))
+        else:
+            rows.append((name, Cell("text", METHOD_TITLES[entry.reference_method]),
+                         Cell("reference", (entry.reference, entry.reference_method)), BLANK, BLANK, BLANK,
+                         Cell("text", "reference")))
+            if entry.one_sided is not None and entry.reference_method != "one_sided":
+                rows.append((BLANK, Cell("text", "one-sided derivatives"), Cell("text", sides_text(entry.one_sided)),
+                             BLANK, BLANK, BLANK, Cell("text", "agree")))
         for check in entry.checks:
+            tolerance = f"{check.tolerance.rtol:g} rel + {check.tolerance.atol:g}"
+            if entry.reference is None:
+                tolerance = "between the sides, " + tolerance if entry.one_sided.interval else "—"
             rows.append((BLANK, Cell("text", METHOD_TITLES[check.method]), Cell("exact", check.value),
-                         _error_cell(check.abs_error), _error_cell(check.rel_error),
-                         Cell("text", f"{check.tolerance.rtol:g} rel + {check.tolerance.atol:g}"),
+                         _error_cell(check.abs_error), _error_cell(check.rel_error), Cell("text", tolerance),
                          Cell("text", "ok" if check.ok else "MISMATCH")))
     cross_check = Table((title,), (tuple(rows),),
                         headers=("", "method", "value", "abs error", "rel error", "tolerance", ""))
     return [cross_check, cost_table(report)]
+
+
+def side_texts(one):
+    """The left and right derivatives of an entry as cells say them: a number, or why not."""
+    from ..compare import _number
+    return tuple(_number(v) if v is not None else why for v, why in zip((one.left, one.right), one.why))
+
+
+def sides_text(one):
+    """The one-sided derivatives of an entry in a cell: ``−1 (left), 1 (right)``."""
+    left, right = side_texts(one)
+    return f"{left} (left), {right} (right)"
+
+
+def one_sided_blocks(report, wrt=None):
+    """Where a node is on its kink or has an infinite local partial: the function's one-sided
+    derivatives at every entry, how they were found and confirmed, and the directional
+    tangent traces through the kinks (along +eⱼ and −eⱼ)."""
+    analysis = report.comparison.analysis
+    if analysis is None:
+        return []
+    from ..compare import _number
+    rows = []
+    for (k, j), one in sorted(analysis.entries.items()):
+        measured = ", ".join("—" if v is None else _number(v) for v in one.differences)
+        left, right = side_texts(one)
+        rows.append((Cell("formula", derivative(k, j)), Cell("text", left), Cell("text", right), Cell("text", one.how),
+                     Cell("text", measured + ("" if one.confirmed else " (do not confirm)")),
+                     Cell("text", "yes" if one.differentiable else "no")))
+    blocks = [Table(("One-sided derivatives of f (the whole function, not one node)",), (tuple(rows),),
+                    headers=("", "left", "right", "found by", "one-sided differences (left, right)",
+                             "differentiable"))]
+    graph = report.graph
+    for sweep in analysis.sweeps:
+        kinked = [row for row in sweep.rows if row.definition is not None and _uses_kink_rule(graph, row)]
+        if not kinked or (wrt is not None and graph.variables[sweep.seed] != wrt):
+            continue
+        sign = sweep.record["direction"]
+        side = "the right derivative is ẏ" if sign > 0 else "the left derivative is −ẏ"
+        title = (f"Directional tangent trace for ∂/∂{graph.variables[sweep.seed]} along ",
+                 Cell("quantity", Var("xdot", sweep.seed)), f" = {'1' if sign > 0 else '−1'} ({side}; a node on "
+                 "its kink moves by its one-sided rule)")
+        blocks.append(trace_table(title, sweep.rows))
+    return blocks
+
+
+def _uses_kink_rule(graph, row):
+    from ..formula import kink_tangent_definition
+    if row.target.kind != "vdot" or row.target.index < graph.n_inputs:
+        return False
+    node = graph.node(row.target.index)
+    from ..ops import OPERATIONS
+    return OPERATIONS[node.op].kink_rule is not None and row.definition == kink_tangent_definition(node)
 
 
 def cost_table(report, title="Cost"):
@@ -282,29 +354,55 @@ def verdict_notes(report):
 
 
 def disagreement_notes(report):
-    """Kinks, values lost to rounding, methods that could not run, and each mismatch with
-    its explanation."""
+    """Kinks and infinite local partials, values lost to rounding, methods that could not
+    run, and each mismatch with its explanation."""
     comparison = report.comparison
     graph = report.graph
     notes = []
     for slot, text in comparison.kinks:
         notes.append(Note(("Not differentiable here: ", *slot_cells(graph, slot), f" is at a kink ({text}); "
                            "the methods may each return a different one-sided derivative or subgradient.")))
+    analysis = comparison.analysis
+    if analysis is not None:
+        for kink in analysis.kinks:
+            notes.append(Note(("At a kink: ", *slot_cells(graph, kink.slot), f" ({kink.text}); forward and reverse "
+                               f"mode take {kink.convention}.")))
+        for singular in analysis.singular:
+            what = "undefined" if singular.partial != singular.partial else "infinite"
+            notes.append(Note((f"An {what} local partial: ", *slot_cells(graph, singular.slot),
+                               " (its partial with respect to argument "
+                               f"{singular.position + 1}); forward and reverse mode cannot pass the chain rule "
+                               "through it.")))
+        if all(entry.differentiable for entry in comparison.entries):
+            notes.append(Note(("The function is differentiable here all the same: its one-sided derivatives agree "
+                               "at every entry (see the one-sided derivatives above).",)))
     for slot, value, exact in comparison.lost:
         notes.append(Note(("Rounding lost a value: ", *slot_cells(graph, slot),
                            f" is {value!r} in floating point, {mpmath.nstr(exact, 6)} exactly.")))
     for method, error in comparison.failures.items():
         notes.append(Note((f"{METHOD_TITLES[method]} could not be computed: {error}",)))
     for entry, check in comparison.mismatches:
-        notes.append(Note((f"{METHOD_TITLES[check.method]} differs from {METHOD_TITLES[comparison.reference]} at ",
+        against = ("the one-sided derivatives " + sides_text(entry.one_sided) if entry.reference is None else
+                   (METHOD_TITLES[entry.reference_method], " ", Cell("reference", (entry.reference,
+                                                                                  entry.reference_method))))
+        notes.append(Note((f"{METHOD_TITLES[check.method]} differs from ", *against, " at ",
                            Cell("formula", derivative(entry.output, entry.variable)), ": ",
-                           Cell("exact", check.value), " vs ",
-                           Cell("reference", (entry.reference, comparison.reference)),
-                           f" (relative error {_error_cell(check.rel_error).content})",
-                           f"; explained: {EXPLANATIONS[check.explanation]}" if check.explanation else
+                           Cell("exact", check.value), f" (relative error {_error_cell(check.rel_error).content})",
+                           f"; explained: {EXPLANATIONS[check.explanation]}{_convention(report, check)}"
+                           if check.explanation else
                            "; NOT explained by a kink, a pole, a domain edge, finite-difference error, a step too "
                            "coarse, cancellation or rounding")))
     return notes
+
+
+def _convention(report, check):
+    """Which convention a 'kink convention' explanation means, for the method at hand."""
+    if check.explanation != "kink convention":
+        return ""
+    if check.method == "symbolic":
+        return " (sympy's derivative of Max, Min and Abs uses Heaviside(0) = ½ and sign(0) = 0)"
+    conventions = dict.fromkeys(kink.convention for kink in report.comparison.analysis.kinks)
+    return " (" + "; ".join(conventions) + ")"
 
 
 def point_parts(graph, point):
@@ -336,4 +434,5 @@ def report_blocks(report, wrt=None, side_by_side=False):
         from .points import points_blocks
         return points_blocks(report)
     return (header_notes(report) + trace_blocks(report, wrt, side_by_side) + symbolic_block(report)
-            + difference_block(report) + comparison_blocks(report) + verdict_notes(report))
+            + difference_block(report) + one_sided_blocks(report, wrt) + comparison_blocks(report)
+            + verdict_notes(report))

@@ -92,10 +92,33 @@ def worst_point_notes(report):
                  "The disagreeing point" + ("s" if count > 1 else ""))
         notes.append(Note((f"{which}, each run alone as a single point:",)))
     for position, single in comparison.worst:
+        if isinstance(single, Exception):
+            coordinates = tuple(float(x[position]) for x in report.point)
+            notes.append(Note((f"Point {point_index(position)}: ", *point_parts(report.graph, coordinates))))
+            notes.append(Note((f"Run alone, it is refused: {single}",)))
+            continue
         notes.append(Note((f"Point {point_index(position)}: ", *point_parts(report.graph, single.point))))
         explained = disagreement_notes(single)
         notes += explained or [Note(("All methods agree at this point run alone: the array run differed from it "
                                      "by rounding.",))]
+    return notes
+
+
+def state_notes(report):
+    """How many points are in each state, and why the inconclusive ones are (each reason
+    with its number of points and the first of them)."""
+    comparison = report.comparison
+    counts = comparison.state_counts()
+    if counts["agree"] == report.n_points:
+        return []
+    words = {"agree": "agree", "disagree": "disagree", "not-differentiable": "not differentiable",
+             "inconclusive": "inconclusive"}
+    notes = [Note(("Points by state: " + ", ".join(f"{count:,} {words[state]}" for state, count in counts.items()
+                                                    if count) + ".",))]
+    for reason, count, first in comparison.reasons:
+        coordinates = tuple(float(x[first]) for x in report.point)
+        notes.append(Note((f"Inconclusive at {count:,} point{'s' if count != 1 else ''}: {reason}; the first is "
+                           f"point {point_index(first)}: ", *point_parts(report.graph, coordinates))))
     return notes
 
 
@@ -114,4 +137,4 @@ def points_blocks(report):
     blocks += fallback_notes(report)
     blocks += [Note((f"{METHOD_TITLES[method]} could not be computed: {error}",))
                for method, error in report.comparison.failures.items()]
-    return blocks + worst_point_notes(report) + [verdict_note(report)]
+    return blocks + state_notes(report) + worst_point_notes(report) + [verdict_note(report)]

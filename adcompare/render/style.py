@@ -92,6 +92,11 @@ def output_name(graph, output, style=TEXT):
     return quantity_name(Var("y", output), graph, style)
 
 
+def derivative_name(graph, output, variable):
+    """A Jacobian entry as a sentence names it, in plain text: ``∂y/∂x1``."""
+    return f"∂{output_name(graph, output)}/∂{quantity_name(Var('x', variable), graph)}"
+
+
 def constant_text(const, style=TEXT):
     """A literal as written, with the style's minus sign and constant symbols."""
     if isinstance(const.exact, str):

@@ -1,0 +1,195 @@
+"""Issue 11: verdicts from the function, not from one node.
+
+Every right value is derived by hand in a comment (or with mpmath at 50 digits), never
+taken from adcompare's own output. The CLI is run in-process (`adcompare.cli.main`).
+"""
+
+import json
+
+import pytest
+
+from adcompare import trace
+from adcompare.cli import main
+
+
+def cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def gradient(report, method):
+    return [float(d) for d in report.results[method].jacobian[0]]
+
+
+# ----------------------------------------------------------------------------- constants are constants
+
+@pytest.mark.parametrize("expression, at, derivative", [
+    # x + relu(0) = x + 0: d/dx = 1; relu(0) depends on no variable, so it is no kink.
+    ("x+relu(0)", 1.0, 1.0),
+    # x^(1+1) = x²: d/dx = 2x = −4 at −2; the exponent 1+1 is a constant, so no ln(−2).
+    ("x^(1+1)", -2.0, -4.0),
+    # x + sqrt(0·1) = x: d/dx = 1; √0's infinite partial is never used, 0·1 is constant.
+    ("x+sqrt(0*1)", 2.0, 1.0),
+    # x·max(1, 1) = x: the tie is between two constants.
+    ("x*max(1,1)", 3.0, 1.0),
+])
+def test_constant_subexpressions_are_folded_before_any_back_end(capsys, expression, at, derivative):
+    report = trace(expression, at=[at])
+    for method in ("finite_difference", "symbolic", "forward", "reverse"):
+        assert gradient(report, method) == pytest.approx([derivative], rel=1e-8), method
+    code, out, _ = cli(capsys, "trace", expression, "--at", str(at))
+    assert code == 0 and out.rstrip().endswith("Verdict: all 4 methods agree.")
+
+
+def test_a_folded_constant_is_still_a_row_of_the_trace(capsys):
+    code, out, _ = cli(capsys, "trace", "x^(1+1)", "--at", "-2")
+    assert "v₁  = 1 + 1  = 1 + 1   = 2" in out and "v₂  = v₀^v₁  = (−2)^2  = 4" in out
+
+
+def test_an_undefined_constant_is_bad_input(capsys):
+    # sqrt(−1) depends on no variable: f is undefined everywhere.
+    code, _, err = cli(capsys, "trace", "x+sqrt(0-1)", "--at", "1")
+    assert code == 2 and "sqrt needs a non-negative argument" in err and err.count("\n") == 1
+
+
+# ----------------------------------------------------------------------------- kinks that cancel
+
+def test_relu_x_minus_relu_minus_x_is_x_and_the_relu_convention_is_wrong_there(capsys):
+    # relu(x) − relu(−x) = x for every x (x > 0: x − 0; x < 0: 0 − (−x)), so d/dx = 1 at 0.
+    # Forward and reverse mode take relu′(0) = 0 at both nodes: 0·1 − 0·(−1) = 0.
+    report = trace("relu(x) - relu(-x)", at=[0.0])
+    one = report.comparison.entries[0].one_sided
+    assert (one.left, one.right, one.differentiable) == (1.0, 1.0, True)
+    assert gradient(report, "forward") == gradient(report, "reverse") == [0.0]
+    assert report.comparison.verdict.status == "disagree"
+    assert {c.method: c.explanation for c in report.comparison.entries[0].checks if not c.ok} == {
+        "forward": "kink convention", "reverse": "kink convention"}
+    code, out, _ = cli(capsys, "trace", "relu(x) - relu(-x)", "--at", "0")
+    assert code == 1
+    assert "relu′(0) = 0, as PyTorch and JAX take it" in out
+    assert "NOT explained" not in out
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: the methods disagree at ∂y/∂x: forward mode gives 0 "
+                                                    "(kink convention), reverse mode gives 0 (kink convention)")
+
+
+@pytest.mark.parametrize("expression, derivative", [
+    ("abs(x) - abs(x)", 0.0),            # ≡ 0
+    ("max(x,0) + min(x,0)", 1.0),        # x > 0: x + 0; x < 0: 0 + x; ≡ x
+    ("relu(x)*relu(x)", 0.0),            # x² for x > 0, 0 for x < 0: slope 0 on both sides
+    ("abs(x)*x", 0.0),                   # x|x|: slope 2|x| = 0 at 0
+])
+def test_kinks_that_cancel_are_differentiable_and_all_agree(capsys, expression, derivative):
+    report = trace(expression, at=[0.0])
+    one = report.comparison.entries[0].one_sided
+    assert one.differentiable and one.left == one.right == derivative
+    code, out, _ = cli(capsys, "trace", expression, "--at", "0")
+    verdict = out.rstrip().splitlines()[-1]
+    assert "Not differentiable" not in out and "not differentiable" not in verdict
+    if expression in ("abs(x)*x", "relu(x)*relu(x)"):
+        # x|x| and relu(x)² have a jump in their second derivative at 0: the central
+        # difference is of order h, a disagreement explained by the stencil across the kink.
+        assert code == 1 and "stencil across a kink" in verdict
+    else:
+        assert code == 0 and verdict == "Verdict: all 4 methods agree."
+
+
+def test_abs_at_zero_is_not_differentiable_and_every_row_says_so(capsys):
+    # |x| at 0: left derivative −1, right derivative +1. Every method's answer (sign 0 = 0,
+    # the central difference 0) lies between them.
+    code, out, _ = cli(capsys, "trace", "abs(x)", "--at", "0")
+    assert code == 3
+    verdict = out.rstrip().splitlines()[-1]
+    assert verdict == "Verdict: not differentiable here: ∂y/∂x has one-sided derivatives −1 (left) and 1 (right)."
+    assert "MISMATCH" not in out and "do NOT" not in out
+    assert "abs′(0) = sign 0 = 0, as PyTorch takes it (JAX takes 1)" in out
+    code, out, _ = cli(capsys, "trace", "abs(x)", "--at", "0", "--format", "json")
+    data = json.loads(out)
+    assert code == 3 and data["verdict"]["status"] == "not-differentiable"
+    entry = data["comparison"]["entries"][0]
+    assert entry["one_sided"]["left"] == -1.0 and entry["one_sided"]["right"] == 1.0
+    assert all(check["ok"] for check in entry["checks"])
+
+
+def test_max_at_a_tie_of_two_variables():
+    # max(x, y) at x = y = 1: raising x raises max at rate 1, lowering x leaves it at y:
+    # ∂⁺/∂x = 1, ∂⁻/∂x = 0; the same for y. The tie convention ½ lies between.
+    report = trace("max(x, y)", at=[1.0, 1.0])
+    for entry in report.comparison.entries:
+        assert (entry.one_sided.left, entry.one_sided.right) == (0.0, 1.0)
+        assert {c.method: float(c.value) for c in entry.checks}["reverse"] == 0.5
+        assert all(c.ok for c in entry.checks)
+    assert report.comparison.verdict.status == "not-differentiable"
+
+
+def test_the_directional_trace_along_minus_e_is_shown_at_a_kink(capsys):
+    code, out, _ = cli(capsys, "trace", "relu(x) - relu(-x)", "--at", "0")
+    assert "Directional tangent trace for ∂/∂x along ẋ = −1" in out
+    assert "v̇₁  = max(v̇₀, 0)  = max((−1), 0)  = 0" in out
+
+
+# ----------------------------------------------------------------------------- defined is not bad input
+
+@pytest.mark.parametrize("expression, at, derivative", [
+    # 0^y = 0 for y > 0, so ∂/∂y = 0 at y = 1; the local partial 0^y·ln 0 is undefined.
+    ("0^y", "1", [0.0]),
+    # √(x²)² = x², so d/dx = 2x = 0 at 0; √'s local partial at 0 is infinite and meets
+    # the tangent 0 of x²: ∞ · 0.
+    ("sqrt(x^2)^2", "0", [0.0]),
+    # x^y at (0, 2): ∂/∂x = y·x^(y−1) = 0; ∂/∂y: x^y = 0 for every y near 2, so 0.
+    ("x^y", "0,2", [0.0, 0.0]),
+])
+def test_a_defined_point_is_never_bad_input(capsys, expression, at, derivative):
+    code, out, err = cli(capsys, "trace", expression, "--at", at)
+    assert code == 4, err
+    assert "forward mode could not be computed" in out and "reverse mode could not be computed" in out
+    assert "the chain rule meets the local partial" in out
+    verdict = out.rstrip().splitlines()[-1]
+    assert verdict.startswith("Verdict: inconclusive:") and "the derivative exists" in verdict
+    report = trace(expression, at=[float(v) for v in at.split(",")])
+    assert [float(e.reference) for e in report.comparison.entries] == derivative
+
+
+def test_sqrt_at_zero_has_no_finite_derivative(capsys):
+    # √x at 0: defined (0), undefined for x < 0, and (√h − 0)/h = h^(−½) → +∞.
+    code, out, err = cli(capsys, "trace", "sqrt(x)", "--at", "0")
+    assert code == 3 and err == ""
+    assert out.rstrip().splitlines()[-1] == ("Verdict: not differentiable here: ∂y/∂x has left derivative: f is not "
+                                             "defined left of the point; right derivative: infinite (+∞).")
+
+
+def test_a_reference_below_the_float_range_is_not_an_error_of_zero(capsys):
+    # σ′(−800) = σ(−800)·σ(800) = e^−800/(1 + e^−800)² ≈ 3.668e-348, below the smallest
+    # float (4.9e-324): every float method gives 0, an absolute error of 3.7e-348.
+    code, out, _ = cli(capsys, "trace", "sigmoid(x)", "--at", "-800")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.lstrip().startswith(("forward mode", "reverse mode"))
+            and "rel +" in line]
+    assert rows and all("3.7e-348" in row for row in rows)
+
+
+# ----------------------------------------------------------------------------- property
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from strategies import check_kinked, kinked_expressions_and_points  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kinked_expressions_and_points())
+def test_one_sided_derivatives_at_points_on_kinks_match_the_mpmath_oracle(case):
+    # A bounded profile; benchmarks/fuzz_kinks.py is the long run (≥ 10⁴ cases).
+    check_kinked(*case)
+
+
+def test_the_exit_codes_are_documented_in_help_and_readme(capsys):
+    from pathlib import Path
+    with pytest.raises(SystemExit):
+        main(["trace", "--help"])
+    text = capsys.readouterr().out
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    for code, state in ((0, "agree"), (1, "disagree"), (2, "bad input"), (3, "not-differentiable"),
+                        (4, "inconclusive")):
+        assert f"{code}  {state}" in text
+        assert f"{code} " in readme
+    assert "not differentiable" in readme and "inconclusive" in readme
