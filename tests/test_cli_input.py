@@ -46,8 +46,8 @@ def test_json_is_strict_where_an_error_estimate_is_infinite(capsys):
 
 
 def test_no_warning_reaches_the_user_before_the_one_line_error(capsys, monkeypatch):
-    # 1/x at 1e-300: the derivative −1/x² = −1e600 is not a float. One line, nothing before it,
-    # even when a back end on the way trips a numpy warning (made certain here).
+    # ln(x) at −1 is bad input: one line, nothing before it, even when a back end on the way
+    # trips numpy's warnings (made certain here).
     real_trace_graph = adcompare.report.trace_graph
 
     def noisy(*args, **kwargs):
@@ -57,9 +57,19 @@ def test_no_warning_reaches_the_user_before_the_one_line_error(capsys, monkeypat
 
     monkeypatch.setattr(adcompare.report, "trace_graph", noisy)
     with _no_warnings():
-        code, out, err = _run(capsys, "trace", "1/x", "--at", "1e-300")
+        code, out, err = _run(capsys, "trace", "ln(x)", "--at", "x=-1")
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("adcompare: error: ") and "1 / 1e-300" in err
+    assert err.count("\n") == 1 and err.startswith("adcompare: error: ") and "ln needs a positive argument" in err
+
+
+def test_no_warning_where_the_derivative_is_beyond_the_float_range(capsys):
+    # 1/x at 1e-300: f′ = −1/x² = −1e600, beyond the floats. The report says so in its own
+    # words (finite differences' quotients overflow); no numpy warning is printed.
+    with _no_warnings():
+        code, out, err = _run(capsys, "trace", "1/x", "--at", "1e-300")
+    assert "Warning" not in out + err and "overflow encountered" not in out + err
+    assert "every difference quotient in x overflows: the derivative is beyond the range of floats" in out
+    assert code in (1, 3, 4)
 
 
 class _no_warnings:

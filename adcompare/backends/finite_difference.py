@@ -403,6 +403,7 @@ class _Ladder:
         self.ignore_sides = ignore_sides
         self.F, self.O, self.status, self.errors = {}, {}, {}, {}
         self.spent = 0
+        self.overflowed = False      # some quotient was not finite though f's values were
 
     def offset(self, key):
         axis, level = key
@@ -475,6 +476,7 @@ def _own_candidate(ladder, method, level, center, noise, x, graph, point, j):
         _, _, imag = float_error_bounds(graph, shifted)
         noise = np.array([imag[slot] for slot in graph.outputs], dtype=float)
     candidate = _candidate(method, F, O, center, level, noise)
+    ladder.overflowed |= not np.all(np.isfinite(candidate.value))
     if method != "complex-step" and not ladder.ignore_sides and np.any(_jumps(F, O, method, level, center, candidate,
                                                                                x, noise)):
         candidate.irregular = True      # usable only if nothing else is, with an infinite estimate
@@ -708,13 +710,8 @@ def run(graph, point, method="central"):
         if best is not None and best.stencil != "complex-step" and math.isfinite(best.key):
             best.with_noise(np.maximum(noise, _noise_at(graph, point, j, [ladder.O[k] for k in best.near_keys()])))
         if best is None:
-            error = next((e for e in ladder.errors.values()), None)
-            why = f"({error})" if error is not None else f"(every stencil {FALLBACK_WORDS.get(fallback, fallback)})"
-            kind = "overflow" if error is not None and error.kind == "overflow" else "domain"
-            return Result("finite_difference", tuple(np.real(center)), None,
-                          Cost(spent, 0, spent * len(graph.nodes)), details=details,
-                          error=f"no stencil in {graph.variables[j]} stays inside the domain {why}",
-                          error_kind=kind)
+            return Result("finite_difference", tuple(np.real(center)), None, Cost(spent, 0, spent * len(graph.nodes)),
+                          details=details, **_no_stencil(graph.variables[j], fallback, ladder))
         used = {"central": 2, "richardson": 6}.get(best.stencil, 1 if best.stencil in ("forward", "complex-step") else 2)
         derivative_evaluations += used
         estimate_evaluations += ladder.spent - used
@@ -729,6 +726,17 @@ def run(graph, point, method="central"):
                    notes=tuple(r.note for r in rows if r.note), estimate_evaluations=estimate_evaluations)
     return Result("finite_difference", tuple(np.real(center)), jacobian,
                   Cost(derivative_evaluations, 0, derivative_evaluations * len(graph.nodes)), details=details)
+
+
+def _no_stencil(variable, fallback, ladder):
+    """The error (and its kind) of a column no stencil could make."""
+    if ladder.overflowed:
+        return {"error": f"every difference quotient in {variable} overflows: the derivative is beyond the "
+                         "range of floats", "error_kind": "overflow"}
+    error = next((e for e in ladder.errors.values()), None)
+    why = f"({error})" if error is not None else f"(every stencil {FALLBACK_WORDS.get(fallback, fallback)})"
+    kind = "overflow" if error is not None and error.kind == "overflow" else "domain"
+    return {"error": f"no stencil in {variable} stays inside the domain {why}", "error_kind": kind}
 
 
 def _noise_at(graph, point, j, offsets):
