@@ -11,43 +11,49 @@ Methods (the base step hᵢ = ε^p·max(1, |xᵢ|), rounded so that xᵢ + hᵢ 
   and so no cancellation (Squire & Trapp, SIAM Review 40(1), 1998). It refuses graphs with
   ``abs``, ``relu``, ``max`` or ``min``, which are not complex-analytic.
 
-**The error estimate** of an entry is truncation + rounding. Truncation is read off the
-quotients D(h), D(2h), D(4h) of the same stencil, as in Richardson extrapolation: when D
-converges as hᵖ, |D(h) − D(2h)| / (2ᵖ − 1); when the quotients, far above rounding,
-converge more slowly than that (a derivative singular inside the stencil, a step as wide as
-a period), the tail of the ratio actually seen, or ∞ when they do not converge. Rounding is
-the stencil's weights times δ/h, where δ bounds the rounding error of f itself at x, found
-by a running error analysis of the float program by primal evaluations alone
+**The error estimate** of an entry is a claim, |estimate − ∂yₖ/∂xⱼ| ≤ error estimate, and it
+is truncation + rounding (`adcompare.backends.stencils`). Truncation is read off the
+quotients D(h), D(2h), D(4h) of the same stencil as Richardson extrapolation reads them,
+2·|D(h) − D(2h)| / (2ᵖ − 1) (the factor 2 as numdifftools' ``dea3`` and Ridders are
+cautious); quotients that, far above rounding, shrink more slowly than the order says (a
+derivative singular inside the stencil) or far faster than the next order allows (a step
+spanning many periods) mark the step as not resolving f. Rounding is the stencil's weights
+times δ / min(h, 1), where δ bounds the rounding error of f itself at the stencil's points,
+found by a running error analysis of the float program by primal evaluations alone
 (`adcompare.rounding.float_error_bounds`): ε·|f| when f is well conditioned, far more when a
 later operation magnifies an earlier rounding (acos(cos x) near 0). For the complex step,
 the same analysis bounds the rounding of Im f(x + ih), whose cancellations it sees.
 
-**The step** is chosen on the ladder hₖ = h·2⁻ᵏ, after Ridders (Adv. Eng. Software 4(2),
-1982; Numerical Recipes §5.7, ``dfridr``) and numdifftools (Brodtkorb & D'Errico:
-``MaxStepGenerator``, a geometric sequence of steps with ratio 2, keeping the estimate whose
-error estimate is smallest). The base step is tried first; the search moves down the ladder
-only when its estimate is dominated by truncation (the step is too coarse: ``ln(x)`` at
-1e-3, ``x + cos(x)`` at 1e6 where h = 6 spans a period) or when its stencil is not usable:
-a point leaves the domain, makes f overflow, lies across a kink or pole, or the slopes jump
-(a kink inside smooth operations, √(x²) at 0). From a usable level it jumps to the level
-where truncation and rounding balance, h* = h·(rounding / (p·truncation))^(1/(p+1)) (the
+**The step** is searched for on the ladder hₖ = h·2⁻ᵏ (`adcompare.backends.step_search`),
+after Ridders (Adv. Eng. Software 4(2), 1982; Numerical Recipes §5.7, ``dfridr``) and
+numdifftools (Brodtkorb & D'Errico: ``MaxStepGenerator``, a geometric sequence of steps with
+ratio 2, keeping the estimate whose error estimate is smallest). The base step is tried
+first; the search moves down the ladder only when its estimate is dominated by truncation
+(``ln(x)`` at 1e-3; ``x + cos(x)`` at 1e6, where h = 6 spans a period) or its stencil is
+not usable: a point leaves the domain, makes f overflow, lies across a kink or pole, or the
+slopes jump (a kink inside smooth operations, √(x²) at 0). From a usable level it jumps to
+where truncation and rounding balance, h·(rounding / (p·truncation))^(1/(p+1)) (the
 classical optimal step, e.g. Gill, Murray, Saunders & Wright, SIAM J. Sci. Stat. Comput.
 4(2), 1983); from an unusable one, first to the level of ε^p·|x| when |x| < 1 (the scale of
-ln, 1/x, √x at small x), then by 4, 8, 16 … levels. Where the method's own stencil is not
-usable, one-sided second-order stencils on each usable side, (−3f(x) + 4f(x + sh) −
-f(x + 2sh)) / 2sh, s = ±1, are candidates too. It stops at a level whose error is balanced
-or small, when an estimate is more than twice the best so far below it (Ridders' SAFE), or
-when its budget is spent: **at most ``MAX_EVALUATIONS`` = 40 evaluations of f per variable
-besides f(x)**; the base stencil alone costs 6 (central, Richardson) or 3 (forward, complex
-step), of which 2 (or 1) make the derivative and the rest its error estimate.
+ln, 1/x, √x at small x), then by 4, 8, 16 … levels, bisecting between the levels known too
+coarse and too fine. Where |x| ≥ 8, a central quotient at the unit scale checks that f
+varies on the scale of |x| as the base step assumes. Beside a domain edge, kink, pole or
+jump — not an overflow, across which f is defined — one-sided second-order stencils
+(−3f(x) + 4f(x + sh) − f(x + 2sh)) / 2sh, s = ±1, are candidates too. The candidates'
+estimates are checked against each other (two that cannot both hold are not kept as they
+are) and the smallest wins; where no step resolved f, the estimate is ∞. **The search costs
+at most ``MAX_EVALUATIONS`` = 40 evaluations of f per variable besides f(x)**; the base
+stencil alone, 6 (central, Richardson) or 3 (forward, complex step), of which 2 (or 1)
+make the derivative and the rest its error estimate.
 
 This back end calls nothing but `adcompare.graph.evaluate` (over many points,
 `adcompare.graph.evaluate_where_defined`) and the primal-only rounding analysis.
 
-Over many points (numpy arrays, see `adcompare.backends`) the base stencil is evaluated over
-all points at once, with per-point steps and error estimates; the points where it is not
-the answer — a stencil point leaves the domain, straddles a kink or a pole, the slopes
-jump, the quotients converge too slowly, the estimate is dominated by truncation, or the
+Over many points (numpy arrays, see `adcompare.backends`) the base stencil, and where |x| ≥ 8
+the unit-scale check, are evaluated over all points at once, with per-point steps and error
+estimates; the points where the base stencil is not the answer — a stencil point leaves
+the domain, straddles a kink or a pole, the slopes jump, the quotients do not behave as
+their order says, the estimate is dominated by truncation, the check contradicts it, or the
 point is at a kink — are recomputed one by one by the single-point search above;
 ``details["fallback_points"]`` counts them.
 
