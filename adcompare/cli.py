@@ -19,7 +19,10 @@ method could not compute the derivative; all that ran agree).
 import argparse
 import re
 import sys
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__
 from .backends import METHODS
@@ -42,10 +45,6 @@ TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "h
                  ".json": "json"}
 NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
 GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
-OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
-                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot", "--jacobian-out",
-                       "--table", "--columns", "--rows", "--output-name", "--rankdir", "--dpi", "--output",
-                       "--colors", "--palette")
 
 
 EXIT_CODES_HELP = """exit codes (the verdict's state):
@@ -237,27 +236,47 @@ def build_parser():
     return parser
 
 
+def _options():
+    """Every option any command accepts (``--at``, ``-h``, …), and those that take a value."""
+    parsers = [build_parser()]
+    for action in parsers[0]._actions:
+        parsers += list((getattr(action, "choices", None) or {}).values())
+    actions = [action for parser in parsers for action in parser._actions]
+    every = {option for action in actions for option in action.option_strings}
+    with_values = {option for action in actions if action.option_strings and action.nargs != 0
+                   for option in action.option_strings}
+    return every, with_values
+
+
 def _join_option_values(argv):
     """Let values start with '-' as users type them.
 
-    '--at -1,2' becomes '--at=-1,2', and an expression such as '-x^2' (which argparse
-    would take for an option) is moved behind '--'.
+    '--at -1,2' becomes '--at=-1,2', and an expression that begins with minus signs ('-x^2',
+    '--x', which argparse would take for an option) is moved behind '--': a word that begins
+    with '-', is no option of adcompare and comes where the expression would (after the
+    command, before any other word), and the word after '--' (options may follow it:
+    ``trace -- "--x" --at x=1``).
     """
-    joined = []
-    expression = []
+    options, with_values = _options()
+    joined, expression, words = [], [], 0
     index = 0
     while index < len(argv):
         item = argv[index]
-        if item in OPTIONS_WITH_VALUES and index + 1 < len(argv):
+        if item in with_values and index + 1 < len(argv):
             joined.append(f"{item}={argv[index + 1]}")
             index += 2
             continue
-        if item == "--":
-            expression.extend(argv[index + 1:])
-            break
-        if item.startswith("-") and item != "-" and not item.startswith("--") and item != "-h" and not expression:
-            expression.append(item)
+        if item == "--" and not expression and index + 1 < len(argv):
+            expression.append(argv[index + 1])
+            index += 2
+            continue
+        if item.startswith("-") and item != "-" and item.split("=", 1)[0] not in options:
+            if words == 1 and not expression:    # after the command, where the expression goes
+                expression.append(item)
+            else:
+                joined.append(item)             # argparse's to refuse
         else:
+            words += not item.startswith("-") or item == "-"
             joined.append(item)
         index += 1
     return joined + (["--"] + expression if expression else [])
@@ -484,10 +503,20 @@ def run_codegen(args):
     return EXIT_AGREE
 
 
+def _lecture_folder(text, creating):
+    """``lecture --out``: a folder (or, when writing, one to create in an existing folder)."""
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out: {text} is a file, not a folder")
+    if creating and not folder.exists() and not folder.parent.is_dir():
+        raise UsageError(f"--out: cannot create {text}: its parent folder {folder.parent} does not exist")
+    return folder
+
+
 def run_lecture(args):
     """The ``lecture`` command."""
     from .lecture import check_catalogue, write_catalogue
-    folder = Path(args.out)
+    folder = _lecture_folder(args.out, creating=not args.check)
     if args.check:
         stale = check_catalogue(folder)
         for name in stale:
@@ -496,7 +525,11 @@ def run_lecture(args):
             print(f"adcompare: {len(stale)} file(s) in {folder} are out of date; run: adcompare lecture "
                   f"--out {folder}", file=sys.stderr)
         return EXIT_DISAGREE if stale else EXIT_AGREE
-    for path in write_catalogue(folder):
+    try:
+        written = write_catalogue(folder)
+    except OSError as error:
+        raise UsageError(f"--out: cannot write into {folder}: {error.strerror}") from None
+    for path in written:
         print(path)
     return EXIT_AGREE
 
@@ -514,7 +547,11 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
-        return COMMANDS[args.command](args)
+        # Values are checked where they are computed, and a problem is one line of ours: no
+        # library's floating-point warning reaches the user.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
     except UsageError as error:
         return _error(f"{error} (see adcompare {argv[0] if argv else ''} --help)".replace("  ", " "))
     except ParseError as error:

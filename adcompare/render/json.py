@@ -4,9 +4,15 @@ Keys: ``expression``, ``variables``, ``outputs`` (their names), ``point``, ``val
 ``finite_difference``, ``symbolic``, ``forward``, ``reverse``; each with ``gradient`` for
 one output, ``jacobian``, ``cost``, ``error`` and its ``trace`` rows), ``comparison`` and
 ``agree``. Symbolic values are given as decimal strings with all their digits and as floats.
+
+The document is strict JSON (RFC 8259), which has no infinities or NaN: a number that is not
+finite — an infinite error estimate (no finite-difference step resolved f), a relative error
+against a zero reference — is written as the string ``"Infinity"``, ``"-Infinity"`` or
+``"NaN"``, which Python's ``float()`` and JavaScript's ``Number()`` read back.
 """
 
 import json
+import math
 
 import mpmath
 
@@ -165,9 +171,24 @@ def points_report_to_dict(report):
     }
 
 
+NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def strict(data):
+    """``data`` with every float that is not finite replaced by its name as a string
+    (``"Infinity"``, ``"-Infinity"``, ``"NaN"``), so that it is valid JSON."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else NON_FINITE.get(data, "NaN")
+    if isinstance(data, dict):
+        return {key: strict(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [strict(value) for value in data]
+    return data
+
+
 def render_report(report, digits=None, wrt=None, standalone=False, **view):
     """The Report (or PointsReport) as a JSON document (full precision: ``digits``, ``wrt``
-    and ``standalone`` do not apply)."""
+    and ``standalone`` do not apply; numbers that are not finite as strings, see `strict`)."""
     from ..report import PointsReport
     data = points_report_to_dict(report) if isinstance(report, PointsReport) else report_to_dict(report)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(strict(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -23,15 +23,22 @@ from ..ops import Notation
 
 EXPLANATIONS = {
     "kink": "the point is a kink, where the derivative does not exist",
-    "domain edge": "finite differences had to use a one-sided stencil at the edge of the domain",
-    "kink nearby": "finite differences had to use a one-sided stencil beside a kink",
-    "pole nearby": "finite differences had to use a one-sided stencil beside a pole",
-    "jump in slope nearby": "finite differences had to use a one-sided stencil beside a jump in slope "
-                            "(a kink inside smooth operations)",
-    "step too coarse": "the function changes by a tenth of its size or more within one finite-difference "
-                       "step: the step is too coarse for it",
-    "rounding of f": "f itself carries more rounding error here than the finite-difference estimate "
-                     "assumes (an ill-conditioned evaluation), and the quotient divides it by the step",
+    "domain edge": "finite differences' base stencil leaves the domain here, so they used a smaller step "
+                   "or a one-sided stencil",
+    "overflow nearby": "f overflows within finite differences' base stencil (f is defined there, but an "
+                       "operation's value is too large for a float), so they used a smaller step or a "
+                       "one-sided stencil",
+    "kink nearby": "finite differences' base stencil straddles a kink, so they used a smaller step or a "
+                   "one-sided stencil",
+    "pole nearby": "finite differences' base stencil straddles a pole, so they used a smaller step or a "
+                   "one-sided stencil",
+    "jump in slope nearby": "finite differences' base stencil straddles a jump in slope (a kink inside smooth "
+                            "operations), so they used a smaller step or a one-sided stencil",
+    "step too coarse": "the function changes faster than finite differences' step resolves (the step was too "
+                       "coarse for it)",
+    "rounding of f": "within finite differences' own error estimate, most of it the rounding error of f itself: "
+                     "an ill-conditioned evaluation (a later operation magnifies an earlier rounding), which "
+                     "the quotient divides by the step",
     "cancellation": "within the method's rounding bound: chain-rule terms of large size cancelled",
     "rounding": "within the first-order bound on the rounding error of the float program: "
                 "rounding, not the method, makes the difference here",
@@ -161,6 +168,7 @@ def difference_block(report, view=None):
     if result.jacobian is None:
         return [Note((f"Finite differences ({method}): not available: {result.error}",))]
     rule, after = STEP_RULES[method]
+    after += ", or smaller where that step does not resolve f"
     rows = []
     for row in result.details["rows"]:
         for k in range(len(report.graph.outputs)):
@@ -181,7 +189,8 @@ STEP_RULES = {   # each finite-difference method's step, as a formula, and words
     "forward": (Notation("ε^(1/2)·max(1, |xᵢ|)", r"\varepsilon^{1/2} " + _MAX_TERM), ""),
     "richardson": (Notation("ε^(1/5)·max(1, |xᵢ|)", r"\varepsilon^{1/5} " + _MAX_TERM),
                    ", extrapolated from 4h, 2h, h"),
-    "complex-step": (Notation("10⁻²⁰·|xᵢ|", r"10^{-20} \cdot |x_i|"), ", 1e-20 at xᵢ = 0; Im f(x + ih)/h"),
+    "complex-step": (Notation("10⁻²⁰·min(1, |xᵢ|)", r"10^{-20} \cdot \min(1, |x_i|)"),
+                     ", 1e-20 at xᵢ = 0; Im f(x + ih)/h"),
 }
 
 
