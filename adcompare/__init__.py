@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 # Gradient checks of Python code and the compiled sweeps load on first use: the command
 # line's trace never needs them.
 _LAZY = {"CompiledGraph": "codegen", "compile_graph": "codegen",
-         "GradcheckError": "gradient_check", "GradcheckReport": "gradient_check", "check_layer": "gradient_check",
+         "GradcheckError": "gradient_check", "GradcheckReport": "findings", "check_layer": "layer_check",
          "gradcheck": "gradient_check", "TracedFunction": "tracing", "TracingError": "tracing",
          "functions": "tracing", "trace_function": "tracing"}
 

@@ -19,7 +19,10 @@ method could not compute the derivative; all that ran agree).
 import argparse
 import re
 import sys
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from . import __version__
 from .backends import METHODS
@@ -30,6 +33,8 @@ from .errors import AdcompareError, DomainError, ParseError
 from .parse import DEFAULT_LIMITS, parse
 from .points_file import (JACOBIAN_FILE_SUFFIXES, NUMBER, check_columns, is_points_file, points_by_name,
                           read_points, write_jacobian)
+from .render.dot import DEFAULT_DPI, RANKDIRS
+from .render.layout import DEFAULT_TABLES, TABLE_KINDS
 from .report import resolve_point, trace
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
@@ -38,9 +43,8 @@ METHOD_ALIASES = {"fd": "finite_difference", "finite-difference": "finite_differ
                   "finite_difference": "finite_difference"}
 TRACE_FORMATS = {".txt": "text", ".md": "markdown", ".tex": "latex", ".html": "html", ".htm": "html",
                  ".json": "json"}
-GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png"}
-OPTIONS_WITH_VALUES = ("--at", "--vars", "--wrt", "--digits", "--methods", "--format", "--rtol", "--atol",
-                       "--fd-rtol", "--fd-atol", "--fd-method", "--fd-scheme", "--out", "--plot", "--jacobian-out")
+NAMES = r"[A-Za-z_][A-Za-z0-9_]*"
+GRAPH_FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 
 EXIT_CODES_HELP = """exit codes (the verdict's state):
@@ -96,6 +100,16 @@ def parse_point(text):
     return [float(value) for _, value in pairs]
 
 
+def _tables(text):
+    chosen = []
+    for item in text.split(","):
+        name = item.strip()
+        if name not in TABLE_KINDS:
+            raise UsageError(f"--table: unknown table {name!r} (choose from {', '.join(TABLE_KINDS)})")
+        chosen.append(name)
+    return chosen
+
+
 def _methods(text):
     chosen = []
     for item in text.split(","):
@@ -142,9 +156,22 @@ def build_parser():
                          "to FILE.csv (a header d(y)/d(x1),…; full precision) or FILE.npy (the same columns)")
     command.add_argument("--methods", type=_methods, default=METHODS, metavar="LIST",
                          help="comma-separated subset of " + ",".join(METHODS))
-    command.add_argument("--format", choices=("text", "markdown", "latex", "html", "json"),
-                         help="output format (default text, or guessed from --out's extension)")
+    command.add_argument("--format", choices=("text", "markdown", "latex", "beamer", "html", "json"),
+                         help="output format (default text, or guessed from --out's extension); beamer: LaTeX "
+                              "frames sized for slides, each trace revealed row by row")
     command.add_argument("--out", metavar="FILE", help="write to FILE (.txt .md .tex .html .json)")
+    command.add_argument("--table", action="append", type=_tables, metavar="LIST",
+                         help="what to print, in order (comma-separated or repeated): " + ", ".join(
+                             f"{name} ({TABLE_KINDS[name][0]})" for name in TABLE_KINDS)
+                         + "; default: " + ",".join(DEFAULT_TABLES))
+    command.add_argument("--columns", choices=("all", "paper"),
+                         help="trace columns: all (with the values substituted; the default, but for beamer) or "
+                              "exactly the paper's (Baydin et al. Tables 2 and 3; beamer's default)")
+    command.add_argument("--rows", choices=("summary", "all"), default="summary",
+                         help="a trace longer than a few hundred rows is summarised (first and last rows, kinks, "
+                              "fan-out, the largest adjoints) unless all (default summary)")
+    command.add_argument("--output-name", metavar="NAMES",
+                         help="name the output(s), e.g. f or f,g (as 'f = EXPR' does; default: a name no input has)")
     command.add_argument("--standalone", action="store_true",
                          help="LaTeX: a complete document for pdflatex; HTML: a complete page")
     command.add_argument("--rtol", type=float, default=DEFAULT_TOLERANCES["forward"].rtol,
@@ -168,10 +195,32 @@ def build_parser():
                                   description="Draw EXPR's computational graph: each edge labelled with its "
                                   "value (green) and the adjoint flowing back along it (red).")
     _add_expression_arguments(command)
-    command.add_argument("--format", choices=("dot", "svg", "png"),
-                         help="dot (default), or svg/png drawn by Graphviz's dot program")
-    command.add_argument("--out", metavar="FILE", help="write to FILE (.dot .svg .png)")
+    command.add_argument("--format", choices=("dot", "svg", "png", "pdf"),
+                         help="dot (default), or svg/png/pdf drawn by Graphviz's dot program")
+    command.add_argument("--out", metavar="FILE", help="write to FILE (.dot .svg .png .pdf); with several outputs "
+                         "and no --output, one file per output, FILE-NAME.ext")
     command.add_argument("--digits", type=int, default=3, metavar="N", help="decimals on the edges (default 3)")
+    command.add_argument("--output", metavar="NAME", help="draw this output's adjoints (default: one drawing per "
+                         "output)")
+    command.add_argument("--output-name", metavar="NAMES", help="name the output(s), e.g. f or f,g")
+    command.add_argument("--rankdir", choices=RANKDIRS, default="LR",
+                         help="LR: inputs on the left, values above the edges (default); TB: inputs on top")
+    command.add_argument("--dpi", type=int, default=DEFAULT_DPI, metavar="N",
+                         help="resolution of a PNG (default %(default)s)")
+    command.add_argument("--colors", metavar="PALETTE", help="value and adjoint colours: okabe-ito (default; "
+                         "safe for colour-blind readers), cs231n (green and red), or VALUE,ADJOINT (#rrggbb)")
+
+    command = commands.add_parser("stepping", help="an HTML page stepping through the forward and reverse sweep",
+                                  description="Write a self-contained HTML page that steps through EXPR's forward "
+                                  "and reverse sweep (buttons and arrow keys), Table 3 beside the graph.")
+    _add_expression_arguments(command)
+    command.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    command.add_argument("--digits", type=int, default=3, metavar="N", help="decimals shown (default 3)")
+    command.add_argument("--output", metavar="NAME", help="step through this output's reverse sweep (needed with "
+                         "several outputs)")
+    command.add_argument("--output-name", metavar="NAMES", help="name the output(s), e.g. f or f,g")
+    command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="the graph's direction (default LR)")
+    command.add_argument("--colors", metavar="PALETTE", help="as for the graph command")
 
     command = commands.add_parser("steps", help="finite-difference error against the step size",
                                   description="Error of forward and central differences against the symbolic "
@@ -192,7 +241,7 @@ def build_parser():
     command.add_argument("--merge", action="store_true", help="merge identical subexpressions into one node")
 
     command = commands.add_parser("lecture", help="regenerate the lecture catalogue's traces",
-                                  description="Write each catalogue example's Markdown, LaTeX and DOT traces, "
+                                  description="Write each catalogue example's Markdown, LaTeX and beamer traces, its graph (DOT, PNG) and stepping page, "
                                   "and an index, into a folder.")
     command.add_argument("--out", default="traces", metavar="DIR", help="the folder (default: traces)")
     command.add_argument("--check", action="store_true",
@@ -200,27 +249,47 @@ def build_parser():
     return parser
 
 
+def _options():
+    """Every option any command accepts (``--at``, ``-h``, …), and those that take a value."""
+    parsers = [build_parser()]
+    for action in parsers[0]._actions:
+        parsers += list((getattr(action, "choices", None) or {}).values())
+    actions = [action for parser in parsers for action in parser._actions]
+    every = {option for action in actions for option in action.option_strings}
+    with_values = {option for action in actions if action.option_strings and action.nargs != 0
+                   for option in action.option_strings}
+    return every, with_values
+
+
 def _join_option_values(argv):
     """Let values start with '-' as users type them.
 
-    '--at -1,2' becomes '--at=-1,2', and an expression such as '-x^2' (which argparse
-    would take for an option) is moved behind '--'.
+    '--at -1,2' becomes '--at=-1,2', and an expression that begins with minus signs ('-x^2',
+    '--x', which argparse would take for an option) is moved behind '--': a word that begins
+    with '-', is no option of adcompare and comes where the expression would (after the
+    command, before any other word), and the word after '--' (options may follow it:
+    ``trace -- "--x" --at x=1``).
     """
-    joined = []
-    expression = []
+    options, with_values = _options()
+    joined, expression, words = [], [], 0
     index = 0
     while index < len(argv):
         item = argv[index]
-        if item in OPTIONS_WITH_VALUES and index + 1 < len(argv):
+        if item in with_values and index + 1 < len(argv):
             joined.append(f"{item}={argv[index + 1]}")
             index += 2
             continue
-        if item == "--":
-            expression.extend(argv[index + 1:])
-            break
-        if item.startswith("-") and item != "-" and not item.startswith("--") and item != "-h" and not expression:
-            expression.append(item)
+        if item == "--" and not expression and index + 1 < len(argv):
+            expression.append(argv[index + 1])
+            index += 2
+            continue
+        if item.startswith("-") and item != "-" and item.split("=", 1)[0] not in options:
+            if words == 1 and not expression:    # after the command, where the expression goes
+                expression.append(item)
+            else:
+                joined.append(item)             # argparse's to refuse
         else:
+            words += not item.startswith("-") or item == "-"
             joined.append(item)
         index += 1
     return joined + (["--"] + expression if expression else [])
@@ -285,6 +354,10 @@ def _variables(args):
     return None if args.vars is None else [name.strip() for name in args.vars.split(",")]
 
 
+def _output_names(args):
+    return None if args.output_name is None else [name.strip() for name in args.output_name.split(",")]
+
+
 def _check_digits(args):
     if args.digits < 0 or args.digits > 17:
         raise UsageError("--digits must be between 0 and 17")
@@ -316,10 +389,12 @@ def run_trace(args):
         at = parse_point(args.at)
     report = trace(expression, at, variables=variables, methods=args.methods,
                    merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances,
-                   symbolic_budget=args.symbolic_budget)
+                   symbolic_budget=args.symbolic_budget, output_names=_output_names(args))
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
-    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone))
+    tables = None if args.table is None else [name for names in args.table for name in names]
+    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone,
+                                       tables=tables, columns=args.columns, rows=args.rows))
     if args.jacobian_out is not None:
         reverse = report.results["reverse"]
         if reverse.jacobian is None:
@@ -342,14 +417,73 @@ def _points(path, expression, variables, merge):
 
 
 def run_graph(args):
-    """The ``graph`` command."""
-    from .render.dot import render_graph, run_graphviz
+    """The ``graph`` command: one drawing per output, or the one ``--output`` names."""
+    from .render.dot import colours, render_graph, run_graphviz
+    from .render.style import output_names
     _check_digits(args)
+    if not 10 <= args.dpi <= 2400:
+        raise UsageError("--dpi must be between 10 and 2400")
+    try:
+        colours(args.colors)
+    except ValueError as error:
+        raise UsageError(f"--colors: {error}") from None
     output_format = _output_format(args, GRAPH_FORMATS, "dot")
     report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=("reverse",),
-                   merge_common=args.merge)
-    dot_text = render_graph(report, digits=args.digits)
-    _emit(args, dot_text if output_format == "dot" else run_graphviz(dot_text, output_format))
+                   merge_common=args.merge, output_names=_output_names(args))
+    names = output_names(report.graph)
+    if args.output is not None:
+        if args.output not in names:
+            raise UsageError(f"--output: {args.output} is not an output ({', '.join(names)})")
+        chosen = [names.index(args.output)]
+    else:
+        chosen = list(range(len(names)))
+
+    def drawing(k):
+        dot_text = render_graph(report, args.digits, k, args.rankdir, args.colors)
+        return dot_text if output_format == "dot" else run_graphviz(dot_text, output_format, args.dpi)
+
+    if len(chosen) == 1:
+        _emit(args, drawing(chosen[0]))
+    elif args.out is not None:
+        path = Path(args.out)
+        for k in chosen:
+            args_k = argparse.Namespace(**{**vars(args), "out": str(path.with_name(f"{path.stem}-{names[k]}"
+                                                                                     f"{path.suffix}"))})
+            _emit(args_k, drawing(k))
+            print(args_k.out)
+    elif output_format == "dot":
+        _emit(args, "".join(drawing(k) for k in chosen))
+    else:
+        raise UsageError(f"{len(names)} outputs ({', '.join(names)}): choose one with --output NAME, or give "
+                         "--out FILE for one file per output")
+    return EXIT_AGREE
+
+
+def _chosen_output(args, graph):
+    """The output ``--output`` names (the only one when there is one)."""
+    from .render.style import output_names
+    names = output_names(graph)
+    if args.output is None:
+        if len(names) > 1:
+            raise UsageError(f"{len(names)} outputs ({', '.join(names)}): choose one with --output NAME")
+        return 0
+    if args.output not in names:
+        raise UsageError(f"--output: {args.output} is not an output ({', '.join(names)})")
+    return names.index(args.output)
+
+
+def run_stepping(args):
+    """The ``stepping`` command."""
+    from .render.dot import colours
+    from .render.stepping import stepping_page
+    _check_digits(args)
+    try:
+        colours(args.colors)
+    except ValueError as error:
+        raise UsageError(f"--colors: {error}") from None
+    report = trace(read_expression(args), parse_point(args.at), variables=_variables(args), methods=("reverse",),
+                   merge_common=args.merge, output_names=_output_names(args))
+    _emit(args, stepping_page(report, args.digits, _chosen_output(args, report.graph), args.rankdir, args.colors))
     return EXIT_AGREE
 
 
@@ -380,10 +514,20 @@ def run_codegen(args):
     return EXIT_AGREE
 
 
+def _lecture_folder(text, creating):
+    """``lecture --out``: a folder (or, when writing, one to create in an existing folder)."""
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out: {text} is a file, not a folder")
+    if creating and not folder.exists() and not folder.parent.is_dir():
+        raise UsageError(f"--out: cannot create {text}: its parent folder {folder.parent} does not exist")
+    return folder
+
+
 def run_lecture(args):
     """The ``lecture`` command."""
     from .lecture import check_catalogue, write_catalogue
-    folder = Path(args.out)
+    folder = _lecture_folder(args.out, creating=not args.check)
     if args.check:
         stale = check_catalogue(folder)
         for name in stale:
@@ -392,12 +536,16 @@ def run_lecture(args):
             print(f"adcompare: {len(stale)} file(s) in {folder} are out of date; run: adcompare lecture "
                   f"--out {folder}", file=sys.stderr)
         return EXIT_DISAGREE if stale else EXIT_AGREE
-    for path in write_catalogue(folder):
+    try:
+        written = write_catalogue(folder)
+    except OSError as error:
+        raise UsageError(f"--out: cannot write into {folder}: {error.strerror}") from None
+    for path in written:
         print(path)
     return EXIT_AGREE
 
 
-COMMANDS = {"trace": run_trace, "graph": run_graph, "steps": run_steps, "codegen": run_codegen,
+COMMANDS = {"trace": run_trace, "graph": run_graph, "stepping": run_stepping, "steps": run_steps, "codegen": run_codegen,
             "lecture": run_lecture}
 
 
@@ -410,7 +558,11 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
-        return COMMANDS[args.command](args)
+        # Values are checked where they are computed, and a problem is one line of ours: no
+        # library's floating-point warning reaches the user.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
     except UsageError as error:
         return _error(f"{error} (see adcompare {argv[0] if argv else ''} --help)".replace("  ", " "))
     except ParseError as error:

@@ -38,6 +38,8 @@ import numpy as np
 from .backends import METHOD_TITLES
 from .graph import float_text
 
+EPS = np.finfo(float).eps
+
 REFERENCE_PREFERENCE = ("symbolic", "reverse", "forward", "finite_difference")
 
 VERDICT_STATES = {"agree": 0, "disagree": 1, "not-differentiable": 3, "inconclusive": 4}
@@ -266,21 +268,22 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       so their error is O(h), not the O(h²) their estimate assumes;
     - 'kink': the code took a branch at a tie (``kinks``, from gradcheck), so the
       methods may each be right about a different one-sided derivative;
-    - 'finite-difference error': the difference is within finite differences' own error
-      estimate, so their step cannot resolve it (round-off or truncation);
-    - 'domain edge', 'kink nearby', 'pole nearby' or 'jump in slope nearby': finite
-      differences had to use a one-sided stencil, because the default one left the domain,
-      or straddled a kink, a pole, or a jump in slope hidden in smooth operations (√(x²)
-      at 0), and still differ by more than their estimate says;
-    - 'step too coarse': the function changes by |f′|·h, a tenth of |f| or more, across
-      one finite-difference step, or its second difference is a tenth of its first or
-      more: it varies faster than the step resolves, which the error estimate can miss.
+    - 'finite-difference error': the difference is within twice finite differences' own
+      error estimate, whose truncation part dominates: the step cannot resolve it;
+    - 'rounding of f': the same, but the rounding part dominates, and f carries more
+      rounding error than its last operation's (a later operation magnified an earlier
+      rounding: acos(cos x) at 1e-4), which the quotient divides by the step;
+    - 'domain edge', 'overflow nearby', 'kink nearby', 'pole nearby' or 'jump in slope
+      nearby': finite differences' base stencil left the domain, made f overflow (exp in
+      x + ln(1 + exp(c − x)) near c), straddled a kink, a pole, or a jump in slope hidden in
+      smooth operations (√(x²) at 0), so a smaller step or a one-sided stencil was used,
+      and they still differ by more than their estimate says;
+    - 'step too coarse': the base step was dominated by truncation or its quotients did not
+      converge (x + cos(x) at 1e6: a step as wide as a period), or the function changes by
+      |f′|·h, a tenth of |f| or more, across the step, or its second difference is a tenth
+      of its first or more;
     - 'cancellation': forward or reverse mode differs by less than its rounding bound,
       ε·l·Σ|chain-rule terms|: large terms cancelled in floating point;
-    - 'rounding of f': finite differences differ by less than twice their estimate with the
-      rounding error of f itself in it: a first-order bound δ on it (``rounding``), divided
-      by the step, stands where the estimate assumed ε·|f| (asin near 1 magnifies the
-      rounding of its argument a hundred-thousandfold);
     - 'rounding': forward or reverse mode differs by less than the first-order bound on
       the rounding error of the float program (``rounding``, see `adcompare.rounding`), or
       rounding has destroyed the value of a node the output depends on (``lost``: tan of
@@ -310,30 +313,43 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
             return "reference undecided"
         return None
     if result.method == "finite_difference":
-        row = result.details["rows"][variable]
-        estimate = float(result.details["error_estimate"][output, variable])
-        # An infinite estimate (quotients that do not converge) explains nothing by itself:
-        # the reason they do not is below.
-        if error <= 2.0 * estimate < float("inf"):
-            return "finite-difference error"
-        if row.fallback is not None:
-            return {"domain": "domain edge", "kink": "kink nearby", "pole": "pole nearby",
-                    "jump": "jump in slope nearby", "slow": "step too coarse"}[row.fallback]
+        return _explain_differences(result, output, variable, error, reference, lost)
+    return None
+
+
+FALLBACK_EXPLANATIONS = {"domain": "domain edge", "overflow": "overflow nearby", "kink": "kink nearby",
+                         "pole": "pole nearby", "jump": "jump in slope nearby", "coarse": "step too coarse",
+                         "vanished": "step too coarse"}
+"""Why the finite differences' base stencil was not used (`DifferenceRow.fallback`), as an explanation."""
+
+
+def _explain_differences(result, output, variable, error, reference, lost):
+    """`explain` for finite differences: their own error estimate first — which part of it
+    dominates says whether the step (truncation) or the rounding of f does — then why their
+    base stencil was not used, then the function's own scale against the step."""
+    row = result.details["rows"][variable]
+    estimate = float(result.details["error_estimate"][output, variable])
+    # An infinite estimate (no step resolved f) explains nothing by itself: the reason is below.
+    if error <= 2.0 * estimate < float("inf"):
         center = float(result.value[output])
-        if abs(reference) * row.step >= 0.1 * max(1.0, abs(center)):
+        # f carries more than the rounding of its last operation: a later operation magnified
+        # an earlier rounding (acos(cos x) near 0), and the quotient divides it by the step.
+        if row.rounding[output] >= row.truncation[output] and row.noise[output] > 8 * EPS * abs(center):
+            return "rounding of f"
+        return "finite-difference error"
+    if row.fallback is not None:
+        return FALLBACK_EXPLANATIONS[row.fallback]
+    center = float(result.value[output])
+    if abs(reference) * row.step >= 0.1 * max(1.0, abs(center)):
+        return "step too coarse"
+    if row.stencil in ("central", "richardson"):
+        # The slope changes on the scale of the step when the second difference is
+        # comparable to the first ((x²)^(x²) at 1e-6: f″ is singular at 0).
+        second = abs(row.plus[output] - 2.0 * center + row.minus[output])
+        if second >= 0.1 * abs(row.plus[output] - row.minus[output]):
             return "step too coarse"
-        if row.stencil in ("central", "richardson"):
-            # The slope changes on the scale of the step when the second difference is
-            # comparable to the first ((x²)^(x²) at 1e-6: f″ is singular at 0).
-            second = abs(row.plus[output] - 2.0 * center + row.minus[output])
-            if second >= 0.1 * abs(row.plus[output] - row.minus[output]):
-                return "step too coarse"
-        if rounding and (output, variable) in rounding:
-            # Each of the two evaluations of f in a quotient may be off by δ.
-            if error <= 2.0 * (estimate + 2.0 * rounding[(output, variable)].value / row.step):
-                return "rounding of f"
-        if lost:
-            return "rounding"   # they differentiate the float program, which lost a value
+    if lost:
+        return "rounding"   # they differentiate the float program, which lost a value
     return None
 
 

@@ -1,21 +1,23 @@
-"""Gradient checks for Python functions and layers, in a test: `gradcheck` and `check_layer`.
+"""Gradient checks of Python functions, in a test: `gradcheck` (layers: `adcompare.layer_check`).
 
-The function is traced into a Graph (`adcompare.tracing`), the back ends run on it, and
-`adcompare.compare.compare` lines every Jacobian entry up against the best reference,
-exactly as for ``adcompare trace``. A hand-written gradient takes part as one more
-method, ``"user"``, held to ``rtol``/``atol``; a failure raises `GradcheckError`, an
-AssertionError whose message is a table of the wrong entries, naming the worst.
+The flow: the function is traced into a Graph (`adcompare.tracing`) where the tracer can
+follow it; else it is checked black-box on the function as written (`adcompare.black_box`),
+and the report says why. Traced, the user's gradient is held entry by entry to reverse
+mode on the Graph (or sympy's derivative in high precision, where it is cheap), and that
+reference is confirmed by finite differences of the user's own code along a random
+direction, for O(1) evaluations of f. Black-box, finite differences are the reference:
+along random directions first, then, once something fails (or the complex step makes it
+cheap), entry by entry, to name the wrong entries. Entries are graded ok / close / wrong
+(`adcompare.findings`); the report is data, drawn by `adcompare.render.gradcheck`.
 
-References: symbolic (sympy, high precision) when it runs, else reverse mode. sympy is
-run only while variables × operations ≤ `SYMBOLIC_BUDGET` (its cost grows with both;
-the 2 × 100 classifier of the seeds has 300 variables and about 900 operations).
-Finite differences, which only evaluate the function, confirm the AD reference.
-
-Kinks. Where the function is not differentiable (relu or abs at 0, max with a tie, a
-comparison in the code decided at a tie), each method may legitimately return a
-different one-sided derivative or subgradient. There left and right one-sided
-differences of the function are computed, and an entry whose two sides differ is a
-kink: any value between them (within tolerance) passes, including the user's.
+Kinks. Where some node of the trace is at a kink (relu or abs at 0, a max tie) or has an
+infinite local partial, the function's exact one-sided derivatives (`nonsmooth.analyse`)
+decide each entry; where a comparison in the code was decided at a tie (the trace holds
+one branch only), the one-sided derivatives of the function as written
+(`nonsmooth.analyse_code`) do: where they
+differ, any value between them passes (a subgradient); where they agree, the function is
+differentiable there and that common value is the reference, whatever the branch the
+trace recorded says (``np.where(x < 0, -1.0, 1.0) * np.abs(x)`` at 0 is x: derivative 1).
 
     >>> import numpy as np
     >>> report = gradcheck(lambda x: np.sum(x ** 3), np.array([1.0, -2.0]),
@@ -24,35 +26,34 @@ kink: any value between them (within tolerance) passes, including the user's.
     (True, 'symbolic')
 """
 
+import dataclasses
 import math
-from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-from tabulate import tabulate
 
-from .backends import METHODS, Cost, Result, run_method
+from .backends import METHODS, run_method
+from .black_box import Differences, Evaluation
 from .compare import DEFAULT_TOLERANCES, Tolerance, compare
 from .errors import InputError
-from .graph import evaluate, find_kinks, float_text
-from .nonsmooth import one_sided_differences
-from .tracing import TracingError, argument_names, as_float_argument, trace_function
+from .findings import (Finding, GradcheckReport, KinkEntry, close_band, failing_grades, grade, summarize,
+                       worst_per_argument)
+from .graph import Const
+from .nonsmooth import Kink, analyse, analyse_code
+from .tracing import TracingError, trace_function
 
 DEFAULT_RTOL = 1e-7
 DEFAULT_ATOL = 1e-9
 """A correct float64 gradient agrees with AD to about 1e-13 relative; a bug is off by O(1).
 These leave six orders of magnitude on either side."""
 
-SYMBOLIC_BUDGET = 5_000
-USER = "user"
-CHECK_METHODS = ("finite_difference", "symbolic", "reverse")
-"""The default reference methods when a gradient is given. Forward mode accumulates the
-same local partials as reverse mode, so it adds no independent evidence, and it costs
-one sweep per input; pass ``methods=METHODS`` to include it."""
+SYMBOLIC_BUDGET = 2_000
+"""sympy runs by default while the predicted size of its work (`symbolic_size`) is at most
+this; ``symbolic_budget=`` changes it, 0 turns sympy off."""
 
+USER = "user"
 TITLES = {"finite_difference": "finite differences", "symbolic": "symbolic (sympy)",
           "forward": "forward mode", "reverse": "reverse mode", USER: "your gradient"}
-MAX_ROWS = 20
 
 
 class GradcheckError(AssertionError):
@@ -64,319 +65,35 @@ class GradcheckError(AssertionError):
         self.report = report
 
 
-@dataclass(frozen=True)
-class EntryCheck:
-    """One method's value for one Jacobian entry ∂y_output/∂x_variable, and its verdict.
+# ---- Reading the user's gradient ---------------------------------------------------------
 
-    ``expected`` is the reference value, or the interval (low, high) between the one-sided
-    derivatives at a kink; ``tolerance`` says what the value was held to.
-    """
-
-    output: int
-    variable: int
-    method: str
-    expected: object
-    got: float
-    abs_error: float
-    rel_error: float
-    allowed: float
-    tolerance: str
-    ok: bool
-
-    @property
-    def excess(self):
-        """How many times over its allowance the error is (the ranking of "worst")."""
-        if math.isnan(self.abs_error):
-            return math.inf
-        return self.abs_error / self.allowed if self.allowed > 0 else (math.inf if self.abs_error else 0.0)
-
-
-@dataclass(frozen=True)
-class KinkEntry:
-    """A Jacobian entry at a kink: left and right one-sided derivatives, the subgradient AD
-    chose (``chosen``, by ``chosen_by``) and the user's value (None without a gradient)."""
-
-    output: int
-    variable: int
-    left: float
-    right: float
-    chosen: float
-    chosen_by: str
-    user: object
-    ok: bool
-
-
-@dataclass
-class GradcheckReport:
-    """What a gradient check found: the traced function, each method's Result, every check.
-
-    ``checks`` holds every value compared (one per method per entry), ``kinks`` the entries
-    at a kink, ``kink_sources`` what makes them (``relu at 0 (node 3)``), ``notes`` what the
-    reader should know (a method skipped, finite differences off).
-    """
-
-    title: str
-    traced: object
-    results: dict
-    comparison: object
-    checks: tuple
-    kinks: tuple
-    kink_sources: tuple
-    notes: tuple
-    cross_check: bool
-    failures: tuple = ()
-    user_title: str = "your gradient"
-
-    def method_title(self, method):
-        """How a method is named in tables ('reverse mode', 'your gradient')."""
-        return self.user_title if method == USER else TITLES[method]
-
-    @property
-    def passed(self):
-        """True when no check failed (and, for a cross-check, every method ran)."""
-        return not self.failures and not (self.cross_check and self.comparison.failures)
-
-    @property
-    def reference(self):
-        """The method every other one was compared against."""
-        return self.comparison.reference
-
-    @property
-    def jacobian(self):
-        """The reference Jacobian as floats, shape (outputs m, variables n)."""
-        return np.array(self.results[self.reference].jacobian, dtype=float)
-
-    # Names of entries, as the user's arguments and result have them.
-    def variable_label(self, variable):
-        """(argument name, index text) of a graph variable: ('W', '[0, 1]'), ('x', '')."""
-        for argument in self.traced.arguments:
-            if argument.first_slot <= variable < argument.first_slot + argument.size:
-                index = argument.index(variable)
-                return argument.name, (f"[{', '.join(map(str, index))}]" if index else "")
-        raise IndexError(variable)
-
-    def output_label(self, output):
-        """'y' for a scalar result, 'y[1]' (the result's index) for an array."""
-        shape = self.traced.output_shape
-        if not shape:
-            return "y"
-        index = np.unravel_index(output, shape)
-        return f"y[{', '.join(str(int(i)) for i in index)}]"
-
-    def entry_label(self, output, variable):
-        """∂y/∂W[0, 1], or ∂y[1]/∂x for a Jacobian."""
-        name, index = self.variable_label(variable)
-        return f"∂{self.output_label(output)}/∂{name}{index}"
-
-    # Rendering: one builder of sections, three formats.
-    def verdict(self):
-        """One line: passed or failed, against what, how many entries."""
-        m, n = len(self.traced.graph.outputs), self.traced.graph.n_inputs
-        entries = m * n
-        reference = self.method_title(self.reference) if self.reference else "nothing"
-        if self.failures:
-            wrong = len({(c.output, c.variable) for c in self.failures})
-            subject = "the methods disagree at" if self.cross_check else f"{self.user_title} is wrong at"
-            return f"FAILED: {subject} {wrong} of {entries} entries (reference: {reference})"
-        if self.cross_check and self.comparison.failures:
-            return f"FAILED: {len(self.comparison.failures)} method(s) could not compute the derivative"
-        subject = "all methods agree at" if self.cross_check else f"{self.user_title} agrees at"
-        return f"passed: {subject} all {entries} entries (reference: {reference})"
-
-    def sections(self, fmt="simple", max_rows=MAX_ROWS):
-        """(title, body) pairs: verdict, failures, kinks, Jacobian, cost, notes."""
-        sections = [(self.title, self.verdict())]
-        if self.failures:
-            sections.append((f"Failing entries ({len(self.failures)})", self.failure_table(fmt, max_rows)))
-        if self.kinks:
-            sections.append(("Kinks: entries where the function is not differentiable", self.kink_table(fmt)))
-        m, n = len(self.traced.graph.outputs), self.traced.graph.n_inputs
-        if m > 1 and m * n <= 100:
-            sections.append((f"Jacobian ({self.method_title(self.reference)}), {m} outputs × "
-                             f"{n} input{'s' if n != 1 else ''}",
-                             self.jacobian_table(fmt)))
-        if m * n <= max_rows * 3:
-            sections.append(("Entries", self.entry_table(fmt)))
-        sections.append(("Cost", self.cost_table(fmt) + "\n" + self.cost_lesson()))
-        if self.notes:
-            sections.append(("Notes", "\n".join(self.notes)))
-        return sections
-
-    def failure_table(self, fmt="simple", max_rows=MAX_ROWS):
-        """The failing checks: argument, index, expected, got, errors, tolerance (worst first
-        when there are more than ``max_rows``)."""
-        rows = list(self.failures)
-        more = len(rows) - max_rows
-        if more > 0:
-            rows = sorted(rows, key=lambda c: -c.excess)[:max_rows]
-        show_method = self.cross_check
-        show_output = bool(self.traced.output_shape)
-        table = []
-        for check in rows:
-            name, index = self.variable_label(check.variable)
-            row = [name, index]
-            if show_output:
-                row.insert(0, self.output_label(check.output))
-            if show_method:
-                row.append(self.method_title(check.method))
-            row += [_expected_text(check.expected), _number(check.got), _error(check.abs_error),
-                    _error(check.rel_error), check.tolerance]
-            table.append(row)
-        headers = (["output"] if show_output else []) + ["argument", "index"] + \
-                  (["method"] if show_method else []) + ["expected", "got", "abs error", "rel error", "tolerance"]
-        text = _table(table, headers, fmt)
-        if more > 0:
-            text += f"\n… and {more} more (the {max_rows} largest errors are shown)"
-        return text
-
-    def kink_table(self, fmt="simple"):
-        """Each kink entry: left and right one-sided derivatives, AD's choice, the user's value."""
-        headers = ["entry", "left derivative", "right derivative", "AD chose"]
-        with_user = any(k.user is not None for k in self.kinks)
-        if with_user:
-            headers += [self.method_title(USER), ""]
-        rows = []
-        for kink in self.kinks:
-            row = [self.entry_label(kink.output, kink.variable), _number(kink.left), _number(kink.right),
-                   f"{_number(kink.chosen)} ({self.method_title(kink.chosen_by)})"]
-            if with_user:
-                row += [_number(kink.user), "ok" if kink.ok else "OUTSIDE"]
-            rows.append(row)
-        text = _table(rows, headers, fmt)
-        return text + "\nMade by: " + "; ".join(self.kink_sources)
-
-    def jacobian_table(self, fmt="simple"):
-        """The reference Jacobian as a matrix: one row per output, one column per input."""
-        graph = self.traced.graph
-        rows = [[self.output_label(k)] + [_number(v) for v in row] for k, row in enumerate(self.jacobian)]
-        return _table(rows, [""] + list(graph.variables), fmt)
-
-    def entry_table(self, fmt="simple"):
-        """Every entry: the reference value and each method's value, and whether it passed."""
-        by_entry = {}
-        for check in self.checks:
-            by_entry.setdefault((check.output, check.variable), {})[check.method] = check
-        methods = [self.reference] + [m for m in self.results if m != self.reference]
-        rows = []
-        for entry in self.comparison.entries:
-            key = (entry.output, entry.variable)
-            checks = by_entry.get(key, {})
-            row = [self.entry_label(*key), _number(entry.reference)]
-            row += [_number(checks[m].got) if m in checks else "" for m in methods[1:]]
-            row.append("ok" if all(c.ok for c in checks.values()) else "FAILED")
-            rows.append(row)
-        headers = (["entry", self.method_title(self.reference) + " (reference)"]
-                   + [self.method_title(m) for m in methods[1:]] + [""])
-        return _table(rows, headers, fmt)
-
-    def cost_table(self, fmt="simple"):
-        """Each method's cost: evaluations of f, derivative sweeps, elementary operations."""
-        rows = [[self.method_title(name), r.cost.primal_evaluations, r.cost.sweeps, r.cost.operations]
-                for name, r in self.results.items() if name != USER and r.error is None]
-        return _table(rows, ["method", "evaluations of f", "sweeps", "operations"], fmt)
-
-    def cost_lesson(self):
-        """The n-versus-m sentence: forward mode needs n sweeps, reverse mode m."""
-        m, n = len(self.traced.graph.outputs), self.traced.graph.n_inputs
-        return (f"n = {n} input{'s' if n != 1 else ''}, m = {m} output{'s' if m != 1 else ''}: "
-                f"forward mode needs n = {n} sweep{'s' if n != 1 else ''} (one per input), "
-                f"reverse mode m = {m} (one per output).")
-
-    def text(self, max_rows=MAX_ROWS):
-        """The report as plain text, for the terminal."""
-        return "\n\n".join(f"{title}\n{body}" if i else f"{title}: {body}"
-                           for i, (title, body) in enumerate(self.sections("simple", max_rows)))
-
-    def __str__(self):
-        return self.text()
-
-    def _repr_markdown_(self):
-        parts = []
-        for i, (title, body) in enumerate(self.sections("pipe")):
-            parts.append(f"**{title}**: {body}" if i == 0 else f"**{title}**\n\n{_markdown_body(body)}")
-        return "\n\n".join(parts)
-
-    def _repr_html_(self):
-        from html import escape
-        parts = []
-        for i, (title, body) in enumerate(self.sections("html")):
-            if i == 0:
-                parts.append(f"<p><b>{escape(title)}</b>: {escape(body)}</p>")
-            else:
-                parts.append(f"<p><b>{escape(title)}</b></p>\n{_html_body(body)}")
-        return "\n".join(parts)
-
-
-def _markdown_body(body):
-    # tabulate's pipe tables are kept; other lines become paragraphs.
-    return "\n".join(line if line.startswith("|") else f"\n{line}\n" for line in body.split("\n")).strip()
-
-
-def _html_body(body):
-    from html import escape
-    lines, out, in_table = body.split("\n"), [], False
-    for line in lines:
-        if line.startswith("<table") or in_table:
-            in_table = not line.startswith("</table>")
-            out.append(line)
-        else:
-            out.append(f"<p>{escape(line)}</p>")
-    return "\n".join(out)
-
-
-def _table(rows, headers, fmt):
-    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
-
-
-def _number(value):
-    """A value with all its digits: it is what was compared."""
-    if value is None:
-        return ""
-    if isinstance(value, mpmath.mpf):
-        return "0" if value == 0 else mpmath.nstr(value, 17, min_fixed=-5, max_fixed=17)
-    value = float(value)
-    return float_text(value)
-
-
-def _error(value):
-    if value is None:
-        return ""
-    if math.isnan(value) or math.isinf(value):
-        return repr(value)
-    return "0" if value == 0 else f"{value:.1e}"
-
-
-def _expected_text(expected):
-    if isinstance(expected, tuple):
-        return f"between {_number(expected[0])} and {_number(expected[1])} (kink)"
-    return _number(expected)
-
-
-def _tolerance_text(tolerance, explanation=None):
-    # compare's explanation of a mismatch (a kink, finite differences' own error), if any.
-    text = f"{tolerance.rtol:g} rel + {tolerance.atol:g}"
-    return f"{text} ({explanation})" if explanation else text
-
-
-# Reading the user's gradient.
-def user_jacobian(returned, traced, what="grad"):
-    """The user's gradient (or Jacobian) as an (m, n) float matrix in graph variable order.
+def user_jacobian(returned, arguments, output_shape, what="grad", all_positions=None):
+    """The user's gradient (or Jacobian) as an (m, n) float matrix in variable order.
 
     For one argument ``returned`` is one array; for several, a tuple or list with one per
-    argument. Each has the shape of the function's result followed by the argument's
-    shape (just the argument's shape for a scalar result). Raises GradcheckError for a
-    wrong count, a wrong shape or a value that is not a number.
+    differentiated argument (or one per argument of the function, ``all_positions`` of
+    them, the others ignored). Each has the shape of the function's result followed by
+    the argument's shape. Raises GradcheckError for a wrong count, a wrong shape or a value
+    that is not a number.
     """
-    arguments = traced.arguments
-    if len(arguments) == 1 and not (isinstance(returned, tuple) and len(returned) == 1):
+    parts = None
+    if isinstance(returned, tuple) or (isinstance(returned, list) and not _is_number_list(returned)):
+        if len(returned) == len(arguments):
+            parts = list(returned)
+        elif all_positions and len(returned) == all_positions:
+            parts = [returned[a.position] for a in arguments]
+        elif len(arguments) == 1:
+            parts = [returned]
+        count = len(returned)
+    elif len(arguments) == 1:
         parts = [returned]
     else:
-        if not isinstance(returned, (tuple, list)) or len(returned) != len(arguments):
-            count = len(returned) if isinstance(returned, (tuple, list)) else "a single value"
-            raise GradcheckError(f"{what} must return {len(arguments)} gradients, one per argument "
-                                 f"({', '.join(a.name for a in arguments)}), as a tuple or list; got {count}")
-        parts = list(returned)
-    m = len(traced.graph.outputs)
+        count = "a single value"
+    if parts is None:
+        raise GradcheckError(f"{what} must return {len(arguments)} gradient{'s' if len(arguments) != 1 else ''}, "
+                             f"one per differentiated argument ({', '.join(a.name for a in arguments)}), as a "
+                             f"tuple or list; got {count}")
+    m = math.prod(output_shape)
     columns = []
     for argument, part in zip(arguments, parts):
         try:
@@ -384,50 +101,43 @@ def user_jacobian(returned, traced, what="grad"):
         except (TypeError, ValueError):
             raise GradcheckError(f"{what} returned a {type(part).__name__} for {argument.name}, "
                                  "not an array of numbers") from None
-        expected = tuple(traced.output_shape) + tuple(argument.shape)
+        expected = tuple(output_shape) + tuple(argument.shape)
         if array.shape != expected:
             raise GradcheckError(f"{what} returned shape {array.shape} for {argument.name}; expected {expected} "
                                  f"(the shape of {argument.name}" +
-                                 (f", after the result's shape {traced.output_shape})" if traced.output_shape else ")"))
+                                 (f", after the result's shape {tuple(output_shape)})" if output_shape else ")"))
         columns.append(array.reshape(m, argument.size))
     return np.hstack(columns)
 
 
-def _unflatten(traced, flat):
-    """The function's arguments (floats and float arrays) from a flat point."""
-    args = []
-    for argument in traced.arguments:
-        values = np.asarray(flat[argument.first_slot:argument.first_slot + argument.size], dtype=float)
-        args.append(float(values[0]) if argument.shape == () else values.reshape(argument.shape).copy())
-    return args
+def _is_number_list(value):
+    return isinstance(value, list) and all(isinstance(v, (int, float)) for v in value)
 
 
-def _float_outputs(function, traced, flat):
-    result = function(*_unflatten(traced, flat))
-    try:
-        values = np.asarray(result, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        raise TracingError(f"the function returned a {type(result).__name__} on float arguments") from None
-    if values.size != len(traced.graph.outputs):
-        raise TracingError(f"the function returned {values.size} values on float arguments but "
-                           f"{len(traced.graph.outputs)} when traced")
-    return values
+# ---- Choosing the methods -----------------------------------------------------------------
+
+def symbolic_size(graph):
+    """The predicted size of sympy's work on ``graph``: `backends.symbolic.predicted_size`
+    where it exists, else variables × operations × (1 + k)², with k the max and min nodes
+    of two live arguments (a running maximum: each doubles the pieces of sympy's
+    derivative; softmax over 3 columns took sympy 1.6 s, over 4 columns more than 5 s,
+    while smooth graphs of the same size take 0.2 s)."""
+    from .backends import symbolic
+    predicted = getattr(symbolic, "predicted_size", None)
+    if predicted is not None:
+        return predicted(graph)
+    pieces = sum(1 for node in graph.nodes if node.op in ("max", "min") and
+                 not any(isinstance(a, Const) for a in node.args))
+    return graph.n_inputs * len(graph.nodes) * (1 + pieces) ** 2
 
 
-def _check_trace_reproduces_function(function, traced):
-    # The Graph must compute what the function computes: a cheap guard against code the
-    # tracer followed wrongly (or a function that is not deterministic).
-    actual = _float_outputs(function, traced, traced.point)
-    traced_value = np.array(traced.value)
-    if not np.allclose(actual, traced_value, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
-        k = int(np.argmax(np.abs(actual - traced_value)))
-        raise TracingError(f"the traced Graph does not reproduce the function: output {k} is "
-                           f"{traced_value[k]!r} traced but {actual[k]!r} when the function runs on floats "
-                           "(is it deterministic?)")
-
-
-def _methods_to_run(methods, graph, notes):
-    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+def _methods_to_run(methods, graph, with_gradient, budget, notes):
+    if methods is None:
+        methods = ("symbolic", "reverse") if with_gradient else METHODS
+        explicit = False
+    else:
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)
+        explicit = True
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise InputError(f"unknown method {unknown[0]!r} (methods: {', '.join(METHODS)})" if unknown
@@ -435,145 +145,370 @@ def _methods_to_run(methods, graph, notes):
     run = []
     for method in methods:
         if method == "symbolic":
-            size = graph.n_inputs * len(graph.nodes)
-            if size > SYMBOLIC_BUDGET:
-                notes.append(f"symbolic (sympy) skipped: {graph.n_inputs:,} variables × {len(graph.nodes):,} "
-                             f"operations is over gradcheck's budget of {SYMBOLIC_BUDGET:,}")
+            size = symbolic_size(graph)
+            if size > budget:
+                if explicit or budget > 0:
+                    notes.append(f"symbolic (sympy) skipped: its predicted size, {size:,}, is over gradcheck's budget "
+                                 f"of {budget:,} (symbolic_budget=)")
                 continue
         run.append(method)
+    if "reverse" not in run and "forward" not in run and not explicit:
+        run.append("reverse")
     return run
 
 
-def _distance_to_interval(value, low, high):
-    if math.isnan(value):
-        return math.nan
-    return max(low - value, value - high, 0.0)
+# ---- The check --------------------------------------------------------------------------
 
-
-def run_check(function, args, *, names=None, grad=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
-              methods=None, title=None, grad_title="grad", user_title="your gradient"):
-    """The machinery behind `gradcheck` and `check_layer`; returns a GradcheckReport."""
-    __tracebackhide__ = True   # pytest shows the failing test and the message, not this frame
+def _tolerances(rtol, atol):
     for name, value in (("rtol", rtol), ("atol", atol)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise InputError(f"{name} must be a non-negative number, got {value!r}")
-    traced = trace_function(function, *args, names=names)
-    graph, point = traced.graph, traced.point
-    _check_trace_reproduces_function(function, traced)
-    notes = []
-    if methods is None:
-        methods = METHODS if grad is None else CHECK_METHODS
-    results = {m: run_method(m, graph, point) for m in _methods_to_run(methods, graph, notes)}
-    kinks = find_kinks(graph, evaluate(graph, point)) + [(tie.slot, tie.description) for tie in traced.ties]
-    sides = one_sided_differences(lambda x: _float_outputs(function, traced, x), point) if kinks else None
-    if grad is not None:
-        jacobian = user_jacobian(grad(*_unflatten(traced, point)), traced, grad_title)
-        results[USER] = Result(USER, (), jacobian, Cost(0, 0, 0))
-    tolerances = {USER: Tolerance(rtol, atol)}
-    comparison = compare(results, tolerances, kinks)
-    if comparison.reference is None:
-        reasons = "; ".join(f"{TITLES[m]}: {e}" for m, e in comparison.failures.items())
-        raise GradcheckError(f"no method could compute the derivative at this point ({reasons})")
-    checks, kink_entries = _checks(comparison, results, sides, {**DEFAULT_TOLERANCES, **tolerances})
-    for method, error in comparison.failures.items():
-        notes.append(f"{TITLES[method]} could not be computed: {error}")
-    cross_check = grad is None
-    failures = [c for c in checks if not c.ok and (cross_check or c.method in (USER, comparison.reference))]
-    off = [c for c in checks if not c.ok and c not in failures]
-    if off:
-        worst = max(off, key=lambda c: c.excess)
-        notes.append(f"{TITLES[worst.method]} differ{'s' if worst.method != 'finite_difference' else ''} from "
-                     f"{TITLES[comparison.reference]} at {len(off)} entr{'y' if len(off) == 1 else 'ies'} "
-                     f"(largest relative error {_error(worst.rel_error)}; tolerance {worst.tolerance}); "
-                     "the reference is used")
-    report = GradcheckReport(title or f"gradcheck of {_name(function)}", traced, results, comparison,
-                             tuple(checks), tuple(kink_entries),
-                             tuple(_kink_source(graph, slot, text) for slot, text in kinks),
-                             tuple(notes), cross_check, tuple(failures), user_title)
-    if not report.passed:
-        raise GradcheckError(failure_message(report), report)
-    return report
+    return Tolerance(rtol, atol)
 
 
 def _name(function):
     return getattr(function, "__qualname__", type(function).__name__)
 
 
+def run_check(function, args, *, names=None, wrt=None, grad=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
+              strict=False, methods=None, symbolic_budget=None, title=None, grad_title="grad",
+              user_title="your gradient", user=None, headline=None, notes=(), random_state=None):
+    """The machinery behind `gradcheck` and `check_layer`; returns a GradcheckReport.
+
+    ``grad(*args)`` returns the user's gradient (see `user_jacobian`); ``user`` is the
+    user's own callable (for the names of its module's numpy); ``headline`` a finding
+    that fails the check whatever the entries say (a backward that ignores its upstream
+    gradient), ``notes`` lines to add to the report; ``random_state`` the global random
+    states to put back before every call (`black_box.random_states`; default, as they are now).
+    """
+    __tracebackhide__ = True   # pytest shows the failing test and the message, not this frame
+    tolerance = _tolerances(rtol, atol)
+    budget = SYMBOLIC_BUDGET if symbolic_budget is None else symbolic_budget
+    evaluation = Evaluation(function, args, names, wrt, random_state)
+    notes = list(notes)
+    traced, untraced, where = None, None, None
+    try:
+        traced = trace_function(evaluation.call, *args, names=evaluation.names, wrt=evaluation.wrt,
+                                user=user or function)
+    except TracingError as error:
+        untraced, where = str(error), error.where
+    value = evaluation.outputs(evaluation.point)     # the function as written: its own errors are the user's
+    if not np.array_equal(evaluation.outputs(evaluation.point), value, equal_nan=True):
+        raise TracingError("the function is not deterministic: two calls at the same point returned different "
+                           "values (draw random numbers from a seeded generator, or fix them outside)")
+    if traced is not None:
+        traced_value = np.array(traced.value)
+        if traced_value.shape != value.shape or not np.allclose(value, traced_value, rtol=DEFAULT_RTOL,
+                                                                atol=DEFAULT_ATOL):
+            k = int(np.argmax(np.abs(value - traced_value))) if traced_value.shape == value.shape else 0
+            untraced = (f"the traced Graph does not reproduce the function (output {k} is {traced_value[k]!r} traced "
+                        f"but {value[k]!r} on floats)")
+            traced = None
+    if traced is not None and traced.dead_errors:
+        notes += [f"not used by the result: {message}" for message in traced.dead_errors]
+    user_values = None
+    if grad is not None:
+        evaluation.replay()
+        returned = grad(*evaluation.arguments_at(evaluation.point))
+        user_values = user_jacobian(returned, evaluation.arguments, evaluation.output_shape, grad_title,
+                                    all_positions=len(evaluation.args))
+    title = title or f"gradcheck of {_name(function)}"
+    common = dict(title=title, arguments=evaluation.arguments, output_shape=evaluation.output_shape,
+                  user_title=user_title, strict=strict, headline=headline, user_values=user_values)
+    if traced is not None:
+        report = _traced_check(evaluation, traced, user_values, tolerance, methods, budget, notes, common)
+    else:
+        report = _black_box_check(evaluation, user_values, tolerance, notes, common, untraced, where)
+    if not report.passed:
+        from .render.gradcheck import failure_message
+        raise GradcheckError(failure_message(report), report)
+    return report
+
+
+def _traced_check(evaluation, traced, user_values, tolerance, methods, budget, notes, common):
+    graph, point = traced.graph, traced.point
+    run = _methods_to_run(methods, graph, user_values is not None, budget, notes)
+    results = {m: run_method(m, graph, point) for m in run}
+    for method, result in results.items():
+        if result.error is not None and method != "symbolic":
+            notes.append(f"{TITLES[method]} could not be computed: {result.error}")
+    reference = next((m for m in ("symbolic", "reverse", "forward", "finite_difference")
+                      if m in results and results[m].error is None), None)
+    if reference is None:
+        reasons = "; ".join(f"{TITLES[m]}: {r.error}" for m, r in results.items())
+        raise GradcheckError(f"no method could compute the derivative at this point ({reasons})")
+    if results.get("symbolic") is not None and results["symbolic"].error is not None:
+        notes.append(f"symbolic (sympy) {results['symbolic'].error}")
+    sides = _one_sided(graph, point, traced, evaluation)
+    kinks = [] if sides is None else [(kink.slot, kink.text) for kink in sides.kinks]
+    expected = np.array(results[reference].jacobian, dtype=object if reference == "symbolic" else float)
+    differences = Differences(evaluation, complex_step=False)
+    directions = ()
+    if sides is None:
+        directions = (_confirm_reference(differences, expected, notes),)
+    kink_sources = tuple(_kink_source(graph, slot, text) for slot, text in kinks)
+    if user_values is None:
+        report = _cross_check(results, reference, sides, notes, common, traced, directions, kink_sources)
+        return report
+    findings, kink_entries = _grade_all(expected, user_values, tolerance, sides, results, reference, notes)
+    findings = _confirm_worst(findings, differences, common["arguments"], common["strict"])
+    summaries = summarize(common["arguments"], findings, len(graph.outputs), strict=common["strict"])
+    return GradcheckReport(**common, traced=traced, reference=reference, findings=tuple(findings),
+                           summaries=summaries, kinks=tuple(kink_entries), kink_sources=kink_sources,
+                           results=results, directions=directions, notes=tuple(notes),
+                           jacobian_values=_reference_values(expected, sides))
+
+
+def _one_sided(graph, point, traced, evaluation):
+    """The function's one-sided derivatives where some node is on its kink or has an
+    infinite local partial (exact: `nonsmooth.analyse` on the Graph), or where the code
+    compared values at a tie (the Graph holds one branch only: one-sided differences of
+    the function as written, `nonsmooth.analyse_code`); None where f is smooth here."""
+    if traced.ties:
+        kinks = [Kink(tie.slot, tie.description, "the branch the comparison took") for tie in traced.ties]
+        return analyse_code(evaluation.outputs, evaluation.point, kinks)
+    return analyse(graph, point)
+
+
+def _reference_values(expected, sides):
+    values = np.array(expected, dtype=float)
+    if sides is not None:
+        for (k, j), one in sides.entries.items():
+            if one.differentiable:
+                values[k, j] = one.value
+    return values
+
+
+FD = DEFAULT_TOLERANCES["finite_difference"]
+
+
+def _entry_bounds(one):
+    """(low, high, scale) of an entry's one-sided derivatives. Where a side does not exist
+    (f undefined there, an infinite limit) the function has no finite derivative and no
+    value can be held to it: the interval is the whole line."""
+    if one.interval is None:
+        return -math.inf, math.inf, max((abs(v) for v in (one.left, one.right) if v is not None), default=0.0)
+    low, high = one.interval
+    return low, high, max(abs(low), abs(high))
+
+
+def _grade_all(expected, user_values, tolerance, sides, results, reference, notes):
+    """Every entry of the user's values held to the reference (or a kink's interval)."""
+    m, n = user_values.shape
+    findings, kink_entries = [], []
+    chosen_by = next((r for r in ("reverse", "forward", "symbolic") if r in results and results[r].error is None),
+                     reference)
+    with np.errstate(all="ignore"):
+        if expected.dtype != object:
+            errors = np.abs(user_values - expected)
+            relative = np.where(errors == 0, 0.0, errors / np.abs(expected))
+    convention = []
+    for k in range(m):
+        for j in range(n):
+            got = float(user_values[k, j])
+            if sides is not None:
+                one = sides.entry(k, j)
+                ad = float(expected[k, j])
+                if not one.differentiable:
+                    low, high, scale = _entry_bounds(one)
+                    distance = max(low - got, got - high, 0.0) if not math.isnan(got) else math.nan
+                    slack = 0.0 if one.exact else FD.bound(scale)
+                    g = grade(distance, scale, tolerance, reference_error=slack)
+                    findings.append(Finding(k, j, (low, high), got, distance, _relative(distance, scale), g))
+                    kink_entries.append(KinkEntry(k, j, one.left, one.right, ad, chosen_by, got, g != "wrong"))
+                    continue
+                common_value = one.value
+                estimate = 0.0 if one.exact else FD.bound(common_value)
+                error = abs(got - common_value)
+                findings.append(Finding(k, j, common_value, got, error, _relative(error, common_value),
+                                        grade(error, common_value, tolerance, reference_error=estimate / 2),
+                                        reference_error=estimate / 2))
+                if abs(ad - common_value) > max(estimate, DEFAULT_TOLERANCES["reverse"].bound(common_value)):
+                    convention.append((k, j, ad, common_value))
+                continue
+            if expected.dtype == object:
+                with mpmath.workdps(40):
+                    reference_value = mpmath.mpf(expected[k, j])
+                    error = float(abs(mpmath.mpf(got) - reference_value))
+                findings.append(Finding(k, j, reference_value, got, error, _relative(error, float(reference_value)),
+                                        grade(error, float(reference_value), tolerance)))
+            else:
+                e = float(errors[k, j])
+                findings.append(Finding(k, j, float(expected[k, j]), got, e, float(relative[k, j]),
+                                        grade(e, float(expected[k, j]), tolerance)))
+    notes += _convention_notes(convention)
+    return findings, kink_entries
+
+
+def _convention_notes(convention):
+    """Entries where both sides agree but AD took the derivative of the recorded branch."""
+    return [f"at entry ({k}, {j}) the function is differentiable across a tie or kink (both one-sided derivatives "
+            f"of the function as written are {value:.12g}, the reference there); AD's derivative of the branch the "
+            f"trace recorded is {ad:.12g} (JAX and PyTorch return that branch's too)" for k, j, ad, value in convention[:3]]
+
+
+def _relative(error, expected):
+    if math.isnan(error):
+        return math.nan
+    return error / abs(expected) if expected else (0.0 if error == 0 else math.inf)
+
+
+def _confirm_reference(differences, expected, notes):
+    """Finite differences of the user's code along one random direction, against the
+    reference: (what, expected, got, allowed) for the report."""
+    direction = differences.random_direction()
+    reference = np.array(expected, dtype=float) @ direction
+    measured = differences.directional(direction)
+    scale = np.abs(np.array(expected, dtype=float)) @ np.abs(direction)
+    allowed = np.maximum(2 * measured.error[:, 0], FD.bound(scale))
+    gap = np.abs(measured.value[:, 0] - reference)
+    k = int(np.argmax(gap - allowed))
+    if gap[k] > allowed[k]:
+        notes.append(f"finite differences of the function as written ({measured.method}) along a random direction "
+                     f"give {measured.value[k, 0]:.12g}, the traced derivative {reference[k]:.12g}: a kink or a "
+                     "jump within the step, or code the tracer followed wrongly; your gradient is held to the trace")
+    return (f"random direction ({measured.method}, {measured.evaluations} evaluations of f)",
+            float(reference[k]), float(measured.value[k, 0]), float(allowed[k]), bool(gap[k] <= allowed[k]))
+
+
+def _confirm_worst(findings, differences, arguments, strict):
+    """Finite differences of the user's code at each argument's worst failing entries."""
+    failing = failing_grades(strict)
+    chosen = worst_per_argument(arguments, findings, lambda f: 2 if f.grade in failing and not f.at_kink else 0)
+    if not chosen:
+        return findings
+    variables = sorted({f.variable for f in chosen})
+    columns = differences.entries(variables)
+    where = {j: i for i, j in enumerate(variables)}
+    picked = {(f.output, f.variable) for f in chosen}
+    return [dataclasses.replace(f, confirmed=float(columns.value[f.output, where[f.variable]]))
+            if (f.output, f.variable) in picked else f for f in findings]
+
+
 def _kink_source(graph, slot, text):
-    if slot < graph.n_inputs:
+    if slot is None or slot < graph.n_inputs:
         return f"{text}"
     return f"{text} (node {graph.baydin_number(slot)}, {graph.node(slot).op})"
 
 
-def _checks(comparison, results, sides, tolerances):
-    """Every compared value as an EntryCheck; at kinks, held to the one-sided interval."""
-    fd = tolerances["finite_difference"]
-    checks, kink_entries = [], []
-    chosen_by = next((m for m in ("reverse", "forward", "symbolic") if m in results and results[m].error is None),
-                     comparison.reference)
+def _cross_check(results, reference, sides, notes, common, traced, directions, kink_sources):
+    """No user gradient: the methods against each other, as `adcompare trace` does."""
+    comparison = compare(results, kinks=[] if sides is None else [(None, "kink")])
+    findings, kink_entries = [], []
+    chosen_by = next((r for r in ("reverse", "forward", "symbolic") if r in results and results[r].error is None),
+                     reference)
     for entry in comparison.entries:
         k, j = entry.output, entry.variable
-        at_kink = False
         if sides is not None:
-            left, right = float(sides[0][k, j]), float(sides[1][k, j])
-            at_kink = abs(right - left) > fd.atol + fd.rtol * max(abs(left), abs(right))
-        expected = entry.reference if comparison.reference == "symbolic" else float(entry.reference)
-        if not at_kink:
-            checks += [EntryCheck(k, j, c.method, expected, c.value, c.abs_error, c.rel_error,
-                                  c.tolerance.atol + c.tolerance.rtol * abs(float(expected)),
-                                  _tolerance_text(c.tolerance, getattr(c, "explanation", None)), c.ok)
-                       for c in entry.checks]
+            one = sides.entry(k, j)
+            if one.differentiable:
+                low = high = one.value
+                scale = abs(one.value)
+            else:
+                low, high, scale = _entry_bounds(one)
+                kink_entries.append(KinkEntry(k, j, one.left, one.right, float(results[chosen_by].jacobian[k, j]),
+                                              chosen_by, None, True))
+            ad = float(results[chosen_by].jacobian[k, j])
+            slack = 0.0 if one.exact else FD.bound(scale)
+            if one.differentiable and abs(ad - one.value) > max(slack, DEFAULT_TOLERANCES["reverse"].bound(scale)):
+                notes += _convention_notes([(k, j, ad, one.value)])
+            # Every method, the reference too, against the function's own one-sided derivatives.
+            for method in [reference] + [c.method for c in entry.checks]:
+                value = float(results[method].jacobian[k, j])
+                distance = max(low - value, value - high, 0.0)
+                ok = distance <= max(slack, DEFAULT_TOLERANCES[method].bound(scale))
+                why = None if ok else "kink convention: the derivative of the branch the trace recorded"
+                expected = (low, high) if not one.differentiable else one.value
+                findings.append(Finding(k, j, expected, value, distance,
+                                        _relative(distance, scale if isinstance(expected, tuple) else expected),
+                                        "ok" if ok else "wrong", method=method, explanation=why))
             continue
-        low, high = min(left, right), max(left, right)
-        values = [(comparison.reference, entry.reference)] + [(c.method, c.value) for c in entry.checks]
-        for method, value in values:
-            tolerance = tolerances[method] if method != "finite_difference" else fd
-            slack = max(fd.atol + fd.rtol * max(abs(low), abs(high)),
-                        tolerance.atol + tolerance.rtol * max(abs(low), abs(high)))
-            distance = _distance_to_interval(float(value), low, high)
-            scale = max(abs(low), abs(high))
-            relative = distance / scale if scale else (0.0 if distance == 0 else math.inf)
-            checks.append(EntryCheck(k, j, method, (low, high), float(value), distance, relative, slack,
-                                     f"within {slack:.1g} of the interval", bool(distance <= slack)))
-        user = next((c for c in checks[-len(values):] if c.method == USER), None)
-        kink_entries.append(KinkEntry(k, j, left, right, float(results[chosen_by].jacobian[k, j]), chosen_by,
-                                      None if user is None else user.got, user is None or user.ok))
-    return checks, kink_entries
+        for check in entry.checks:
+            findings.append(Finding(k, j, entry.reference, float(check.value), check.abs_error, check.rel_error,
+                                    "ok" if check.ok else "wrong", method=check.method, explanation=check.explanation))
+    for method, error in comparison.failures.items():
+        notes.append(f"{TITLES[method]} could not be computed: {error}")
+    return GradcheckReport(**common, traced=traced, reference=reference, findings=tuple(findings),
+                           kinks=tuple(kink_entries), kink_sources=kink_sources, results=results,
+                           comparison=comparison, directions=directions, notes=tuple(notes), cross_check=True)
 
 
-def failure_message(report, max_rows=MAX_ROWS):
-    """The GradcheckError message: the verdict, the worst entry, the table of failing entries."""
-    lines = [f"{report.title}: {report.verdict()}"]
-    if report.failures:
-        worst = max(report.failures, key=lambda c: c.excess)
-        who = f"{report.method_title(worst.method)} at " if report.cross_check else ""
-        name, index = report.variable_label(worst.variable)
-        where = f"{report.output_label(worst.output)} w.r.t. " if report.traced.output_shape else ""
-        lines.append(f"worst: {who}{where}{name}{index}: expected {_expected_text(worst.expected)}, "
-                     f"got {_number(worst.got)} (abs error {_error(worst.abs_error)}, "
-                     f"rel error {_error(worst.rel_error)})")
-        lines.append(report.failure_table("simple", max_rows))
-    for method, error in (report.comparison.failures.items() if report.cross_check else ()):
-        lines.append(f"{report.method_title(method)} could not be computed: {error}")
-    if report.kinks:
-        count = len(report.kinks)
-        lines.append(f"({count} entr{'y' if count == 1 else 'ies'} at a kink checked against the one-sided "
-                     "derivatives on either side)")
-    return "\n".join(lines)
+def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced, where):
+    """The function as written is the only witness: finite differences are the reference."""
+    differences = Differences(evaluation)
+    rows, failed, unresolved = [], False, False
+    if user_values is not None:
+        for _ in range(2):
+            direction = differences.random_direction()
+            measured = differences.directional(direction)
+            claimed = user_values @ direction
+            scale = np.abs(user_values) @ np.abs(direction)
+            gap = np.abs(claimed - measured.value[:, 0])
+            grades = [grade(g, s, tolerance, reference_error=e) for g, s, e in
+                      zip(gap, scale, measured.error[:, 0])]
+            k = int(np.argmax(gap))
+            worst = "wrong" if "wrong" in grades else ("close" if "close" in grades else "ok")
+            rows.append((f"random direction ({measured.method}, {measured.evaluations} evaluations of f)",
+                         float(measured.value[k, 0]), float(claimed[k]),
+                         float(max(2 * measured.error[k, 0], tolerance.bound(scale[k]))), worst == "ok"))
+            failed = failed or worst in failing_grades(common["strict"])
+            unresolved = unresolved or not np.all(np.isfinite(measured.error))
+            loose = 2 * measured.error[:, 0] > close_band(tolerance).bound(scale)
+            if np.any(loose) and np.all(np.isfinite(measured.error)):
+                k = int(np.argmax(measured.error[:, 0] / np.maximum(scale, 1e-300)))
+                notes.append(f"finite differences of the function as written are accurate only to about "
+                             f"{measured.error[k, 0]:.1e} along this direction (against {scale[k]:.3g}): the check "
+                             "is no stricter than that")
+    findings, jacobian = (), None
+    per_entry = user_values is None or failed or differences.complex_ok
+    if per_entry:
+        columns = differences.entries(range(evaluation.n))
+        jacobian = columns.value
+        if user_values is not None:
+            findings = []
+            for k in range(evaluation.m):
+                for j in range(evaluation.n):
+                    expected, estimate = float(columns.value[k, j]), float(columns.error[k, j])
+                    got = float(user_values[k, j])
+                    error = abs(got - expected)
+                    findings.append(Finding(k, j, expected, got, error, _relative(error, expected),
+                                            grade(error, expected, tolerance, reference_error=estimate),
+                                            reference_error=estimate))
+        notes.insert(0, f"entries compared one by one with finite differences ({columns.method}, "
+                        f"{columns.evaluations} evaluations of f)")
+    else:
+        notes.insert(0, "entries were not compared one by one: along each random direction your gradient agrees "
+                        "with finite differences of the function as written")
+    if unresolved or (jacobian is not None and not np.all(np.isfinite(columns.error))):
+        common = {**common, "headline": common["headline"] or (
+            "inconclusive: finite differences of the function as written do not converge at this point (a kink or "
+            "a singularity within every step tried, down to 1e-6 of the first); nothing could be checked here. "
+            "Move the point, or let the tracer follow the code")}
+    summaries = summarize(common["arguments"], findings, evaluation.m, strict=common["strict"])
+    return GradcheckReport(**common, traced=None, reference="finite differences", findings=tuple(findings),
+                           summaries=summaries, directions=tuple(rows), notes=tuple(notes), untraced=untraced,
+                           untraced_where=where, jacobian_values=jacobian, cross_check=user_values is None)
 
 
-def gradcheck(f, *args, grad=None, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, methods=None):
+def gradcheck(f, *args, grad=None, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, strict=False, methods=None,
+              wrt=None, symbolic_budget=None):
     """Check the gradient (or Jacobian) of ``f`` at ``args``; return a GradcheckReport.
 
     With ``grad``, a function taking the same arguments, check what it returns (one
-    array per argument, each shaped like its argument, preceded by the result's shape
-    for a vector-valued ``f``) against the reference: an entry passes when
-    |got − expected| ≤ atol + rtol·|expected|. Without ``grad``, cross-check the four
-    back ends on ``f``. ``methods`` chooses the back ends (default: finite differences,
-    symbolic and reverse mode with ``grad``, all four without).
+    array per differentiated argument, each shaped like its argument, preceded by the
+    result's shape for a vector-valued ``f``) against the reference. Each entry is graded
+    (`adcompare.findings`): ok within atol + rtol·|expected|, close within 1e-6 +
+    1e-4·|expected|, else wrong; wrong entries fail, and close ones too with
+    ``strict=True``. Without ``grad``, cross-check the back ends on ``f``.
 
-    Raises GradcheckError (an AssertionError) naming the wrong entries; TracingError when
-    ``f`` cannot be traced.
+    ``wrt`` names (or positions of) the arguments to differentiate; by default every float
+    argument (integer and boolean arrays, dicts and other objects are passed as they are).
+    ``methods`` chooses the back ends on the traced graph (default: sympy while its
+    predicted size is within ``symbolic_budget``, and reverse mode; all four without
+    ``grad``). A function the tracer cannot follow is checked black-box, and the report
+    says why.
+
+    Raises GradcheckError (an AssertionError) naming the wrong entries, grouped by argument.
 
     >>> W = np.array([[0.1, 0.5], [-0.3, 0.8]])
     >>> report = gradcheck(lambda x: np.sum((W @ x) ** 2), np.array([0.2, 0.4]),
@@ -582,68 +517,5 @@ def gradcheck(f, *args, grad=None, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, methods
     [[-0.112, 0.636]]
     """
     __tracebackhide__ = True
-    return run_check(f, args, grad=grad, rtol=rtol, atol=atol, methods=methods)
-
-
-class _UpstreamObjective:
-    """s(inputs) = Σₖ uₖ · forward(inputs)ₖ, whose gradient is the vector–Jacobian product uᵀJ.
-
-    u is drawn, seeded, the first time the shape of forward's result is known.
-    """
-
-    def __init__(self, forward, seed):
-        self.forward = forward
-        self.rng = np.random.default_rng(seed)
-        self.upstream = None
-
-    def __call__(self, *inputs):
-        output = self.forward(*inputs)
-        elements = np.asarray(output, dtype=object)
-        if self.upstream is None:
-            self.upstream = self.rng.standard_normal(elements.shape)
-        elif self.upstream.shape != elements.shape:
-            raise TracingError(f"forward returned shape {elements.shape}, then {self.upstream.shape}")
-        terms = [float(u) * y for u, y in zip(self.upstream.reshape(-1), elements.reshape(-1))]
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
-        return total
-
-
-def check_layer(layer, *inputs, seed=0, atol=DEFAULT_ATOL, rtol=DEFAULT_RTOL, methods=None):
-    """Check a layer's ``backward`` against the vector–Jacobian product of its ``forward``.
-
-    ``layer.forward(*inputs)`` returns one number or array; ``layer.backward(u)`` takes the
-    upstream gradient u (shaped like that result) and returns the gradient for each input
-    (one array, or a tuple or list for several inputs). u is drawn from a standard normal
-    with ``seed``; the reference uᵀJ comes from reverse mode (and sympy while it is cheap),
-    confirmed by finite differences. ``forward`` is called on traced values first, then on
-    the inputs as given, just before ``backward``. Returns a GradcheckReport; raises
-    GradcheckError naming the wrong entries.
-
-    >>> class Square:
-    ...     def forward(self, x):
-    ...         self.x = x
-    ...         return x * x
-    ...     def backward(self, dout):
-    ...         return 2 * self.x * dout
-    >>> check_layer(Square(), np.array([1.0, -2.0, 3.0])).passed
-    True
-    """
-    __tracebackhide__ = True
-    forward, backward = getattr(layer, "forward", None), getattr(layer, "backward", None)
-    if not (callable(forward) and callable(backward)):
-        raise InputError(f"a {type(layer).__name__} has no forward() and backward() methods to check")
-    names = argument_names(forward, len(inputs))
-    values = [as_float_argument(name, value) for name, value in zip(names, inputs)]
-    objective = _UpstreamObjective(forward, seed)
-
-    def vector_jacobian_product(*arguments):
-        forward(*arguments)
-        upstream = objective.upstream.copy()   # backward may write into it (seeds' Relu does)
-        return backward(upstream if upstream.shape else float(upstream))
-
-    name = type(layer).__name__
-    return run_check(objective, values, names=names, grad=vector_jacobian_product, rtol=rtol, atol=atol,
-                     methods=methods, grad_title=f"{name}.backward", user_title=f"{name}.backward(u)",
-                     title=f"check_layer of {name}: backward(u) against uᵀJ (u seeded with {seed})")
+    return run_check(f, args, grad=grad, rtol=rtol, atol=atol, strict=strict, methods=methods, wrt=wrt,
+                     symbolic_budget=symbolic_budget)

@@ -60,6 +60,7 @@ class Graph:
     nodes: tuple
     outputs: tuple
     source: str = ""
+    output_names: tuple = ()   # names the user gave the outputs ('' where none); see render.style.output_names
 
     def __post_init__(self):
         n = len(self.variables)
@@ -107,6 +108,22 @@ class Graph:
                         live[arg] = True
         return live
 
+    @cached_property
+    def singular_slots(self):
+        """(slot, 'kink' or 'pole', the op table's side function) of every live operation
+        with a kink or a pole that reads a variable: a constant is never one (see
+        `fold_constants`). Made once per Graph; `singular_sides` evaluates them."""
+        found = []
+        live = self.live
+        for slot in range(self.n_inputs, self.size):
+            node = self.node(slot)
+            if not live[slot] or is_constant_node(node):
+                continue
+            op = OPERATIONS[node.op]
+            found += [(slot, kind, side) for kind, side in (("kink", op.kink_side), ("pole", op.pole_side))
+                      if side is not None]
+        return tuple(found)
+
     def baydin_number(self, slot):
         """Baydin's subscript for a slot: inputs 1−n … 0, operations 1 … l."""
         return slot - len(self.variables) + 1
@@ -146,7 +163,7 @@ def fold_constants(graph):
                     constant[slot] = float(OPERATIONS[node.op].evaluate(*values))
     if all(new is old for new, old in zip(nodes, graph.nodes)):
         return graph
-    return Graph(graph.variables, tuple(nodes), graph.outputs, graph.source)
+    return Graph(graph.variables, tuple(nodes), graph.outputs, graph.source, graph.output_names)
 
 
 def is_constant_node(node):
@@ -327,12 +344,6 @@ def evaluate(graph, point):
     return values
 
 
-def find_kinks(graph, values):
-    """Slots whose operation is at a point where it is not differentiable, with a description."""
-    return [(slot, OPERATIONS[graph.node(slot).op].kink_text)
-            for slot, kind, side in singular_sides(graph, values) if kind == "kink" and np.any(np.asarray(side) == 0)]
-
-
 def kink_mask(graph, values):
     """Whether some operation that an output depends on is at a kink (``abs`` at 0, a
     ``max`` tie): a bool, or a mask over the points when the values are arrays."""
@@ -347,13 +358,32 @@ def singular_sides(graph, values):
     """For every operation with a kink or a pole that an output depends on and that reads
     a variable: (slot, 'kink' or 'pole', the side of it that its arguments are on: the
     sign of the op table's kink_side or pole_side)."""
-    sides = []
-    live = graph.live
-    for slot in range(graph.n_inputs, graph.size):
-        if not live[slot] or is_constant_node(graph.node(slot)):
-            continue   # a constant is never a kink (see fold_constants)
-        op = OPERATIONS[graph.node(slot).op]
-        for kind, side in (("kink", op.kink_side), ("pole", op.pole_side)):
-            if side is not None:
-                sides.append((slot, kind, np.sign(side(*argument_values(graph.node(slot).args, values)))))
-    return sides
+    return [(slot, kind, np.sign(side(*argument_values(graph.node(slot).args, values))))
+            for slot, kind, side in graph.singular_slots]
+
+
+# ---- Pruning (gradcheck, issue 11 item 5): what reaches the outputs -------------------
+
+def prune(graph):
+    """The Graph of only the nodes some output depends on, and the old → new slot map.
+
+    Returns ``(pruned, slot_map)``: ``slot_map[old]`` is the slot in ``pruned`` of every
+    live slot of ``graph`` (inputs are always kept, so variables and their order do not
+    change); dead slots are missing from it. A traced branch not taken (``np.where``
+    evaluates both) is dead, so nothing in it is ever differentiated or judged.
+
+        >>> g = Graph(("x",), (Node("ln", (0,)), Node("exp", (0,))), (2,))
+        >>> pruned, slot_map = prune(g)
+        >>> [node.op for node in pruned.nodes], pruned.outputs, slot_map
+        (['exp'], (1,), {0: 0, 2: 1})
+    """
+    live, n = graph.live, graph.n_inputs
+    slot_map = {slot: slot for slot in range(n)}
+    nodes = []
+    for slot in range(n, graph.size):
+        if live[slot]:
+            node = graph.node(slot)
+            slot_map[slot] = n + len(nodes)
+            nodes.append(Node(node.op, tuple(a if isinstance(a, Const) else slot_map[a] for a in node.args)))
+    pruned = Graph(graph.variables, tuple(nodes), tuple(slot_map[s] for s in graph.outputs), graph.source)
+    return pruned, slot_map

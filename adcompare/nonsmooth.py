@@ -43,7 +43,7 @@ import numpy as np
 from .backends.finite_difference import step_size
 from .errors import DomainError
 from .formula import Sweep, tangent_rows
-from .graph import Const, argument_values, evaluate, quiet
+from .graph import Const, argument_values, evaluate, quiet, singular_sides
 from .ops import OPERATIONS
 
 TOLERANCE = (1e-12, 1e-12)
@@ -83,13 +83,22 @@ class OneSided:
         within CONFIRM_TOLERANCE when taken from one-sided differences."""
         if self.left is None or self.right is None:
             return False
-        rtol, atol = TOLERANCE if self.how == "directional forward mode" else CONFIRM_TOLERANCE
+        rtol, atol = TOLERANCE if self.exact else CONFIRM_TOLERANCE
         return abs(self.left - self.right) <= atol + rtol * max(abs(self.left), abs(self.right))
 
     @property
+    def exact(self):
+        """Whether both sides come from the directional sweeps (exact), not from differences."""
+        return self.how == "directional forward mode"
+
+    @property
     def value(self):
-        """The derivative when `differentiable` (the right derivative), else None."""
-        return self.right if self.differentiable else None
+        """The derivative when `differentiable`, else None: the right derivative when exact,
+        the mean of the two sides when they are difference quotients (their errors then
+        partly cancel)."""
+        if not self.differentiable:
+            return None
+        return self.right if self.exact else (self.left + self.right) / 2
 
     @property
     def interval(self):
@@ -154,13 +163,9 @@ class Analysis:
 def kinks_at(graph, values):
     """The live nodes that read a variable and sit on their kink at these values (one point)."""
     found = []
-    live = graph.live
-    for slot in range(graph.n_inputs, graph.size):
-        node = graph.node(slot)
-        op = OPERATIONS[node.op]
-        if op.kink_side is None or not live[slot] or all(isinstance(a, Const) for a in node.args):
-            continue
-        if np.any(np.real(op.kink_side(*argument_values(node.args, values))) == 0):
+    for slot, kind, side in singular_sides(graph, values):
+        if kind == "kink" and np.any(np.real(side) == 0):
+            op = OPERATIONS[graph.node(slot).op]
             found.append(Kink(slot, op.kink_text, op.kink_rule.convention))
     return found
 
@@ -298,6 +303,23 @@ def analyse(graph, point, values=None, confirm=True):
         for k in range(m):
             entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences)
     return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps))
+
+
+def analyse_code(function_at, point, kinks):
+    """The `Analysis` of a function whose trace cannot see across a branch (the code
+    compared values at a tie, so the Graph holds one side only): the one-sided derivatives
+    of the function as written, by one-sided differences of ``function_at`` (a function of
+    the flat point returning the outputs as an array). ``kinks`` are the `Kink`s that made
+    it necessary (a tie in the code, or a node on its kink)."""
+    left, right = one_sided_differences(function_at, point, defined_sides=True)
+    entries = {}
+    for k, row in enumerate(right):
+        for j in range(len(row)):
+            sides = (left[k][j], right[k][j])
+            why = tuple(None if v is not None else f"f is not defined {name} of the point"
+                        for v, name in zip(sides, ("left", "right")))
+            entries[(k, j)] = OneSided(k, j, *sides, "one-sided differences of the code as written", sides, True, why)
+    return Analysis(tuple(kinks), (), entries)
 
 
 def _one_sided(k, j, right, left, differences):

@@ -3,7 +3,8 @@ never reaches eval, exec, sympify or parse_expr.
 
 Grammar (highest precedence last)::
 
-    outputs  := expr ("," expr)*
+    outputs  := output ("," output)*
+    output   := (name "=")? expr                        f = (x+y)*z names the output f
     expr     := expr ("+" | "-") term | term
     term     := term ("*" | "/") unary | unary
     unary    := ("-" | "+") unary | power
@@ -61,7 +62,7 @@ _TOKEN = re.compile(r"""
     (?P<space>[ \t\r\n]+)
   | (?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<symbol>\*\*|[-+*/^(),])
+  | (?P<symbol>\*\*|[-+*/^(),=])
 """, re.VERBOSE)
 
 # Binary operators: precedence, right-associative, operation name.
@@ -167,7 +168,10 @@ def _to_postfix(tokens, source, variables, limits):
                 out.append(("const", _literal(token, source, limits), token.column))
                 expect_operand = False
             elif token.kind == "name":
-                if tokens[index].text == "(":
+                if tokens[index].text == "=" and not stack and (not out or out[-1][0] == "next_output"):
+                    out.append(("output_name", token.text, token.column))   # f = expr names the output
+                    index += 1
+                elif tokens[index].text == "(":
                     if token.text not in FUNCTIONS:
                         fail(f"unknown function '{token.text}' "
                              f"(known: {', '.join(sorted(FUNCTIONS))})", token)
@@ -294,6 +298,7 @@ def _parse(text, variables, merge_common, limits):
     postfix = _to_postfix(tokenize(text, limits), text, variables, limits)
     if variables is None:
         variables = tuple(sorted({payload for kind, payload, _ in postfix if kind == "var"}, key=natural_key))
+    output_names = _output_names(postfix, variables, text)
     slot_of = {name: slot for slot, name in enumerate(variables)}
 
     # Build pending nodes in postfix order: [op, args, height, constant value, column].
@@ -308,6 +313,8 @@ def _parse(text, variables, merge_common, limits):
             stack.append(("input", slot_of[payload]))
         elif kind == "next_output":
             output_refs.append(stack.pop())
+        elif kind == "output_name":
+            continue
         else:
             name, arity = payload
             args = stack[len(stack) - arity:]
@@ -356,4 +363,21 @@ def _parse(text, variables, merge_common, limits):
             outputs.append(len(variables) + len(nodes) - 1)
         else:
             outputs.append(resolve(ref))
-    return Graph(tuple(variables), tuple(nodes), tuple(outputs), source=text)
+    return Graph(tuple(variables), tuple(nodes), tuple(outputs), source=text, output_names=output_names)
+
+
+def _output_names(postfix, variables, source):
+    """The names given as ``f = expr`` ('' for an output without one); a name that is an
+    input's, a constant's or another output's is a ParseError."""
+    names = [""]
+    for kind, payload, column in postfix:
+        if kind == "next_output":
+            names.append("")
+        elif kind == "output_name":
+            if payload in variables or payload in CONSTANTS or payload in FUNCTIONS or payload in names:
+                what = ("an input" if payload in variables else "a constant" if payload in CONSTANTS
+                        else "a function" if payload in FUNCTIONS else "another output")
+                raise ParseError(f"the output name '{payload}' at column {column} is already {what}'s name",
+                                 column, source)
+            names[-1] = payload
+    return tuple(names) if any(names) else ()

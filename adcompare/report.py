@@ -26,7 +26,7 @@ from .backends import METHODS, run_method
 from .backends.symbolic import DEFAULT_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import DomainError, InputError
-from .formula import primal_rows
+from .formula import name_outputs, primal_rows
 from .graph import broadcast_point, evaluate, fold_constants, kink_mask, point_index, point_shape
 from .nonsmooth import analyse
 from .render.style import derivative_name
@@ -71,10 +71,14 @@ class Report(_Rendered):
     primal: tuple
     comparison: object
 
-    def drawing(self, digits=3):
-        """The computational graph, which a notebook shows as SVG when Graphviz is installed."""
-        from .render.dot import GraphDrawing, render_graph
-        return GraphDrawing(render_graph(self, digits=digits))
+    def drawing(self, digits=3, output=None, rankdir="LR", colors=None):
+        """The computational graph, which a notebook shows as a picture (SVG, when Graphviz
+        is installed): with several outputs one drawing per output, or output ``output``'s."""
+        from .render.dot import GraphDrawing, GraphDrawings, render_graph
+        if output is None and len(self.graph.outputs) > 1:
+            return GraphDrawings(GraphDrawing(render_graph(self, digits, k, rankdir, colors))
+                                 for k in range(len(self.graph.outputs)))
+        return GraphDrawing(render_graph(self, digits, output or 0, rankdir, colors))
 
 
 @dataclass
@@ -187,14 +191,17 @@ def resolve_point(expression, at, variables=None, merge_common=False, limits=DEF
 
 
 def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False,
-          fd_method="central", digits=30, tolerances=None, symbolic_budget=DEFAULT_BUDGET):
+          fd_method="central", digits=30, tolerances=None, symbolic_budget=DEFAULT_BUDGET, output_names=None):
     """Run ``methods`` on ``expression`` at ``at`` and cross-check them: a `Report`, or a
-    `PointsReport` when ``at`` holds arrays of points (see `resolve_point`).
+    `PointsReport` when ``at`` holds arrays of points (see `resolve_point`). ``output_names``
+    names the outputs (as ``f = …`` in the expression does).
 
     Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
     a point outside the domain or where a derivative does not exist).
     """
     graph, point = resolve_point(expression, at, variables, merge_common)
+    if output_names is not None:
+        graph = name_outputs(graph, output_names)
     return trace_graph(graph, point, methods=methods, fd_method=fd_method, digits=digits, tolerances=tolerances,
                        symbolic_budget=symbolic_budget)
 

@@ -3,6 +3,7 @@ transcribed by hand from the paper (shared/reference/baydin-tables.md) into adco
 columns: name | = definition | [= local] | = with values | = value. Every format's golden
 test reads these cells.
 
+Names are as the paper typesets them (x₁, ẋ₁, x̄₁: the input x1 with subscript 1).
 Where the paper writes 1/2 we write "1 / 2"; where it writes "10.693 + 0.959" (silently
 substituting −sin 5 = +0.959) we require the unambiguous "10.693 − (−0.959)". Values
 the paper leaves unevaluated (ln 2, 2 × 5, sin 5) we require rounded to 3 decimals.
@@ -11,8 +12,8 @@ the paper leaves unevaluated (ln 2, 2 × 5, sin 5) we require rounded to 3 decim
 BAYDIN = "ln(x1)+x1*x2-sin(x2)"
 
 TABLE_2_PRIMAL = [
-    ["v₋₁", "= x1", "= 2"],
-    ["v₀", "= x2", "= 5"],
+    ["v₋₁", "= x₁", "= 2"],
+    ["v₀", "= x₂", "= 5"],
     "rule",
     ["v₁", "= ln v₋₁", "= ln 2", "= 0.693"],
     ["v₂", "= v₋₁ × v₀", "= 2 × 5", "= 10"],
@@ -24,8 +25,8 @@ TABLE_2_PRIMAL = [
 ]
 
 TABLE_2_TANGENT_X1 = [
-    ["v̇₋₁", "= ẋ1", "= 1"],
-    ["v̇₀", "= ẋ2", "= 0"],
+    ["v̇₋₁", "= ẋ₁", "= 1"],
+    ["v̇₀", "= ẋ₂", "= 0"],
     "rule",
     ["v̇₁", "= v̇₋₁ / v₋₁", "= 1 / 2", "= 0.5"],
     ["v̇₂", "= v̇₋₁ × v₀ + v̇₀ × v₋₁", "= 1 × 5 + 0 × 2", "= 5"],
@@ -40,8 +41,8 @@ TABLE_2_TANGENT_X1 = [
 # our "local" column; we add the values substituted (hand-computed: v̄₀ was −cos 5 ≈ −0.284
 # before the accumulation, v̄₋₁ was 5 before its accumulation).
 TABLE_3_ADJOINT = [
-    ["x̄1", "= v̄₋₁", "= 5.5"],
-    ["x̄2", "= v̄₀", "= 1.716"],
+    ["x̄₁", "= v̄₋₁", "= 5.5"],
+    ["x̄₂", "= v̄₀", "= 1.716"],
     "rule",
     ["v̄₋₁", "= v̄₋₁ + v̄₁ ∂v₁/∂v₋₁", "= v̄₋₁ + v̄₁ / v₋₁", "= 5 + 1 / 2", "= 5.5"],
     ["v̄₀", "= v̄₀ + v̄₂ ∂v₂/∂v₀", "= v̄₀ + v̄₂ × v₋₁", "= (−0.284) + 1 × 2", "= 1.716"],

@@ -183,9 +183,10 @@ def check_agreement(graph, point):
         assert report.results["finite_difference"].error_kind in ("domain", "overflow")
         return "domain edge"
     kinds = {check.explanation for _, check in comparison.mismatches}
-    nearby = kinds & {"domain edge", "kink nearby", "pole nearby"}
+    nearby = kinds & {"domain edge", "overflow nearby", "kink nearby", "pole nearby"}
     if nearby:
-        # Right when the default central stencil does leave the domain, or straddle a kink or pole.
+        # Right when the default central stencil does leave the domain (or overflow), or
+        # straddle a kink or pole.
         assert central_stencil_leaves_or_straddles(graph, point), (
             f"{kinds} reported, but the central stencil stays inside the domain and on one side of "
             "every kink and pole")
@@ -334,7 +335,7 @@ def exact_stencil_agrees(graph, point, report, entry):
     from adcompare.certified import certify_graph
     result = report.results["finite_difference"]
     row = result.details["rows"][entry.variable]
-    assert row.stencil in ("central", "forward"), row.stencil
+    assert row.stencil in ("central", "forward", "one-sided forward", "one-sided backward"), row.stencil
 
     def exact_f(offset):
         moved = list(point)
@@ -345,8 +346,11 @@ def exact_stencil_agrees(graph, point, report, entry):
         h = mpmath.mpf(row.step)
         if row.stencil == "central":
             exact_quotient = (exact_f(row.step) - exact_f(-row.step)) / (2 * h)
-        else:
+        elif row.stencil == "forward":
             exact_quotient = (exact_f(row.step) - exact_f(0.0)) / h
+        else:
+            s = 1 if row.stencil == "one-sided forward" else -1
+            exact_quotient = (-3 * exact_f(0.0) + 4 * exact_f(s * row.step) - exact_f(2 * s * row.step)) / (2 * s * h)
         reference = mpmath.mpf(entry.reference)
         exact_error = abs(exact_quotient - reference)
         float_error = abs(mpmath.mpf(result.jacobian[entry.output, entry.variable]) - reference)

@@ -15,7 +15,7 @@ import pytest
 
 import adcompare
 from baydin_tables import BAYDIN, TABLE_2_PRIMAL, TABLE_2_TANGENT_X1, TABLE_3_ADJOINT
-from adcompare.render.layout import table_3_order
+from adcompare.render.traces import table_3_order
 from adcompare.render.text import render_report, trace_text
 
 

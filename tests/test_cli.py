@@ -44,12 +44,17 @@ def vbar(n):
     return nfc("v" + BAR + str(n).translate(SUB))
 
 
+def xname(name, mark=""):
+    """An input's name as the traces print it: a letter, its mark, digits as a subscript (x1 → x₁)."""
+    return nfc(name[0] + mark + name[1:].translate(SUB))
+
+
 def xdot(name):
-    return nfc(name[0] + DOT + name[1:])
+    return xname(name, DOT)
 
 
 def xbar(name):
-    return nfc(name[0] + BAR + name[1:])
+    return xname(name, BAR)
 
 
 YDOT, YBAR = nfc("y" + DOT), nfc("y" + BAR)
@@ -200,8 +205,8 @@ def test_baydin_text_exit_and_verdict(baydin_text):
     assert baydin_text.returncode == 0
     assert baydin_text.stderr == ""
     lines = baydin_text.stdout.splitlines()
-    assert lines[0] == "f(x1, x2) = " + BAYDIN
-    assert lines[1] == "at x1 = 2, x2 = 5"
+    assert lines[0] == "y(x₁, x₂) = " + BAYDIN
+    assert lines[1] == "at x₁ = 2, x₂ = 5"
     assert lines[-1] == "Verdict: all 4 methods agree."
     assert "MISMATCH" not in baydin_text.stdout
 
@@ -209,7 +214,7 @@ def test_baydin_text_exit_and_verdict(baydin_text):
 def test_baydin_table2_primal_trace(baydin_text):
     rows = block(baydin_text.stdout, "Forward primal trace")
     expected = [  # Table 2, left: inputs | working rows | output
-        [[v(-1), "x1", "2"], [v(0), "x2", "5"]],
+        [[v(-1), "x₁", "2"], [v(0), "x₂", "5"]],
         [[v(1), f"ln {v(-1)}", "ln 2", "0.693"],
          [v(2), f"{v(-1)} × {v(0)}", "2 × 5", "10"],
          [v(3), f"sin {v(0)}", "sin 5", f"{MINUS}0.959"],
@@ -224,7 +229,7 @@ def test_baydin_table2_primal_trace(baydin_text):
 
 
 def test_baydin_table2_tangent_trace_x1(baydin_text):
-    rows = block(baydin_text.stdout, "Forward tangent trace for ∂/∂x1")
+    rows = block(baydin_text.stdout, "Forward tangent trace for ∂/∂x₁")
     got = sections(rows)
     assert got[0] == [[vdot(-1), xdot("x1"), "1"], [vdot(0), xdot("x2"), "0"]]
     assert got[2] == [[YDOT, vdot(5), "5.5"]]
@@ -240,7 +245,7 @@ def test_baydin_table2_tangent_trace_x1(baydin_text):
 
 def test_baydin_tangent_trace_x2_hand_derived(baydin_text):
     # Not in the paper; with ẋ1 = 0, ẋ2 = 1: v̇₂ = 0·5 + 1·2 = 2, v̇₃ = cos 5, ẏ = 2 − cos 5.
-    got = sections(block(baydin_text.stdout, "Forward tangent trace for ∂/∂x2"))
+    got = sections(block(baydin_text.stdout, "Forward tangent trace for ∂/∂x₂"))
     assert got[0] == [[vdot(-1), xdot("x1"), "0"], [vdot(0), xdot("x2"), "1"]]
     body = got[1]
     assert find_row(body, vdot(2), f"{vdot(-1)} × {v(0)} + {vdot(0)} × {v(-1)}")[2:] == ["0 × 5 + 1 × 2", "2"]
@@ -288,10 +293,10 @@ def test_wrt_x1_shows_only_that_tangent_trace():
     result = run("trace", BAYDIN, "--at", "2,5", "--wrt", "x1")
     assert result.returncode == 0 and "Traceback" not in result.stderr
     titles = [t for t in blocks(result.stdout) if t.startswith("Forward tangent trace")]
-    assert titles == [f"Forward tangent trace for ∂/∂x1 ({xdot('x1')} = 1, {xdot('x2')} = 0)"]
+    assert titles == [f"Forward tangent trace for ∂/∂x₁ ({xdot('x1')} = 1, {xdot('x2')} = 0)"]
     rows = block(result.stdout, "Forward tangent trace")
     assert find_row(rows, vdot(2), f"{vdot(-1)} × {v(0)} + {vdot(0)} × {v(-1)}")[2:] == ["1 × 5 + 0 × 2", "5"]
-    assert "∂/∂x2" not in result.stdout
+    assert "∂/∂x₂" not in result.stdout
     # the primal and adjoint traces are still shown
     block(result.stdout, "Forward primal trace")
     block(result.stdout, "Reverse adjoint trace")
@@ -308,7 +313,7 @@ def test_digits_5_with_wrt_x2():
     tangent = block(result.stdout, "Forward tangent trace")
     assert find_row(tangent, vdot(3), f"{vdot(0)} × cos {v(0)}")[2:] == ["1 × cos 5", rounded(COS5, 5)]
     assert find_row(tangent, YDOT, vdot(5))[-1] == rounded(2 - COS5, 5)
-    assert "∂/∂x1" not in result.stdout
+    assert "∂/∂x₁" not in result.stdout
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,9 +503,9 @@ def test_fd_tolerance_too_tight_exit_1():
     out = result.stdout
     assert "MISMATCH" in out
     # ∂y/∂x2 = 2 − cos 5 is irrational: a difference quotient cannot hit it exactly
-    assert re.search(r"finite differences differs from .* at ∂y/∂x2", out)
+    assert re.search(r"finite differences differs from .* at ∂y/∂x₂", out)
     assert "forward mode differs" not in out and "reverse mode differs" not in out
-    assert out.rstrip().splitlines()[-1].startswith("Verdict: the methods disagree at ∂y/∂x1: finite differences gives")
+    assert out.rstrip().splitlines()[-1].startswith("Verdict: the methods disagree at ∂y/∂x₁: finite differences gives")
     assert out.rstrip().endswith("; and at 1 more entry.")
 
 

@@ -1,4 +1,4 @@
-"""Hostile input: mutated expressions only ever give adcompare's own errors, quickly; the
+"""Hostile input: mutated expressions only ever give adcompare's own errors; the
 named attacks are refused with one line and exit 2, including a 10 MB expression on
 standard input; special values are reported at the node where they happen."""
 
@@ -38,9 +38,11 @@ def mutated_expressions(draw):
     return "".join(pieces)
 
 
-@settings(max_examples=400, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+# No deadline: whether an example is quick depends on the machine's load; the parser's
+# work is measured by counting, in tests/test_parse.py.
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_expressions())
-def test_mutated_expressions_give_only_our_errors_within_a_second(text):
+def test_mutated_expressions_give_only_our_errors(text):
     try:
         graph = parse(text)
     except AdcompareError:
@@ -76,7 +78,9 @@ def test_named_hostile_inputs_are_refused_with_one_line(name):
     start = time.perf_counter()
     with pytest.raises(AdcompareError):
         parse(text)
-    assert time.perf_counter() - start < 1.0      # a hang guard, not a benchmark
+    # A hang guard, not a benchmark: the parser's work on the long ones is counted in
+    # tests/test_parse.py (test_default_limit_*).
+    assert time.perf_counter() - start < 30.0
     # Through the CLI: on standard input (argv cannot carry 200 kB), one line, exit 2.
     done, _ = cli("trace", "-", "--at", "1", stdin=text.encode())
     assert done.returncode == 2
@@ -87,10 +91,11 @@ def test_named_hostile_inputs_are_refused_with_one_line(name):
 
 def test_ten_megabyte_expression_on_standard_input():
     text = ("x+" * 5_000_000 + "x").encode()
-    done, seconds = cli("trace", "-", "--at", "1", stdin=text)
+    done, _ = cli("trace", "-", "--at", "1", stdin=text)    # the subprocess's timeout is the hang guard
     assert done.returncode == 2
-    assert b"expression too long" in done.stderr and b"Traceback" not in done.stderr
-    assert seconds < 10.0                         # a hang guard (process start included)
+    # Refused for its length, before tokenizing, after reading 4·10⁶ + 4 bytes (four bytes a
+    # character at most, one more than the limit), not the 10 MB.
+    assert b"expression too long: 4,000,004 characters" in done.stderr and b"Traceback" not in done.stderr
 
 
 def test_expression_on_standard_input_works():

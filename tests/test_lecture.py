@@ -18,28 +18,11 @@ from adcompare.studies import step_study
 
 REPO = Path(__file__).resolve().parents[1]
 BAYDIN = "ln(x1)+x1*x2-sin(x2)"
-EDGE = re.compile(r'"(\w+)" -> "(\w+)" \[label=<<font color="#1a7f37">([^<]*)</font>'
-                  r'(?:<br/><font color="#c62828">([^<]*)</font>)?>\];')
 
 
 def cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "adcompare", *args], capture_output=True, text=True,
                           encoding="utf-8", env=env, timeout=120)
-
-
-def test_graph_edges_carry_values_and_adjoint_contributions():
-    # Slots: x1 = v0, x2 = v1, ln = v2, × = v3, sin = v4, + = v5, − = v6. Values from
-    # Table 2; adjoints from Table 3, one per edge: the two edges leaving x2 carry
-    # v̄₂·v₋₁ = 2 and v̄₃·cos v₀ = −cos 5 = −0.284, which add up to x̄2 = 1.716.
-    dot = render_graph(adcompare.trace(BAYDIN, at=(2, 5), methods=("reverse",)))
-    edges = {(a, b): (value, adjoint) for a, b, value, adjoint in EDGE.findall(dot)}
-    assert edges == {
-        ("v0", "v2"): ("2", "0.5"), ("v0", "v3"): ("2", "5"), ("v1", "v3"): ("5", "2"),
-        ("v1", "v4"): ("5", "−0.284"), ("v2", "v5"): ("0.693", "1"), ("v3", "v5"): ("10", "1"),
-        ("v5", "v6"): ("10.693", "1"), ("v4", "v6"): ("−0.959", "−1"), ("v6", "y0"): ("11.652", "1"),
-    }
-    assert "x̄2 = 1.716" in dot and "x̄1 = 5.5" in dot
-    assert "ln<br/>" in dot and "sin<br/>" in dot and "×<br/>" in dot
 
 
 def test_graph_draws_constants_as_their_own_nodes():
@@ -113,7 +96,7 @@ def test_lecture_check_command(tmp_path):
     assert cli("lecture", "--out", str(tmp_path), "--check").returncode == 1
     assert cli("lecture", "--out", str(tmp_path)).returncode == 0
     assert cli("lecture", "--out", str(tmp_path), "--check").returncode == 0
-    assert {p.suffix for p in tmp_path.iterdir()} == {".md", ".tex", ".dot"}
+    assert {p.suffix for p in tmp_path.iterdir()} == {".md", ".tex", ".dot", ".png", ".html"}
 
 
 def _gradient(key):
@@ -150,7 +133,7 @@ def test_micrograd_tanh_neuron_matches_the_lecture():
 
 
 def test_cli_guesses_the_format_from_the_extension(tmp_path):
-    for suffix, marker in ((".md", "| Forward primal trace"), (".tex", r"\begin{tabular}"),
+    for suffix, marker in ((".md", "**Forward primal trace"), (".tex", r"\begin{tabular}"),
                            (".html", "<table>"), (".json", '"agree": true')):
         out = tmp_path / f"baydin{suffix}"
         done = cli("trace", BAYDIN, "--at", "2,5", "--out", str(out))

@@ -56,12 +56,14 @@ def test_finite_differences_lie_within_their_error_estimate(baydin_points, fd_me
     error = np.abs(result.jacobian - gradient)
     estimate = result.details["error_estimate"]
     assert estimate.shape == (1, 2, N)
-    # The estimate is an estimate: it may be exceeded at a few points, never by much.
-    assert np.mean(error <= 2 * estimate + 1e-15) > 0.99
-    assert np.all(error <= 10 * estimate + 1e-15)
+    # The estimate is a claim, and here it holds at every point (the hand derivative is
+    # exact up to its own few ulps).
+    assert np.all(error <= estimate + 4e-16 * np.abs(gradient))
     if fd_method != "forward":   # first order: O(h) = 1e-8·|f″| may exceed the default tolerance
         assert np.all(error <= 1e-6 * np.abs(gradient) + 1e-8)
-    assert result.details["fallback_points"] == 0
+    # A smooth function: the step search runs at the few points where ln x1 near 0.2 makes
+    # the base step coarse, not at the rest.
+    assert result.details["fallback_points"] <= N // 100
 
 
 def test_steps_are_per_point_and_exactly_representable(baydin_points):
@@ -219,9 +221,13 @@ def test_report_summarises_and_explains_the_worst_points(baydin_points):
     assert len(comparison.worst) == 5
     for position, single in comparison.worst:
         assert single.point == _at(report.point, position)
-        assert {c.explanation for _, c in single.comparison.mismatches} == {"finite-difference error"}
+        # Within their own estimate; where f ≈ 0 by cancellation (ln x1 + x1·x2 ≈ sin x2), most
+        # of it is the rounding of f's terms.
+        assert {c.explanation for _, c in single.comparison.mismatches} <= {"finite-difference error",
+                                                                             "rounding of f"}
     text = report.render()
-    assert text.count("explained: the difference lies within finite differences' own error estimate") >= 5
+    assert (text.count("explained: the difference lies within finite differences' own error estimate")
+            + text.count("explained: within finite differences' own error estimate")) >= 5
     assert f"the methods disagree at {N:,} of {N:,} points" in text
 
 
@@ -376,7 +382,7 @@ def test_a_point_outside_the_domain_in_a_file_is_counted_end_to_end(tmp_path):
     assert done.returncode == 4 and done.stderr == ""
     assert "Points by state: 2 agree, 1 inconclusive." in done.stdout
     assert ("Inconclusive at 1 point: v₁ = ln v₋₁: ln is outside its domain (a positive argument needed); the first "
-            "is point [2]: x1 = -1, x2 = 3") in done.stdout
+            "is point [2]: x₁ = -1, x₂ = 3") in done.stdout
 
 
 def test_help_says_how_columns_are_ordered(capsys):

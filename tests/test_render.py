@@ -53,25 +53,38 @@ def expected_table_3():
 
 
 def markdown_tables(text):
-    """Each Markdown table as (header cells, body rows of cells)."""
+    """Each Markdown table as (its title, body rows of cells, rows of blank cells marking
+    the rules between sections as 'rule')."""
     tables = []
+    title = ""
     for block in re.split(r"\n\s*\n", text):
-        lines = [line for line in block.splitlines() if line.startswith("|")]
-        if len(lines) < 2:
+        table = [line for line in block.splitlines() if line.startswith("|")]
+        if len(table) < 2:
+            title = block.strip("*") if block.startswith("**") else ""
             continue
-        split = [[cell.strip().replace("\\|", "|") for cell in line.strip("|").split(" | ")] for line in lines]
-        tables.append((split[0], split[2:]))
+        split = [[cell.strip().replace("\\|", "|") for cell in line.strip("|").split(" | ")] for line in table]
+        tables.append((title, ["rule" if not any(row) else row for row in split[2:]]))
+        title = ""
     return tables
 
 
 def test_markdown_table_2_and_table_3(report):
     tables = markdown_tables(markdown.render_report(report, wrt="x1"))
-    header, body = tables[0]
-    assert header[0] == "Forward primal trace" and header[4].startswith("Forward tangent trace for ∂/∂x1")
-    assert body == expected_table_2()
-    header, body = tables[1]
-    assert header[4].startswith("Reverse adjoint trace for y")
-    assert body == expected_table_3()
+    title, body = tables[0]
+    # The titles stand above the tables, not in a column's header.
+    assert title == "Forward primal trace (left) · Forward tangent trace for ∂/∂x₁ (ẋ₁ = 1, ẋ₂ = 0) (right)"
+    assert [row for row in body if row != "rule"] == expected_table_2()
+    assert [i for i, row in enumerate(body) if row == "rule"] == [2, 8]   # inputs | body | output
+    title, body = tables[1]
+    assert title.startswith("Forward primal trace (left) · Reverse adjoint trace for y")
+    assert [row for row in body if row != "rule"] == expected_table_3()
+
+
+def test_markdown_escapes_sympy_formulas_once():
+    report = adcompare.trace("x^y", at=(2, 3), methods=("symbolic", "reverse"))
+    text = markdown.render_report(report, tables=["symbolic"])
+    # x**y*log(x) as Markdown must read x\*\*y\*log(x): one backslash before each star.
+    assert r"x\*\*y\*log(x)" in text and "\\\\" not in text
 
 
 # Written by hand in LaTeX from the paper's Table 2 (ẋ1 = 1).
@@ -101,21 +114,21 @@ _E = ["", "", "", ""]
 LATEX_TABLE_3_ADJOINT_SIDE = [
     [r"$\bar{x}_{1}$", r"$= \bar{v}_{-1}$", "", "", r"$= 5.5$"],
     [r"$\bar{x}_{2}$", r"$= \bar{v}_{0}$", "", "", r"$= 1.716$"],
-    [r"$\bar{v}_{-1}$", r"$= \bar{v}_{-1} + \bar{v}_{1} \partial v_{1}/\partial v_{-1}$",
+    [r"$\bar{v}_{-1}$", r"$= \bar{v}_{-1} + \bar{v}_{1} \, \partial v_{1}/\partial v_{-1}$",
      r"$= \bar{v}_{-1} + \bar{v}_{1} / v_{-1}$", r"$= 5 + 1 / 2$", r"$= 5.5$"],
-    [r"$\bar{v}_{0}$", r"$= \bar{v}_{0} + \bar{v}_{2} \partial v_{2}/\partial v_{0}$",
+    [r"$\bar{v}_{0}$", r"$= \bar{v}_{0} + \bar{v}_{2} \, \partial v_{2}/\partial v_{0}$",
      r"$= \bar{v}_{0} + \bar{v}_{2} \times v_{-1}$", r"$= \left(-0.284\right) + 1 \times 2$", r"$= 1.716$"],
-    [r"$\bar{v}_{-1}$", r"$= \bar{v}_{2} \partial v_{2}/\partial v_{-1}$", r"$= \bar{v}_{2} \times v_{0}$",
+    [r"$\bar{v}_{-1}$", r"$= \bar{v}_{2} \, \partial v_{2}/\partial v_{-1}$", r"$= \bar{v}_{2} \times v_{0}$",
      r"$= 1 \times 5$", r"$= 5$"],
-    [r"$\bar{v}_{0}$", r"$= \bar{v}_{3} \partial v_{3}/\partial v_{0}$", r"$= \bar{v}_{3} \times \cos v_{0}$",
+    [r"$\bar{v}_{0}$", r"$= \bar{v}_{3} \, \partial v_{3}/\partial v_{0}$", r"$= \bar{v}_{3} \times \cos v_{0}$",
      r"$= \left(-1\right) \times \cos 5$", r"$= -0.284$"],
-    [r"$\bar{v}_{2}$", r"$= \bar{v}_{4} \partial v_{4}/\partial v_{2}$", r"$= \bar{v}_{4} \times 1$",
+    [r"$\bar{v}_{2}$", r"$= \bar{v}_{4} \, \partial v_{4}/\partial v_{2}$", r"$= \bar{v}_{4} \times 1$",
      r"$= 1 \times 1$", r"$= 1$"],
-    [r"$\bar{v}_{1}$", r"$= \bar{v}_{4} \partial v_{4}/\partial v_{1}$", r"$= \bar{v}_{4} \times 1$",
+    [r"$\bar{v}_{1}$", r"$= \bar{v}_{4} \, \partial v_{4}/\partial v_{1}$", r"$= \bar{v}_{4} \times 1$",
      r"$= 1 \times 1$", r"$= 1$"],
-    [r"$\bar{v}_{3}$", r"$= \bar{v}_{5} \partial v_{5}/\partial v_{3}$", r"$= \bar{v}_{5} \times \left(-1\right)$",
+    [r"$\bar{v}_{3}$", r"$= \bar{v}_{5} \, \partial v_{5}/\partial v_{3}$", r"$= \bar{v}_{5} \times \left(-1\right)$",
      r"$= 1 \times \left(-1\right)$", r"$= -1$"],
-    [r"$\bar{v}_{4}$", r"$= \bar{v}_{5} \partial v_{5}/\partial v_{4}$", r"$= \bar{v}_{5} \times 1$",
+    [r"$\bar{v}_{4}$", r"$= \bar{v}_{5} \, \partial v_{5}/\partial v_{4}$", r"$= \bar{v}_{5} \times 1$",
      r"$= 1 \times 1$", r"$= 1$"],
     [r"$\bar{v}_{5}$", r"$= \bar{y}$", "", "", r"$= 1$"],
 ]
@@ -158,7 +171,7 @@ def test_latex_table_3_alignment(report):
 def test_latex_names_and_escapes():
     report = adcompare.trace("theta2*w_out + x", at={"theta2": 1, "w_out": 2, "x": 3}, methods=("reverse",))
     text = latex.render_report(report)
-    assert r"\theta_{2}" in text and r"\mathit{w\_out}" in text
+    assert r"\theta_{2}" in text and r"w_{\mathit{out}}" in text
     assert r"\texttt{theta2*w\_out + x}" in text
 
 
@@ -226,12 +239,11 @@ def test_standalone_latex_compiles_with_pdflatex(tmp_path):
 
 
 def test_notebook_display(report):
-    assert report._repr_markdown_().count("| Forward primal trace") == 3
+    assert report._repr_markdown_().count("**Forward primal trace (left)") == 3
     assert "<table>" in report._repr_html_()
     assert r"\begin{tabular}" in report._repr_latex_()
     drawing = report.drawing()
     assert drawing.dot.startswith("digraph")
-    assert "```dot" in drawing._repr_markdown_()
     if shutil.which("dot") is not None:
         assert "<svg" in drawing._repr_svg_()
     else:

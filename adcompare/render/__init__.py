@@ -12,7 +12,7 @@ from importlib import import_module
 class _Formats(Mapping):
     """Format name → the ``render_report`` of its module, imported on first use."""
 
-    _NAMES = ("text", "markdown", "latex", "html", "json")
+    _NAMES = ("text", "markdown", "latex", "beamer", "html", "json")
 
     def __getitem__(self, name):
         if name not in self._NAMES:

@@ -8,12 +8,12 @@ not a branch here.
     f(x, y) = x*y
 """
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 import mpmath
 from tabulate import SEPARATING_LINE, tabulate
 
-from .layout import Cell, Note, Table, report_blocks
+from .layout import Cell, Note, Table, View, report_blocks
 from .style import Style, full_precision, quantity_name, render_formula
 
 
@@ -31,6 +31,8 @@ class Format(NamedTuple):
     table: Callable         # (title, headers, groups, sections) of rendered strings → text
     document: Callable      # ([(kind 'table' or 'note', text)], standalone) → the whole output
     side_by_side: bool      # Baydin's layout of traces (Tables 2 and 3) or one table per trace
+    reveal: Optional[Callable] = None   # (rendered cell, step) → the cell shown from that step on (slides)
+    columns: str = "all"    # the trace columns unless asked otherwise: 'all' or 'paper'
 
 
 def tabulate_sections(sections, headers, tablefmt):
@@ -50,6 +52,15 @@ def reference_text(value, method):
     return full_precision(value)
 
 
+def exact_text(text, style):
+    """A number in full precision as the style writes it: as Python reads it back in text
+    (5e-324), and in LaTeX math (-2, 5 \times 10^{-324}), where '-' is a minus sign."""
+    if style.template == "latex" and "e" in text:
+        mantissa, exponent = text.split("e")
+        text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
 def render_cell(cell, graph, fmt, digits):
     """One cell (or note part) in ``fmt``."""
     if isinstance(cell, str):
@@ -61,9 +72,9 @@ def render_cell(cell, graph, fmt, digits):
     if kind == "code":
         return fmt.code(content)
     if kind == "exact":
-        return fmt.text(full_precision(content))
+        return fmt.math(exact_text(full_precision(content), style))
     if kind == "reference":
-        return fmt.text(reference_text(*content))
+        return fmt.math(exact_text(reference_text(*content), style))
     if kind == "quantity":
         body = quantity_name(content, graph, style)
     elif kind == "formula":
@@ -86,17 +97,23 @@ def render_table(table, graph, fmt, digits):
     """A Table in ``fmt``."""
     sections = [[[render_cell(cell, graph, fmt, digits) for cell in row] for row in section]
                 for section in table.sections]
+    if fmt.reveal is not None and table.reveal:
+        steps = iter(table.reveal)
+        sections = [[[fmt.reveal(text, step) if step and text else text for text, step in zip(row, next(steps))]
+                     for row in section] for section in sections]
     groups = [(render_parts(title, graph, fmt, digits), span) for title, span in table.groups]
     headers = None if table.headers is None else [fmt.text(h) for h in table.headers]
     title = render_parts(table.title, graph, fmt, digits) if table.title else ""
     return fmt.table(title, headers, groups, sections)
 
 
-def render_report(report, fmt, digits=3, wrt=None, standalone=False):
-    """The whole report in ``fmt``."""
+def render_report(report, fmt, digits=3, wrt=None, standalone=False, tables=None, columns=None, rows="summary"):
+    """The whole report in ``fmt``; ``tables``, ``columns`` and ``rows`` as in `layout.View`."""
     graph = report.graph
     pieces = []
-    for block in report_blocks(report, wrt, fmt.side_by_side):
+    view = View(tables=None if tables is None else tuple(tables), wrt=wrt, columns=columns or fmt.columns, rows=rows,
+                side_by_side=fmt.side_by_side)
+    for block in report_blocks(report, view):
         if isinstance(block, Table):
             pieces.append(("table", render_table(block, graph, fmt, digits)))
         elif isinstance(block, Note):

@@ -1,16 +1,25 @@
 """The computational graph in Graphviz DOT, drawn the way CS231n draws circuits: inputs on
-the left, one node per operation, the output on the right; each edge labelled with the
-value flowing forward (green, above) and the adjoint flowing back along it (red, below:
-ȳ·∂y/∂ of that edge, so at a fan-out the two edges' adjoints add up). Node names are the
-trace's names (v₋₁, v₁, …), so the drawing and the tables match.
+the left (in variable order, top to bottom), one node per operation, the output on the
+right; on each edge the value flowing forward above the line and the adjoint flowing back
+along it below (ȳ·∂y/∂ of that edge, so at a fan-out the two edges' adjoints add up).
+Node names are the trace's (v₋₁, v₁, …), so the drawing and the tables match.
+
+The line of an edge passes through a small label node whose middle row is the line itself,
+so the value sits above it and the adjoint below (left and right of it when the graph runs
+top to bottom): Graphviz alone puts an edge's label beside the edge, never across it.
+
+Colours: the value and the adjoint in Okabe and Ito's colour-blind-safe blue and
+vermillion by default (B. Wong, "Points of view: Color blindness", Nature Methods 8:441,
+2011); ``colors`` sets any pair, e.g. CS231n's green and red.
 
     >>> from adcompare import trace
     >>> text = render_graph(trace("x*y", at=(2, 3), methods=("reverse",)))
-    >>> '"v0" -> "v2"' in text   # x (slot 0) feeds the product (slot 2)
+    >>> '"v0" -> "e0_2_0":line:w' in text   # x (slot 0) feeds the product (slot 2) through its label
     True
 """
 
 import html
+import re
 import shutil
 import subprocess
 
@@ -18,13 +27,38 @@ from ..errors import AdcompareError
 from ..formula import Var
 from ..graph import Const
 from ..ops import OPERATIONS
-from .style import TEXT, constant_text, format_number, output_name, quantity_name
+from .style import TEXT, constant_text, format_number, quantity_name, spanning_bars
 
-FORWARD_COLOUR, ADJOINT_COLOUR = "#1a7f37", "#c62828"
+PALETTES = {"okabe-ito": ("#0072B2", "#D55E00"),   # blue, vermillion: safe for every colour vision
+            "cs231n": ("#2ca02c", "#d62728")}      # CS231n's green and red (not safe for red-green)
+DEFAULT_PALETTE = "okabe-ito"
+RANKDIRS = ("LR", "TB")
+DEFAULT_DPI = 200
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|[a-z]+[0-9]*")
+
+
+def colours(spec=None):
+    """(value colour, adjoint colour) from a palette name or 'VALUE,ADJOINT' (#rrggbb or a
+    Graphviz colour name); ValueError otherwise."""
+    if spec is None:
+        return PALETTES[DEFAULT_PALETTE]
+    if spec in PALETTES:
+        return PALETTES[spec]
+    parts = [part.strip() for part in spec.split(",")]
+    if len(parts) != 2 or not all(_COLOUR.fullmatch(part) for part in parts):
+        raise ValueError(f"colours: {spec!r} is neither a palette ({', '.join(PALETTES)}) nor two colours "
+                         "VALUE,ADJOINT such as #0072B2,#D55E00")
+    return tuple(parts)
 
 
 def _id(slot):
     return f'"v{slot}"'
+
+
+def edge_id(source, target, position):
+    """The id of the label node on the edge from slot ``source`` into argument ``position``
+    of slot ``target`` (the stepping page finds edges by it)."""
+    return f"e{source}_{target}_{position}"
 
 
 def operation_symbol(op_name):
@@ -34,46 +68,80 @@ def operation_symbol(op_name):
     return op_name if "(" in symbol or not symbol else symbol
 
 
-def _edge_label(value, adjoint, digits):
-    top = f'<font color="{FORWARD_COLOUR}">{html.escape(format_number(value, digits))}</font>'
-    if adjoint is None:
-        return f"<{top}>"
-    bottom = f'<font color="{ADJOINT_COLOUR}">{html.escape(format_number(adjoint, digits))}</font>'
-    return f"<{top}<br/>{bottom}>"
+def _font(text, colour, size=None):
+    size = f' point-size="{size}"' if size else ""
+    return f'<font color="{colour}"{size}>{html.escape(text)}</font>'
 
 
-def render_graph(report, digits=3, output=0):
-    """DOT text of the report's graph, with the adjoints of output ``output``'s reverse sweep."""
+def _edge_label_node(name, value, adjoint, rankdir, palette, line_colour="black"):
+    """The label node an edge runs through: value above the line, adjoint below (TB: left, right)."""
+    top = f"<td>{_font(value, palette[0])}</td>"
+    bottom = f"<td>{_font(adjoint, palette[1])}</td>" if adjoint is not None else "<td> </td>"
+    if rankdir == "LR":
+        line = f'<td port="line" height="1" cellpadding="0" bgcolor="{line_colour}"></td>'
+        rows = f"<tr>{top}</tr><tr>{line}</tr><tr>{bottom}</tr>"
+    else:
+        line = f'<td port="line" width="1" cellpadding="0" bgcolor="{line_colour}"></td>'
+        rows = f"<tr>{top}{line}{bottom}</tr>"
+    table = f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{rows}</table>'
+    return f'  "{name}" [shape=plain, id="{name}", label=<{table}>];'
+
+
+def _box(name, rows):
+    """A rounded box whose every line is inside it (an HTML table as the node's label)."""
+    cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
+    return (f'  {name} [shape=plain, id={name}, label=<<table border="1" style="rounded" cellborder="0" '
+            f'cellspacing="0" cellpadding="3">{cells}</table>>];')
+
+
+def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
+    """DOT text of the report's graph, with the adjoints of output ``output``'s reverse sweep.
+
+    ``rankdir``: 'LR' (inputs on the left) or 'TB' (inputs on top); ``colors``: see `colours`.
+    """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}")
+    palette = colours(colors)
     graph = report.graph
+    if not 0 <= output < len(graph.outputs):
+        raise ValueError(f"output {output} does not exist (the graph has {len(graph.outputs)})")
     values = {row.target.index: row.value for row in report.primal if row.target.kind == "v"}
     contributions = {}
     reverse = report.results.get("reverse")
-    if reverse is not None:
+    if reverse is not None and reverse.sweeps:
         sweep = next(s for s in reverse.sweeps if s.kind == "adjoint" and s.seed == output)
         for slot, position, _, contribution, _, _ in sweep.record:
             contributions[(slot, position)] = contribution
-    legend = (f'<font color="{FORWARD_COLOUR}">value</font> / '
-              f'<font color="{ADJOINT_COLOUR}">adjoint</font>' if reverse is not None
-              else f'<font color="{FORWARD_COLOUR}">value</font>')
-    lines = ["digraph adcompare {", "  rankdir=LR;",
+    else:
+        reverse = None
+    where = ("above", "below") if rankdir == "LR" else ("left", "right")
+    legend = (f"{_font('value', palette[0])}&#160;{where[0]} the line, {_font('adjoint', palette[1])}&#160;{where[1]}"
+              if reverse is not None else _font("value", palette[0]))
+    out_name = quantity_name(Var("y", output), graph)
+    title = (f"{html.escape(out_name)} = {html.escape(graph.source)}" if len(graph.outputs) == 1 else
+             f"{html.escape(graph.source)}: the reverse sweep of {html.escape(out_name)}")
+    lines = [f"digraph adcompare {{",
+             f'  rankdir={rankdir}; nodesep=0.25; ranksep=0.3; fontname="Helvetica";',
              '  node [shape=circle, fontname="Helvetica", fontsize=12, margin=0.02];',
-             '  edge [fontname="Helvetica", fontsize=10];',
-             f'  label=<{html.escape(graph.source)}<br/><font point-size="10">{legend}</font>>;',
-             '  labelloc=t; fontname="Helvetica";']
+             '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
+             f'  label=<{title}<br/><font point-size="10">{legend}</font>>;',
+             "  labelloc=t;"]
     inputs = []
-    for i, name in enumerate(graph.variables):
-        label = f"{html.escape(name)}<br/>{html.escape(quantity_name(Var('v', i), graph))}"
+    for i in range(graph.n_inputs):
+        rows = [f"<b>{html.escape(quantity_name(Var('x', i), graph))}</b>&#160;= "
+                f"{html.escape(format_number(values[i], digits))}",
+                _font(quantity_name(Var("v", i), graph), "#555555", 10)]
         if reverse is not None:
             total = format_number(reverse.jacobian[output, i], digits)
-            label += (f'<br/><font color="{ADJOINT_COLOUR}" point-size="10">'
-                      f"{html.escape(quantity_name(Var('xbar', i), graph))} = {html.escape(total)}</font>")
-        inputs.append(f"  {_id(i)} [shape=box, style=rounded, label=<{label}>];")
-    lines += ["  { rank=source;", *inputs, "  }"]
+            rows.append(_font(f"{quantity_name(Var('xbar', i), graph)} = {total}", palette[1], 11))
+        inputs.append(_box(_id(i), rows))
+    order = " -> ".join(_id(i) for i in range(graph.n_inputs))
+    lines += ["  { rank=source;", *inputs] + ([f"    {order} [style=invis];"] if graph.n_inputs > 1 else []) + ["  }"]
     constants = 0
     for slot in range(graph.n_inputs, graph.size):
         node = graph.node(slot)
         name = html.escape(quantity_name(Var("v", slot), graph))
-        lines.append(f"  {_id(slot)} [label=<{html.escape(operation_symbol(node.op))}<br/>"
+        lines.append(f"  {_id(slot)} [id=\"v{slot}\", label=<{html.escape(operation_symbol(node.op))}<br/>"
                      f"<font point-size=\"9\">{name}</font>>];")
         for position, arg in enumerate(node.args):
             if isinstance(arg, Const) and arg.slot is not None:   # a folded constant: its node
@@ -82,33 +150,54 @@ def render_graph(report, digits=3, output=0):
                 constants += 1
                 lines.append(f'  "c{constants}" [shape=plaintext, label="{html.escape(constant_text(arg, TEXT))}"];')
                 lines.append(f'  "c{constants}" -> {_id(slot)};')
-            else:
-                label = _edge_label(values[arg], contributions.get((slot, position)), digits)
-                lines.append(f"  {_id(arg)} -> {_id(slot)} [label={label}];")
-    for k, slot in enumerate(graph.outputs):
-        name = html.escape(output_name(graph, k))
-        lines.append(f'  "y{k}" [shape=box, style=rounded, label=<{name}>];')
-        seed = 1.0 if (reverse is not None and k == output) else None
-        lines.append(f'  {_id(slot)} -> "y{k}" [label={_edge_label(values[slot], seed, digits)}];')
+                continue
+            label = edge_id(arg, slot, position)
+            adjoint = contributions.get((slot, position))
+            lines.append(_edge_label_node(label, format_number(values[arg], digits),
+                                          None if adjoint is None else format_number(adjoint, digits),
+                                          rankdir, palette))
+            tail, head = ("w", "e") if rankdir == "LR" else ("n", "s")
+            lines.append(f'  {_id(arg)} -> "{label}":line:{tail} [arrowhead=none, id="{label}_in"];')
+            lines.append(f'  "{label}":line:{head} -> {_id(slot)} [id="{label}_out"];')
+    slot = graph.outputs[output]
+    seed = f"{quantity_name(Var('ybar', output), graph)} = 1" if reverse is not None else None
+    rows = [f"<b>{html.escape(out_name)}</b>&#160;= {html.escape(format_number(values[slot], digits))}"]
+    if seed:
+        rows.append(_font(seed, palette[1], 11))
+    lines.append(_box('"y"', rows))
+    tail, head = ("w", "e") if rankdir == "LR" else ("n", "s")
+    lines.append(_edge_label_node("out", format_number(values[slot], digits), "1" if reverse is not None else None,
+                                  rankdir, palette))
+    lines.append(f'  {_id(slot)} -> "out":line:{tail} [arrowhead=none, id="out_in"];')
+    lines.append(f'  "out":line:{head} -> "y" [id="out_out"];')
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return spanning_bars("\n".join(lines) + "\n", "<o>", "</o>")
 
 
-def run_graphviz(dot_text, image_format):
-    """SVG or PNG bytes from DOT text, with Graphviz's ``dot`` program."""
+def render_graphs(report, digits=3, rankdir="LR", colors=None):
+    """One drawing per output: [(output name, DOT text)]."""
+    from .style import output_names
+    return [(name, render_graph(report, digits, k, rankdir, colors))
+            for k, name in enumerate(output_names(report.graph))]
+
+
+def run_graphviz(dot_text, image_format, dpi=DEFAULT_DPI):
+    """SVG, PNG (at ``dpi``) or PDF bytes from DOT text, with Graphviz's ``dot`` program."""
     program = shutil.which("dot")
     if program is None:
         raise AdcompareError(f"drawing {image_format.upper()} needs Graphviz's 'dot' program, which is not "
                              "installed (Debian: apt-get install graphviz); --format dot writes the DOT text")
-    done = subprocess.run([program, f"-T{image_format}"], input=dot_text.encode(), capture_output=True, timeout=60)
+    command = [program, f"-T{image_format}"] + ([f"-Gdpi={dpi}"] if image_format == "png" else [])
+    done = subprocess.run(command, input=dot_text.encode(), capture_output=True, timeout=60)
     if done.returncode != 0:
         raise AdcompareError(f"Graphviz's dot failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
 
 
 class GraphDrawing:
-    """DOT text that displays itself in a notebook: SVG when Graphviz's dot is installed,
-    else the DOT source."""
+    """A drawing that a notebook shows as a picture: SVG, drawn by Graphviz's dot when it
+    is installed. Only the picture is offered (with the DOT source as plain text), so that
+    Jupyter and nbconvert never choose the source over it."""
 
     def __init__(self, dot_text):
         self.dot = dot_text
@@ -118,8 +207,20 @@ class GraphDrawing:
             return None
         return run_graphviz(self.dot, "svg").decode("utf-8")
 
-    def _repr_markdown_(self):
-        return f"```dot\n{self.dot}```\n"
+    def __repr__(self):
+        return self.dot
 
     def __str__(self):
         return self.dot
+
+
+class GraphDrawings(list):
+    """One drawing per output, shown one after another in a notebook."""
+
+    def _repr_html_(self):
+        if shutil.which("dot") is None:
+            return None
+        return "".join(f"<div>{drawing._repr_svg_()}</div>" for drawing in self)
+
+    def __repr__(self):
+        return "".join(drawing.dot for drawing in self)

@@ -13,14 +13,17 @@ import sympy
 from tabulate import tabulate
 
 from . import common
-from .style import TEXT
+from .style import TEXT, spanning_bars
 
 _STYLE = """<style>
-.adcompare table { border-collapse: collapse; margin: 0.5em 0 1.2em 0; }
+.adcompare .scroll { overflow-x: auto; max-width: 100%; }
+.adcompare table { border-collapse: collapse; margin: 0.5em 0 1.2em 0;
+                   border-top: 2px solid currentColor; border-bottom: 2px solid currentColor; }
 .adcompare td, .adcompare th { padding: 0.15em 0.7em; text-align: left; white-space: nowrap; }
-.adcompare thead th { border-bottom: 1px solid #444; }
-.adcompare tbody + tbody { border-top: 1px solid #444; }
-.adcompare table { border-top: 2px solid #222; border-bottom: 2px solid #222; }
+.adcompare thead th { border-bottom: 1px solid currentColor; }
+.adcompare tbody + tbody { border-top: 1px solid currentColor; }
+.adcompare .overline { text-decoration: overline; }
+@media (prefers-color-scheme: dark) { .adcompare.page { background: #1b1b1b; color: #e6e6e6; } }
 </style>"""
 
 
@@ -41,24 +44,36 @@ def _table(title, headers, groups, sections):
         head = "<thead><tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr></thead>\n"
     bodies = "\n".join(f"<tbody>\n{_body_rows(section)}\n</tbody>" for section in sections)
     caption = f"<h3>{title}</h3>\n" if title else ""
-    return f"{caption}<table>\n{head}{bodies}\n</table>"
+    # A wide table scrolls inside its own box rather than being cut at the page's edge.
+    return f'{caption}<div class="scroll"><table>\n{head}{bodies}\n</table></div>'
+
+
+def with_overlines(text):
+    """A multi-letter name's bar as one straight line (see `style.spanning_bars`)."""
+    return spanning_bars(text, '<span class="overline">', "</span>")
 
 
 def _document(pieces, standalone):
-    body = "\n".join(text if kind == "table" else f"<p>{text}</p>" for kind, text in pieces)
-    fragment = f'<div class="adcompare">\n{_STYLE}\n{body}\n</div>\n'
+    body = with_overlines("\n".join(text if kind == "table" else f"<p>{text}</p>" for kind, text in pieces))
     if not standalone:
-        return fragment
+        return f'<div class="adcompare">\n{_STYLE}\n{body}\n</div>\n'
+    return page("adcompare trace", f'<div class="adcompare page">\n{_STYLE}\n{body}\n</div>\n')
+
+
+def page(title, body, head=""):
+    """A complete HTML page around ``body``, light or dark as the reader's system is."""
     return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            "<title>adcompare trace</title>\n</head>\n<body>\n" + fragment + "</body>\n</html>\n")
+            '<meta name="color-scheme" content="light dark">\n'
+            f"<title>{html.escape(title)}</title>\n{head}</head>\n<body>\n{body}</body>\n</html>\n")
 
 
 HTML_FORMAT = common.Format(
     name="html", style=TEXT, math=html.escape, text=html.escape, code=lambda s: f"<code>{html.escape(s)}</code>",
-    sympy=lambda e: html.escape(sympy.sstr(e)), title=lambda t: t, note=lambda t: t, table=_table,
+    sympy=sympy.sstr,   # escaped once, as math
+    title=lambda t: t, note=lambda t: t, table=_table,
     document=_document, side_by_side=True)
 
 
-def render_report(report, digits=3, wrt=None, standalone=False):
+def render_report(report, digits=3, wrt=None, standalone=False, **view):
     """The report as an HTML fragment, or a complete page with ``standalone``."""
-    return common.render_report(report, HTML_FORMAT, digits, wrt, standalone)
+    return common.render_report(report, HTML_FORMAT, digits, wrt, standalone, **view)

@@ -1,16 +1,22 @@
 """The Report as JSON for scripts: full precision everywhere, names as in the text traces.
 
-Keys: ``expression``, ``variables``, ``point``, ``value``, ``methods`` (keyed
+Keys: ``expression``, ``variables``, ``outputs`` (their names), ``point``, ``value``, ``methods`` (keyed
 ``finite_difference``, ``symbolic``, ``forward``, ``reverse``; each with ``gradient`` for
 one output, ``jacobian``, ``cost``, ``error`` and its ``trace`` rows), ``comparison`` and
 ``agree``. Symbolic values are given as decimal strings with all their digits and as floats.
+
+The document is strict JSON (RFC 8259), which has no infinities or NaN: a number that is not
+finite — an infinite error estimate (no finite-difference step resolved f), a relative error
+against a zero reference — is written as the string ``"Infinity"``, ``"-Infinity"`` or
+``"NaN"``, which Python's ``float()`` and JavaScript's ``Number()`` read back.
 """
 
 import json
+import math
 
 import mpmath
 
-from .style import TEXT, full_precision, quantity_name, render_formula
+from .style import TEXT, full_precision, output_names, quantity_name, render_formula
 from .text import describe_slot
 
 
@@ -111,6 +117,7 @@ def report_to_dict(report):
     return {
         "expression": graph.source,
         "variables": list(graph.variables),
+        "outputs": list(output_names(graph)),
         "point": [float(x) for x in report.point],
         "value": _number(values[0]) if len(values) == 1 else [_number(v) for v in values],
         "primal_trace": _rows(graph, report.primal),
@@ -172,9 +179,24 @@ def points_report_to_dict(report):
     }
 
 
-def render_report(report, digits=None, wrt=None, standalone=False):
+NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def strict(data):
+    """``data`` with every float that is not finite replaced by its name as a string
+    (``"Infinity"``, ``"-Infinity"``, ``"NaN"``), so that it is valid JSON."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else NON_FINITE.get(data, "NaN")
+    if isinstance(data, dict):
+        return {key: strict(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [strict(value) for value in data]
+    return data
+
+
+def render_report(report, digits=None, wrt=None, standalone=False, **view):
     """The Report (or PointsReport) as a JSON document (full precision: ``digits``, ``wrt``
-    and ``standalone`` do not apply)."""
+    and ``standalone`` do not apply; numbers that are not finite as strings, see `strict`)."""
     from ..report import PointsReport
     data = points_report_to_dict(report) if isinstance(report, PointsReport) else report_to_dict(report)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(strict(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -33,12 +33,18 @@ def _math(body):
     return f"${body}$"
 
 
-def _table(title, headers, groups, sections):
+def tabular(sections, headers, groups):
+    """A tabular with rules between sections and the groups' titles spanning their columns."""
     text = common.tabulate_sections(sections, headers, "latex_raw")
     if groups:
         spanning = " & ".join(rf"\multicolumn{{{span}}}{{l}}{{{group}}}" for group, span in groups)
         begin, rule, rest = text.partition("\\hline\n")
         text = f"{begin}{rule}{spanning} \\\\\n\\hline\n{rest}"
+    return text
+
+
+def _table(title, headers, groups, sections):
+    text = tabular(sections, headers, groups)
     heading = f"\\medskip\\noindent\\textbf{{{title}}}\\par\\nobreak\\smallskip\n" if title else "\\medskip\n"
     return heading + "\\noindent" + text
 
@@ -46,6 +52,7 @@ def _table(title, headers, groups, sections):
 _PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[utf8]{inputenc}
 \usepackage[T1]{fontenc}
+\usepackage{lmodern}
 \usepackage{amsmath}
 \usepackage[landscape,margin=1.5cm]{geometry}
 \pagestyle{empty}
@@ -64,6 +71,6 @@ LATEX_FORMAT = common.Format(
     sympy=sympy.latex, title=escape, note=lambda t: t, table=_table, document=_document, side_by_side=True)
 
 
-def render_report(report, digits=3, wrt=None, standalone=False):
+def render_report(report, digits=3, wrt=None, standalone=False, **view):
     """The report as LaTeX: a fragment, or a complete document with ``standalone``."""
-    return common.render_report(report, LATEX_FORMAT, digits, wrt, standalone)
+    return common.render_report(report, LATEX_FORMAT, digits, wrt, standalone, **view)

@@ -11,6 +11,7 @@ and beside each adjoint trace, Table 3, with every adjoint row on the line of th
 row it comes from).
 """
 
+import re
 from dataclasses import dataclass
 
 import mpmath
@@ -18,18 +19,26 @@ from typing import Optional
 
 from ..backends import METHOD_TITLES
 from ..formula import Apply, PARTIAL, Var
+from ..ops import Notation
 
 EXPLANATIONS = {
     "kink": "the point is a kink, where the derivative does not exist",
-    "domain edge": "finite differences had to use a one-sided stencil at the edge of the domain",
-    "kink nearby": "finite differences had to use a one-sided stencil beside a kink",
-    "pole nearby": "finite differences had to use a one-sided stencil beside a pole",
-    "jump in slope nearby": "finite differences had to use a one-sided stencil beside a jump in slope "
-                            "(a kink inside smooth operations)",
-    "step too coarse": "the function changes by a tenth of its size or more within one finite-difference "
-                       "step: the step is too coarse for it",
-    "rounding of f": "f itself carries more rounding error here than the finite-difference estimate "
-                     "assumes (an ill-conditioned evaluation), and the quotient divides it by the step",
+    "domain edge": "finite differences' base stencil leaves the domain here, so they used a smaller step "
+                   "or a one-sided stencil",
+    "overflow nearby": "f overflows within finite differences' base stencil (f is defined there, but an "
+                       "operation's value is too large for a float), so they used a smaller step or a "
+                       "one-sided stencil",
+    "kink nearby": "finite differences' base stencil straddles a kink, so they used a smaller step or a "
+                   "one-sided stencil",
+    "pole nearby": "finite differences' base stencil straddles a pole, so they used a smaller step or a "
+                   "one-sided stencil",
+    "jump in slope nearby": "finite differences' base stencil straddles a jump in slope (a kink inside smooth "
+                            "operations), so they used a smaller step or a one-sided stencil",
+    "step too coarse": "the function changes faster than finite differences' step resolves (the step was too "
+                       "coarse for it)",
+    "rounding of f": "within finite differences' own error estimate, most of it the rounding error of f itself: "
+                     "an ill-conditioned evaluation (a later operation magnifies an earlier rounding), which "
+                     "the quotient divides by the step",
     "cancellation": "within the method's rounding bound: chain-rule terms of large size cancelled",
     "rounding": "within the first-order bound on the rounding error of the float program: "
                 "rounding, not the method, makes the difference here",
@@ -49,6 +58,7 @@ EXPLANATIONS = {
     "reference undecided": "sympy and this method disagree, and the high-precision numerical derivative of f "
                            "could not decide between them",
 }
+SOURCE_SHOWN = 200   # characters of the expression a report repeats
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,22 @@ class Table:
     sections: tuple
     headers: Optional[tuple] = None
     groups: tuple = ()          # (title parts, number of columns) spanning the columns
+    reveal: tuple = ()          # for a build row by row: per row, the step revealing each cell (0: always)
+
+
+@dataclass(frozen=True)
+class View:
+    """What a report shows. ``tables``: names from `TABLE_KINDS`, in order (None: the
+    default, `DEFAULT_TABLES`); ``wrt``: one input's tangent trace only; ``columns``:
+    'all' or 'paper' (exactly Baydin's columns); ``rows``: 'summary' (a long trace is
+    summarised) or 'all'; ``side_by_side``: the traces as Baydin's Tables 2 and 3 (the
+    format's default) rather than one table per trace."""
+
+    tables: Optional[tuple] = None
+    wrt: Optional[str] = None
+    columns: str = "all"
+    rows: str = "summary"
+    side_by_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,121 +109,47 @@ class Note:
     parts: tuple
 
 
+ROW_LIMIT = 300        # a table with more rows is summarised unless every row is asked for
+EDGE_ROWS = 12         # first and last rows kept in a summary
+
+
+def gap_row(count, width):
+    """The row standing for ``count`` rows a summary leaves out."""
+    return (Cell("text", "⋮"), Cell("text", f"{count:,} row{'s' if count != 1 else ''} not shown")) + \
+        (BLANK,) * (width - 2)
+
+
+def summarised(table, view, keep=(), what="the first and last"):
+    """A one-section table, or its summary when it has more than ROW_LIMIT rows and not
+    every row is asked for: the first and last rows and those in ``keep``, a gap row where
+    rows are left out, and a note saying so."""
+    rows = table.sections[0] if table.sections else ()
+    if view.rows == "all" or len(rows) <= ROW_LIMIT:
+        return [table]
+    shown = sorted(set(range(EDGE_ROWS)) | set(range(len(rows) - EDGE_ROWS, len(rows))) | set(keep))
+    out, previous = [], -1
+    for index in shown:
+        if index - previous > 1:
+            out.append(gap_row(index - previous - 1, len(rows[0])))
+        out.append(rows[index])
+        previous = index
+    note = Note((f"{len(shown):,} of {len(rows):,} rows shown: {what}; --rows all (rows='all') shows every row.",))
+    return [Table(table.title, (tuple(out),), table.headers, table.groups), note]
+
+
+def trace_table(title, rows, view=None):
+    """One trace as a Table, every row unless ``view`` says otherwise (`traces.trace_table`
+    gives the blocks of a summary too)."""
+    from .traces import trace_table as blocks
+    return blocks(title, rows, View(rows="all") if view is None else view)[0]
+
+
 def derivative(output, variable):
     """The cell content for ∂y/∂x."""
     return Apply(PARTIAL, (Var("y", output), Var("x", variable)))
 
 
-def _trace_cells(row):
-    cells = [Cell("quantity", row.target), Cell("formula", row.definition, True)]
-    for extra in (row.local, row.substituted):
-        if extra is not None:
-            cells.append(Cell("formula", extra, True))
-    cells.append(Cell("value", row.value, True))
-    return cells
-
-
-def _pad(cells, width):
-    """Right-align the value: blanks go between the definition and the value."""
-    return cells[:-1] + [BLANK] * (width - len(cells)) + cells[-1:]
-
-
-def _sections(rows_of_cells, sections_of_rows, width):
-    sections = []
-    previous = None
-    for cells, section in zip(rows_of_cells, sections_of_rows):
-        if section != previous:
-            sections.append([])
-            previous = section
-        sections[-1].append(tuple(_pad(cells, width)))
-    return tuple(tuple(s) for s in sections)
-
-
-def trace_table(title, rows, width=None):
-    """One trace as a table with its input, body and output sections."""
-    cells = [_trace_cells(row) for row in rows]
-    width = width or max(len(c) for c in cells)
-    return Table(title, _sections(cells, [row.section for row in rows], width))
-
-
-def table_3_order(rows):
-    """Adjoint rows as Baydin's Table 3 prints them: x̄1, x̄2, … on top, then the sweep
-    from its last step up to its seed ȳ = 1 at the bottom."""
-    outputs = [row for row in rows if row.section == "output"]
-    return outputs + [row for row in rows if row.section != "output"][::-1]
-
-
-def _beside(left_rows, right_groups, left_title, right_title, right_width):
-    """Primal rows on the left; on each primal row's line, the right rows grouped under it."""
-    sections = []
-    previous = None
-    for row in left_rows:
-        if row.section != previous:
-            sections.append([])
-            previous = row.section
-        left = _pad(_trace_cells(row), 4)
-        rights = right_groups.get(row.target, [])
-        for position, right in enumerate(rights or [None]):
-            right_cells = [BLANK] * right_width if right is None else _pad(_trace_cells(right), right_width)
-            sections[-1].append(tuple((left if position == 0 else [BLANK] * 4) + right_cells))
-    return Table((), tuple(tuple(s) for s in sections), groups=((left_title, 4), (right_title, right_width)))
-
-
-def table_2(primal, tangent_rows, tangent_title):
-    """Baydin's Table 2: the primal trace beside a tangent trace, row by row."""
-    groups = {}
-    for primal_row, tangent_row in zip(primal, tangent_rows):
-        groups[primal_row.target] = [tangent_row]
-    return _beside(primal, groups, ("Forward primal trace",), tangent_title, 4)
-
-
-def table_3(primal, adjoint_rows, adjoint_title):
-    """Baydin's Table 3: the primal trace beside the adjoint trace, each adjoint row on the
-    line of the primal row it comes from, in the order the paper prints them."""
-    groups = {}
-    for row in table_3_order(adjoint_rows):
-        groups.setdefault(row.source, []).append(row)
-    return _beside(primal, groups, ("Forward primal trace",), adjoint_title, 5)
-
-
-def _seed_title(graph, sweep):
-    if sweep.kind == "tangent":
-        parts = [f"Forward tangent trace for ∂/∂{graph.variables[sweep.seed]} ("]
-        for i in range(graph.n_inputs):
-            parts += [", " if i else "", Cell("quantity", Var("xdot", i)), f" = {1 if i == sweep.seed else 0}"]
-        return tuple(parts + [")"])
-    return ("Reverse adjoint trace for ", Cell("quantity", Var("y", sweep.seed)), " (",
-            Cell("quantity", Var("ybar", sweep.seed)), " = 1; read top to bottom, executed bottom to top)")
-
-
-def _sweeps(report, kind, wrt):
-    method = "forward" if kind == "tangent" else "reverse"
-    result = report.results.get(method)
-    if result is None:
-        return []
-    graph = report.graph
-    return [s for s in result.sweeps if s.kind == kind
-            and not (wrt is not None and kind == "tangent" and graph.variables[s.seed] != wrt)]
-
-
-def trace_blocks(report, wrt=None, side_by_side=False):
-    """The traces: primal, tangent (one per input, or only ``wrt``), adjoint (one per output)."""
-    graph = report.graph
-    tangents = _sweeps(report, "tangent", wrt)
-    adjoints = _sweeps(report, "adjoint", wrt)
-    if not side_by_side:
-        blocks = [trace_table(("Forward primal trace",), report.primal)]
-        blocks += [trace_table(_seed_title(graph, s), s.rows) for s in tangents]
-        blocks += [trace_table(_seed_title(graph, s), table_3_order(s.rows)) for s in adjoints]
-        return blocks
-    blocks = [table_2(report.primal, s.rows, _seed_title(graph, s)) for s in tangents]
-    blocks += [table_3(report.primal, s.rows, _seed_title(graph, s)) for s in adjoints]
-    if not blocks:
-        blocks = [trace_table(("Forward primal trace",), report.primal)]
-    return blocks
-
-
-def symbolic_block(report):
+def symbolic_block(report, view=None):
     """sympy's derivative formulas and their high-precision values."""
     result = report.results.get("symbolic")
     if result is None or not result.details["derivatives"]:
@@ -208,10 +160,10 @@ def symbolic_block(report):
             value = BLANK if result.jacobian is None else Cell("value", result.jacobian[k, j], True)
             rows.append((Cell("formula", derivative(k, j)), Cell("sympy", formula, True), value))
     title = (f"Symbolic derivatives (sympy; evaluated to {result.details['digits']} significant digits)",)
-    return [Table(title, (tuple(rows),))]
+    return summarised(Table(title, (tuple(rows),)), view or View())
 
 
-def difference_block(report):
+def difference_block(report, view=None):
     """The finite-difference steps, the evaluations they took and their error estimates."""
     result = report.results.get("finite_difference")
     if result is None:
@@ -219,9 +171,8 @@ def difference_block(report):
     method = result.details["method"]
     if result.jacobian is None:
         return [Note((f"Finite differences ({method}): not available: {result.error}",))]
-    rule = {"central": "ε^(1/3)·max(1, |xᵢ|)", "forward": "ε^(1/2)·max(1, |xᵢ|)",
-            "richardson": "ε^(1/5)·max(1, |xᵢ|), extrapolated from 4h, 2h, h",
-            "complex-step": "1e-20·|xᵢ| (1e-20 at 0), Im f(x + ih)/h"}[method]
+    rule, after = STEP_RULES[method]
+    after += ", or smaller where that step does not resolve f"
     rows = []
     for row in result.details["rows"]:
         for k in range(len(report.graph.outputs)):
@@ -229,10 +180,22 @@ def difference_block(report):
                          Cell("exact", row.plus[k]), Cell("exact", row.minus[k]), Cell("exact", row.estimate[k]),
                          _error_cell(row.error_estimate[k])))
     minus = "f(x)" if method in ("forward", "complex-step") else "f(x − h)"
-    title = (f"Finite differences ({method}; step h = {rule})",)
-    blocks = [Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate", "error estimate"))]
+    title = (f"Finite differences ({method}; step h = ", Cell("formula", Apply(rule, ())), f"{after})")
+    blocks = summarised(Table(title, (tuple(rows),), headers=("", "step h", "f(x + h)", minus, "estimate",
+                                                               "error estimate")), view or View())
     blocks += [Note((f"Finite differences: {note}",)) for note in result.details["notes"]]
     return blocks
+
+
+_MAX_TERM = r"\cdot \max(1, |x_i|)"
+STEP_RULES = {   # each finite-difference method's step, as a formula, and words after it
+    "central": (Notation("ε^(1/3)·max(1, |xᵢ|)", r"\varepsilon^{1/3} " + _MAX_TERM), ""),
+    "forward": (Notation("ε^(1/2)·max(1, |xᵢ|)", r"\varepsilon^{1/2} " + _MAX_TERM), ""),
+    "richardson": (Notation("ε^(1/5)·max(1, |xᵢ|)", r"\varepsilon^{1/5} " + _MAX_TERM),
+                   ", extrapolated from 4h, 2h, h"),
+    "complex-step": (Notation("10⁻²⁰·min(1, |xᵢ|)", r"10^{-20} \cdot \min(1, |x_i|)"),
+                     ", 1e-20 at xᵢ = 0; Im f(x + ih)/h"),
+}
 
 
 def _error_cell(value):
@@ -320,10 +283,10 @@ def one_sided_blocks(report, wrt=None):
         if not kinked or (wrt is not None and graph.variables[sweep.seed] != wrt):
             continue
         sign = sweep.record["direction"]
-        side = "the right derivative is ẏ" if sign > 0 else "the left derivative is −ẏ"
-        title = (f"Directional tangent trace for ∂/∂{graph.variables[sweep.seed]} along ",
-                 Cell("quantity", Var("xdot", sweep.seed)), f" = {'1' if sign > 0 else '−1'} ({side}; a node on "
-                 "its kink moves by its one-sided rule)")
+        title = ("Directional tangent trace for ∂/∂", Cell("quantity", Var("x", sweep.seed)), " along ",
+                 Cell("quantity", Var("xdot", sweep.seed)), f" = {'1' if sign > 0 else '−1'} (the "
+                 f"{'right' if sign > 0 else 'left'} derivative is {'' if sign > 0 else '−'}",
+                 Cell("quantity", Var("ydot", 0)), "; a node on its kink moves by its one-sided rule)")
         blocks.append(trace_table(title, sweep.rows))
     return blocks
 
@@ -429,8 +392,20 @@ def point_parts(graph, point):
 
 
 def function_note(graph):
-    """What is differentiated: ``f(x1, x2) = ln(x1)+…``."""
-    return Note((f"f({', '.join(graph.variables)}) = ", Cell("code", graph.source)))
+    """What is differentiated: ``f(x₁, x₂) = ln(x1)+…``, named by its output (y₁, y₂ for several)."""
+    parts = []
+    for k in range(len(graph.outputs)):
+        parts += [", " if k else "", Cell("quantity", Var("y", k))]
+    parts.append("(")
+    for i in range(graph.n_inputs):
+        parts += [", " if i else "", Cell("quantity", Var("x", i))]
+    source = graph.source
+    names = getattr(graph, "output_names", ())
+    if len(names) == 1 and names[0]:   # "f = (x+y)*z": the name is on the left already
+        source = re.sub(rf"^\s*{names[0]}\s*=\s*", "", source)
+    if len(source) > SOURCE_SHOWN:   # the expression is in the user's hands already
+        source = f"{source[:SOURCE_SHOWN]} … ({len(source):,} characters)"
+    return Note((*parts, ") = ", Cell("code", source)))
 
 
 def header_notes(report):
@@ -442,12 +417,58 @@ def header_notes(report):
     return notes
 
 
-def report_blocks(report, wrt=None, side_by_side=False):
+def _traces(name):
+    def blocks(report, view):
+        from . import traces
+        return getattr(traces, name)(report, view)
+    return blocks
+
+
+def _cross_check(report, view):
+    blocks = comparison_blocks(report)[:1]
+    if not blocks:
+        return []
+    rows = blocks[0].sections[0]
+    mismatches = [i for i, row in enumerate(rows) if row[-1] == Cell("text", "MISMATCH")]
+    keep = {j for i in mismatches[:ROW_LIMIT // 2] for j in (i, i - 1)}
+    return summarised(blocks[0], view, keep, "the first and last, and the mismatches")
+
+
+def _cost(report, view):
+    return [cost_table(report)] if report.comparison.reference is not None else []
+
+
+# Every kind of table a report can show, in the default order; `--table` picks among them.
+# A new kind is one entry here: (what it shows, a function (report, View) → blocks).
+TABLE_KINDS = {
+    "header": ("what is differentiated, and where", lambda report, view: header_notes(report)),
+    "traces": ("the traces in the format's layout: Tables 2 and 3 side by side, or one table per trace in text",
+               _traces("trace_blocks")),
+    "primal": ("the forward primal trace", _traces("primal_blocks")),
+    "tangent": ("the forward tangent traces, one per input (--wrt: one)", _traces("tangent_blocks")),
+    "adjoint": ("the reverse adjoint traces, one per output", _traces("adjoint_blocks")),
+    "table2": ("Baydin's Table 2: the primal trace beside each tangent trace", _traces("table_2_blocks")),
+    "table3": ("Baydin's Table 3: the primal trace beside each adjoint trace", _traces("table_3_blocks")),
+    "symbolic": ("sympy's derivative formulas and values", symbolic_block),
+    "finite-differences": ("the finite-difference steps and estimates", difference_block),
+    "one-sided": ("at a kink: the function's one-sided derivatives and the directional tangent traces",
+                  lambda report, view: one_sided_blocks(report, view.wrt)),
+    "cross-check": ("each method against the reference", _cross_check),
+    "cost": ("each method's evaluations, sweeps and operations", _cost),
+    "verdict": ("kinks, failures, mismatches and the verdict", lambda report, view: verdict_notes(report)),
+}
+DEFAULT_TABLES = ("header", "traces", "symbolic", "finite-differences", "one-sided", "cross-check", "cost",
+                  "verdict")
+
+
+def report_blocks(report, view=None):
     """Every block of a report, in order (a `PointsReport`'s: see `render.points`)."""
     from ..report import PointsReport
     if isinstance(report, PointsReport):
         from .points import points_blocks
         return points_blocks(report)
-    return (header_notes(report) + trace_blocks(report, wrt, side_by_side) + symbolic_block(report)
-            + difference_block(report) + one_sided_blocks(report, wrt) + comparison_blocks(report)
-            + verdict_notes(report))
+    view = view or View()
+    blocks = []
+    for name in view.tables or DEFAULT_TABLES:
+        blocks += TABLE_KINDS[name][1](report, view)
+    return blocks

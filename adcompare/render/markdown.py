@@ -24,20 +24,30 @@ def escape(text):
 
 
 def _table(title, headers, groups, sections):
-    rows = [row for section in sections for row in section]
+    # Titles go above the table, not into its first column's header (which would widen
+    # that column and wrap the others); a row of blank cells stands between sections,
+    # since GitHub's tables draw no rules.
+    width = len(sections[0][0])
     if groups:
-        headers = [cell for group_title, span in groups for cell in [group_title] + [""] * (span - 1)]
-    table = tabulate(rows, headers=headers or [""] * len(rows[0]), tablefmt="github", disable_numparse=True)
+        title = " · ".join(f"{group} ({where})" for (group, _), where in
+                           zip(groups, ("left", "right") if len(groups) == 2 else [""] * len(groups)))
+    rows = []
+    for section in sections:
+        if rows:
+            rows.append([""] * width)
+        rows.extend(section)
+    table = tabulate(rows, headers=headers or [""] * width, tablefmt="github", disable_numparse=True)
     return f"**{title}**\n\n{table}" if title else table
 
 
 MARKDOWN_FORMAT = common.Format(
     name="markdown", style=TEXT, math=escape, text=escape, code=lambda s: f"`{s}`",
-    sympy=lambda e: escape(sympy.sstr(e)), title=lambda t: f"**{t}**", note=lambda t: t,
+    sympy=sympy.sstr,   # escaped once, as math
+    title=lambda t: f"**{t}**", note=lambda t: t,
     table=_table, document=lambda pieces, standalone: "\n\n".join(text for _, text in pieces) + "\n",
     side_by_side=True)
 
 
-def render_report(report, digits=3, wrt=None, standalone=False):
+def render_report(report, digits=3, wrt=None, standalone=False, **view):
     """The report as Markdown (``standalone`` makes no difference: Markdown is a document)."""
-    return common.render_report(report, MARKDOWN_FORMAT, digits, wrt, standalone)
+    return common.render_report(report, MARKDOWN_FORMAT, digits, wrt, standalone, **view)

@@ -8,6 +8,7 @@ between a trace's input rows, working rows and output rows as in Baydin's tables
 
 from . import common, layout
 from .layout import slot_cells
+from .traces import pad as traces_pad
 from .style import TEXT
 
 
@@ -39,9 +40,9 @@ TEXT_FORMAT = common.Format(
     table=_table, document=_document, side_by_side=False)
 
 
-def render_report(report, digits=3, wrt=None, standalone=False):
+def render_report(report, digits=3, wrt=None, standalone=False, **view):
     """The report as terminal text; ``wrt`` limits the tangent traces to one variable."""
-    return common.render_report(report, TEXT_FORMAT, digits, wrt, standalone)
+    return common.render_report(report, TEXT_FORMAT, digits, wrt, standalone, **view)
 
 
 def describe_slot(graph, slot):
@@ -50,5 +51,13 @@ def describe_slot(graph, slot):
 
 
 def trace_text(graph, rows, digits=3):
-    """One trace (a sequence of TraceRows) as a text table."""
-    return common.render_table(layout.trace_table((), rows), graph, TEXT_FORMAT, digits)
+    """One trace (a sequence of TraceRows) as a text table, every row."""
+    from .traces import trace_cells
+    width = max(len(trace_cells(row)) for row in rows)
+    sections = []
+    for row in rows:
+        if not sections or row.section != sections[-1][0]:
+            sections.append((row.section, []))
+        sections[-1][1].append(tuple(traces_pad(trace_cells(row), width)))
+    table = layout.Table((), tuple(tuple(section) for _, section in sections))
+    return common.render_table(table, graph, TEXT_FORMAT, digits)

@@ -1,0 +1,389 @@
+"""gradcheck on code as people write it: branches (issue 11, item 5), functions the tracer
+cannot follow (checked black-box), state kept between calls, random masks, graded
+findings, and the layer conventions of check_layer (issue 13).
+
+Right values are derived by hand in the comments.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from adcompare import GradcheckError, check_layer, gradcheck
+from adcompare.errors import InputError
+from adcompare.tracing import TracingError, trace_function
+
+
+def failing(report):
+    return {report.variable_label(f.variable) for f in report.failures}
+
+
+# ---- Issue 11, item 5: gradcheck on code with branches --------------------------------------
+
+def test_a_sign_branch_times_abs_is_x_and_its_derivative_is_1():
+    # f(x) = where(x < 0, −1, 1)·|x|: for x < 0, (−1)(−x) = x; for x ≥ 0, x. So f ≡ x in floats
+    # on both sides, f′(0) = 1. The trace records the branch x ≥ 0, abs′(0) = 0 there: the
+    # reference must come from the function's one-sided derivatives, not from that branch.
+    f = lambda x: np.where(x < 0, -1.0, 1.0) * np.abs(x)            # noqa: E731
+    report = gradcheck(f, 0.0, grad=lambda x: 1.0)
+    assert report.passed and report.findings[0].expected == pytest.approx(1.0, abs=1e-9)
+    assert any("both one-sided derivatives" in note for note in report.notes)
+    with pytest.raises(GradcheckError, match="x: 1 of 1 entries wrong"):
+        gradcheck(f, 0.0, grad=lambda x: 0.0)
+    # Without a gradient, the methods (all on the recorded branch) disagree with the function.
+    with pytest.raises(GradcheckError, match="differentiable across a tie or kink"):
+        gradcheck(f, 0.0)
+
+
+def test_a_branch_not_taken_never_aborts_the_check():
+    # where(x < 1, x, √x) at 0 is x near 0: derivative 1. √ at 0 has no finite derivative,
+    # but it is in the branch not taken, so it is pruned before anything is differentiated.
+    report = gradcheck(lambda x: np.where(x < 1.0, x, np.sqrt(x)), 0.0, grad=lambda x: 1.0)
+    assert report.passed and report.jacobian.tolist() == [[1.0]]
+    # A branch not taken outside its domain (ln of −1) is a note at most.
+    report = gradcheck(lambda x: np.where(x > 0, np.log(x), 2.0 * x), -1.0, grad=lambda x: 2.0)
+    assert report.passed and any("ln (-1)" in note and "not used by the result" in note for note in report.notes)
+    # A live domain error is a real error.
+    with pytest.raises(Exception, match=r"ln \(-1\)"):
+        gradcheck(lambda x: np.log(x) + x, -1.0, grad=lambda x: 1.0)
+
+
+def test_python_floats_in_object_arrays_are_constants_and_take_every_ufunc():
+    # exp(where(x < 1, 0, x)) at (0, 2) is (e⁰, e²): the Jacobian is diag(0, e²).
+    f = lambda x: np.exp(np.where(x < 1.0, 0.0, x))                  # noqa: E731
+    report = gradcheck(f, np.array([0.0, 2.0]))
+    assert report.jacobian.tolist() == [[0.0, 0.0], [0.0, math.exp(2.0)]]
+    # np.full and np.select put numbers into the object arrays too: Σ select(...) = x0 + 3
+    # for x = (−1, 2): the first entry takes x, the second the constant 3.
+    g = lambda x: np.sum(np.select([x < 0], [x], default=3.0) * np.full(2, 1.0))   # noqa: E731
+    report = gradcheck(g, np.array([-1.0, 2.0]), grad=lambda x: np.array([1.0, 0.0]))
+    assert report.passed
+
+
+# ---- Code the tracer cannot follow: checked black-box, the line named -------------------------
+
+def loop_with_math_exp(x):
+    total = 0.0
+    for v in x:
+        total += math.exp(float(v)) * v
+    return total
+
+
+def test_untraceable_code_is_checked_black_box_and_the_line_is_named():
+    # d/dxᵢ Σ e^{xⱼ} xⱼ = e^{xᵢ}(1 + xᵢ).
+    x = np.array([0.5, -1.0, 2.0])
+    report = gradcheck(loop_with_math_exp, x, grad=lambda x: np.exp(x) * (1 + x))
+    assert report.passed and report.traced is None
+    assert "converted to a float" in report.untraced
+    assert "total += math.exp(float(v)) * v" in report.untraced_where
+    assert "Not traced" in report.text()
+
+
+def test_untraceable_code_with_a_wrong_entry_names_it():
+    def wrong(x):
+        gradient = np.exp(x) * (1 + x)
+        gradient[2] *= 1.5           # e²·3 = 22.17 expected, 33.25 returned
+        return gradient
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(loop_with_math_exp, np.array([0.5, -1.0, 2.0]), grad=wrong)
+    report = caught.value.report
+    assert failing(report) == {("x", "[2]")}
+    assert report.findings[2].expected == pytest.approx(3 * math.exp(2.0), rel=1e-9)
+    assert "x: 1 of 3 entries wrong" in str(caught.value) and "not traced" in str(caught.value)
+
+
+def test_code_that_keeps_complex_values_is_differentiated_by_the_complex_step():
+    # det A for A = [[2, 1], [0.5, 3]]: ∂det/∂A = det(A)·A⁻ᵀ = [[3, −0.5], [−1, 2]].
+    A = np.array([[2.0, 1.0], [0.5, 3.0]])
+    report = gradcheck(np.linalg.det, A, grad=lambda A: np.array([[A[1, 1], -A[1, 0]], [-A[0, 1], A[0, 0]]]))
+    assert report.traced is None and "np.linalg.det" in report.untraced
+    assert report.jacobian[0] == pytest.approx([3.0, -0.5, -1.0, 2.0], abs=1e-14)    # the complex step: no cancellation
+    assert "complex step" in report.notes[0]
+
+
+def test_a_wrong_gradient_of_an_untraceable_function_of_a_matrix_fails_at_the_transposed_entries():
+    A = np.array([[2.0, 1.0], [0.5, 3.0]])
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(np.linalg.det, A, grad=lambda A: np.linalg.det(A) * np.linalg.inv(A))    # A⁻¹, not A⁻ᵀ
+    # det·A⁻¹ = [[3, −1], [−0.5, 2]]: the off-diagonal entries are swapped.
+    assert failing(caught.value.report) == {("a", "[0, 1]"), ("a", "[1, 0]")}    # np.linalg.det's own name
+    assert "transposed" in str(caught.value)
+
+
+def test_a_step_too_coarse_for_the_function_is_shrunk_until_the_quotients_converge():
+    # sin(10⁴x) through math.sin: Richardson's first step (≈ 7e-4) spans seven radians of
+    # it; the step shrinks tenfold until D(h) − D(h/2) and D(h/2) − D(h/4) shrink as h².
+    # f′(1) = 10⁴ cos(10⁴); a gradient off by 0.1% is wrong.
+    f = lambda x: math.sin(1e4 * float(x))                          # noqa: E731
+    report = gradcheck(f, 1.0, grad=lambda x: 1e4 * math.cos(1e4 * x))
+    assert report.traced is None and report.passed and report.jacobian is None   # along directions only
+    _, measured, claimed, allowed, ok = report.directions[0]
+    assert ok and abs(measured - claimed) <= allowed <= 1e-4 * abs(claimed)
+    with pytest.raises(GradcheckError, match="x: 1 of 1 entries wrong"):
+        gradcheck(f, 1.0, grad=lambda x: 1.001e4 * math.cos(1e4 * x))
+
+
+def test_a_black_box_reference_that_cannot_converge_is_inconclusive_not_wrong():
+    # √|x| at 1e-12: every step tried (down to 7e-10) is far wider than x, and the central
+    # quotients of this even function are ≈ 0 at all of them, while f′ = 1/(2√x) = 5e5.
+    # The second differences grow as the step shrinks: nothing converges, and the check says
+    # it could not decide instead of calling the right gradient wrong.
+    f = lambda x: math.sqrt(abs(float(x)))                          # noqa: E731
+    with pytest.raises(GradcheckError, match="inconclusive: finite differences of the function as written do "
+                                             "not converge at this point"):
+        gradcheck(f, 1e-12, grad=lambda x: 0.5 / math.sqrt(x))
+
+
+def test_a_function_that_is_not_deterministic_is_refused_with_what_to_do():
+    rng = np.random.default_rng()
+    with pytest.raises(TracingError, match="not deterministic.*seeded generator"):
+        gradcheck(lambda x: x * rng.random(), 1.0, grad=lambda x: 1.0)
+
+
+# ---- State between calls, random masks ----------------------------------------------------------
+
+def test_a_dropout_mask_drawn_from_numpys_global_generator_is_the_same_in_every_call():
+    # No seed in the layer: gradcheck puts numpy's global random state back before every
+    # call, so forward and backward see the same mask.
+    class Dropout:
+        def forward(self, x):
+            self.mask = np.random.rand(*x.shape) > 0.5
+            return x * self.mask
+
+        def backward(self, dout):
+            return dout * self.mask
+
+    np.random.seed(3)
+    assert check_layer(Dropout(), np.arange(1.0, 9.0)).passed
+
+
+def test_running_statistics_kept_on_a_layer_are_constants_of_later_calls():
+    class RunningMean:
+        def __init__(self):
+            self.running = np.zeros(3)
+
+        def forward(self, x):
+            self.running = 0.9 * self.running + 0.1 * x      # kept between calls
+            return x * 2.0
+
+        def backward(self, dout):
+            return 2.0 * dout
+
+    layer = RunningMean()
+    assert check_layer(layer, np.array([1.0, 2.0, 3.0])).passed
+    assert layer.running.dtype == np.float64                   # plain floats again after the check
+
+
+# ---- Graded findings ----------------------------------------------------------------------------
+
+def softmax(x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def test_an_epsilon_guard_is_close_not_wrong_and_strict_makes_it_fail():
+    # f = −ln(p₀ + 1e-7) with p = softmax(x); the textbook gradient p − e₀ is that of −ln p₀,
+    # off by a relative 1e-7/p₀-ish: close (issue 13, point 4).
+    x = np.array([0.3, -1.2, 2.0, 0.1])
+    f = lambda x: -np.log(softmax(x)[0] + 1e-7)                     # noqa: E731
+    grad = lambda x: softmax(x) - np.eye(4)[0]                      # noqa: E731
+    report = gradcheck(f, x, grad=grad)
+    assert report.passed and report.close and not report.failures
+    assert all(1e-7 < f.rel_error < 1e-4 for f in report.close)
+    assert "close" in report.text()
+    with pytest.raises(GradcheckError, match=r"wrong or close \(strict\)"):
+        gradcheck(f, x, grad=grad, strict=True)
+
+
+def test_the_failure_message_groups_by_argument_with_the_pattern():
+    W, x = np.array([[1.0, 2.0, 0.5], [-1.0, 0.5, 3.0]]), np.array([0.2, -0.4, 0.7])
+
+    def f(W, x):
+        return np.sum(np.tanh(W @ x))
+
+    def grad(W, x):           # ∂/∂W = (1 − tanh²)(Wx) xᵀ; ∂/∂x = Wᵀ(1 − tanh²)(Wx), here with W, not Wᵀ: wrong shape…
+        d = 1 - np.tanh(W @ x) ** 2
+        return np.outer(d, x), -(W.T @ d)          # … so the sign is flipped instead
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, W, x, grad=grad)
+    lines = str(caught.value).splitlines()
+    assert lines[1].startswith("x: 3 of 3 entries wrong; sign flipped: got = −expected everywhere; worst x[")
+    assert not any(line.startswith("W: ") for line in lines)
+
+
+# ---- check_layer: parameters, labels, upstream gradients, caches ---------------------------------
+
+class Dense:
+    """The book's convention: W and b on the layer, dW and db written by backward."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class DenseTransposedDW(Dense):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = self.dW.T
+        return dx
+
+
+def test_parameter_gradients_are_checked_and_a_transposed_dw_is_named():
+    rng = np.random.default_rng(5)
+    W, b, x = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(2, 3))
+    report = check_layer(Dense(W, b), x, params=("W", "b"))
+    assert report.passed and [a.name for a in report.arguments] == ["x", "W", "b"]
+    layer = DenseTransposedDW(W, b)
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(layer, x, params=("W", "b"))
+    assert "W: 6 of 9 entries wrong; transposed: got equals expectedᵀ" in str(caught.value)
+    assert layer.W is W                                  # the user's arrays are put back
+
+
+def test_parameters_in_a_params_dict_with_a_grads_dict_and_a_custom_convention():
+    class TwoParams:
+        def __init__(self):
+            self.params = {"W": np.array([[1.0, -2.0], [0.5, 1.5]])}
+            self.grads = {}
+
+        def forward(self, x):
+            self.x = x
+            return np.tanh(x @ self.params["W"])
+
+        def backward(self, dout):
+            self.out = np.tanh(self.x @ self.params["W"])
+            da = dout * (1 - self.out ** 2)
+            self.grads["W"] = self.x.T @ da
+            self.grad_of_W = self.grads["W"]
+            return da @ self.params["W"].T
+
+    x = np.array([[0.3, -0.2]])
+    assert check_layer(TwoParams(), x, params=("W",)).passed
+    assert check_layer(TwoParams(), x, params=("W",), grads={"W": "grad_of_W"}).passed
+    with pytest.raises(GradcheckError, match="left no gradient for V"):
+        class Missing(TwoParams):
+            def __init__(self):
+                super().__init__()
+                self.V = np.ones(2)
+        check_layer(Missing(), x, params=("W", "V"))
+
+
+def test_labels_are_never_differentiated_and_float_labels_can_be_excluded():
+    class Loss:
+        def forward(self, x, t):
+            self.x, self.t = x, t
+            return np.sum((x - t) ** 2)
+
+        def backward(self, dout):
+            return dout * 2 * (self.x - self.t)
+
+    x = np.array([0.5, -1.0, 2.0])
+    report = check_layer(Loss(), x, np.array([1, 0, 2]))            # integer labels: not differentiated
+    assert [a.name for a in report.arguments] == ["x"]
+    report = check_layer(Loss(), x, np.array([1.0, 0.0, 2.0]), wrt=("x",))   # float targets, held fixed
+    assert [a.name for a in report.arguments] == ["x"]
+    with pytest.raises(GradcheckError, match=r"returned 1 gradient; expected 2, one per differentiated input "
+                                             r"\(x, t\): pass wrt=\('x',\) to hold the others fixed"):
+        check_layer(Loss(), x, np.array([1.0, 0.0, 2.0]))
+
+
+def test_a_forward_that_returns_nothing_is_named():
+    class NoReturn:
+        def forward(self, x):
+            self.out = x * 2
+
+        def backward(self, dout):
+            return 2 * dout
+    with pytest.raises(InputError, match=r"NoReturn.forward returned None; it must return its output"):
+        check_layer(NoReturn(), np.array([1.0]))
+
+
+def test_a_backward_that_ignores_its_upstream_gradient_is_said_in_one_line():
+    class IgnoresDout:
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, dout):
+            return 2 * self.x                             # dout forgotten
+    with pytest.raises(GradcheckError) as caught:
+        check_layer(IgnoresDout(), np.array([1.0, 2.0]))
+    first = str(caught.value).splitlines()[0]
+    assert first.endswith("FAILED: IgnoresDout.backward ignores its upstream gradient: backward(u) and backward(2u) "
+                          "returned the same; it must return uᵀJ (multiply by dout)")
+
+
+def test_a_forward_returning_out_and_cache_is_refused_with_what_to_pass():
+    class CacheStyle:
+        def forward(self, x):
+            return x * 2, {"x": x}
+
+        def backward(self, dout, cache):
+            return 2 * dout
+    with pytest.raises(InputError, match=r"returned \(out, cache\).*check_layer\(\(layer_forward, layer_backward\)"):
+        check_layer(CacheStyle(), np.array([1.0]))
+
+
+def test_the_cs231n_pair_of_functions_is_understood():
+    def scale_forward(x, w):
+        return x * w, (x, w)
+
+    def scale_backward(dout, cache):
+        x, w = cache
+        return dout * w, np.sum(dout * x)
+    report = check_layer((scale_forward, scale_backward), np.array([1.0, -2.0]), 3.0)
+    assert report.passed and [a.name for a in report.arguments] == ["x", "w"]
+    assert report.title.startswith("check_layer of scale_forward and scale_backward:")
+
+
+def test_tracing_does_not_leave_numpy_changed_for_the_user():
+    trace_function(lambda x: np.sum(np.zeros(2) + x), np.array([1.0, 2.0]))
+    assert np.zeros(2).dtype == np.float64 and np.asarray([1.0]).dtype == np.float64
+
+
+# ---- The black-box reference's error estimate is a claim: checked against hand derivatives --------
+
+@pytest.mark.parametrize("f, derivative, x", [
+    (np.exp, np.exp, 1.3),                                                      # (eˣ)′ = eˣ
+    (lambda x: np.sin(3 * x), lambda x: 3 * np.cos(3 * x), 0.7),                # (sin 3x)′ = 3 cos 3x
+    (lambda x: 1 / (1 + x * x), lambda x: -2 * x / (1 + x * x) ** 2, 0.4),      # (1/(1+x²))′ = −2x/(1+x²)²
+    (lambda x: x ** 5, lambda x: 5 * x ** 4, 2.0),                              # (x⁵)′ = 5x⁴
+    (lambda x: 1e6 * np.tanh(x), lambda x: 1e6 / np.cosh(x) ** 2, 0.3),         # large f: round-off dominates
+])
+def test_the_error_estimates_of_the_black_box_reference_hold(f, derivative, x):
+    from adcompare.black_box import Differences, Evaluation, richardson
+    evaluation = Evaluation(lambda x: f(x[0]), (np.array([x]),))
+    evaluation.outputs(evaluation.point)
+    value, error = richardson(evaluation, np.array([1.0]))
+    assert abs(value[0] - derivative(x)) <= error[0] <= 1e-6 * abs(derivative(x))
+    column = Differences(evaluation).directional(np.array([1.0]))      # the complex step, where it holds
+    assert column.method == "complex step"
+    assert abs(column.value[0, 0] - derivative(x)) <= column.error[0, 0]
+
+
+def test_symbolic_budget_is_passed_through():
+    W = np.array([[0.1, 0.5], [-0.3, 0.8]])
+    f = lambda x: np.sum((W @ x) ** 2)                                  # noqa: E731
+    g = lambda x: 2 * W.T @ (W @ x)                                     # noqa: E731
+    x = np.array([0.2, 0.4])
+    assert gradcheck(f, x, grad=g).reference == "symbolic"
+    assert gradcheck(f, x, grad=g, symbolic_budget=0).reference == "reverse"
+
+    class Square:
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, dout):
+            return 2 * self.x * dout
+    assert check_layer(Square(), x).reference == "symbolic"
+    assert check_layer(Square(), x, symbolic_budget=0).reference == "reverse"
