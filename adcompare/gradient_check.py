@@ -125,7 +125,7 @@ def symbolic_size(graph):
     from .backends import symbolic
     predicted = getattr(symbolic, "predicted_size", None)
     if predicted is not None:
-        return predicted(graph)
+        return predicted(graph).total
     pieces = sum(1 for node in graph.nodes if node.op in ("max", "min") and
                  not any(isinstance(a, Const) for a in node.args))
     return graph.n_inputs * len(graph.nodes) * (1 + pieces) ** 2

@@ -319,7 +319,9 @@ def test_numerical_derivatives_error_estimate_holds(case):
         except TypeError:       # a node the output does not depend on has no finite partial (√0)
             assume(False)
         with mpmath.workdps(60):
-            assert abs(r.value - exact) <= r.error + mpmath.mpf(10) ** -28 * abs(exact), (r, exact)
+            # (the oracle's own rounding leaves 1e-5452 where the derivative of x/x is 0)
+            assert abs(r.value - exact) <= r.error + mpmath.mpf(10) ** -28 * abs(exact) + mpmath.mpf(10) ** -400, (
+                r, exact)
 
 
 # ----------------------------------------------------------------------------- the referee
