@@ -157,7 +157,7 @@ def float_error_bounds(graph, point):
     return values, real, [0.0] * len(real)
 
 
-_LOCAL, _UNDERFLOW = float(LOCAL_ROUNDING), float(UNDERFLOW)
+_LOCAL, _UNDERFLOW, _LARGEST = float(LOCAL_ROUNDING), float(UNDERFLOW), float(np.finfo(float).max)
 
 
 def _scalar_error_bounds(graph, point):
@@ -167,7 +167,7 @@ def _scalar_error_bounds(graph, point):
     n, nodes = graph.n_inputs, graph.nodes
     values = [float(x) for x in point]
     real = [0.0] * n
-    isfinite, spacing = math.isfinite, np.spacing
+    isfinite, ulp = math.isfinite, math.ulp
     with quiet():
         for slot in range(n, graph.size):
             node = nodes[slot - n]
@@ -179,10 +179,10 @@ def _scalar_error_bounds(graph, point):
                 if type(arg) is Const or real[arg] <= 0:
                     continue
                 size, a = real[arg], args[position]
-                if not (isfinite(size) and isfinite(a) and isfinite(value)):
+                if not (isfinite(size) and isfinite(value) and isfinite(a) and abs(a) < _LARGEST):
                     error += float(_moved(op, args, position, size, False)[0])
                     continue
-                probe = max(size, float(spacing(abs(a))))
+                probe = max(size, ulp(abs(a)))      # np.spacing(|a|) below the largest float
                 change = math.nan           # the larger change of the two sides that can be used
                 moved = list(args)
                 for sign in (1.0, -1.0):

@@ -355,9 +355,9 @@ def noise_at_points(graph, point, requests):
     return [np.max([next(bounds) for _ in offsets], axis=0) for _, offsets in requests]
 
 
-ARRAYS_FROM = 8
-"""From this many points on, `noise_at_points` analyses them together over arrays: one numpy
-call per step costs about as much as eight points analysed one by one in floats."""
+ARRAYS_FROM = 16
+"""From this many points on, `noise_at_points` analyses them together over arrays: a pass
+with one numpy call per step costs about as much as sixteen passes in floats, one a point."""
 BATCH_VALUES = 1 << 22
 """The most slot values held at once where many points are evaluated together (slots ×
 points): 32 MB of floats."""
