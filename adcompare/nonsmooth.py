@@ -44,7 +44,7 @@ from .backends.finite_difference import step_size
 from .errors import DomainError
 from .formula import Sweep, tangent_rows
 from .graph import Const, argument_values, evaluate, quiet, singular_sides
-from .ops import OPERATIONS
+from .ops import MINUS_ONE, ONE, OPERATIONS
 
 TOLERANCE = (1e-12, 1e-12)
 """(rtol, atol) within which the left and right derivatives are the same number: both
@@ -183,7 +183,7 @@ def singular_partials(graph, values):
             op = OPERATIONS[node.op]
             args = argument_values(node.args, values)
             for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
-                if isinstance(arg, Const):
+                if isinstance(arg, Const) or partial.kind in (ONE, MINUS_ONE):    # ±1: finite
                     continue
                 local = float(np.real(partial.value(*args, values[slot])))
                 if not math.isfinite(local):

@@ -77,7 +77,8 @@ from ..rounding import float_error_bounds
 from . import Cost, Result, output_values
 from .stencils import (COMPLEX_STEP, EPS, STEP_EXPONENTS, candidate_at, contradicts, done, jumps,  # noqa: F401
                        ladder_points, step_size, unit_scale_level)
-from .step_search import MAX_EVALUATIONS, Search, no_stencil, noise_at, note  # noqa: F401
+from .step_search import (MAX_EVALUATIONS, Search, evaluate_together, no_stencil, noise_at,  # noqa: F401
+                          noise_at_points, note)
 
 FD_METHODS = ("central", "forward", "richardson", "complex-step")
 
@@ -152,16 +153,25 @@ def run(graph, point, method="central"):
     noise = np.array([real_errors[slot] for slot in graph.outputs], dtype=float)
     at_kink = any(kind == "kink" and 0 in side for _, kind, side in center_sides)
     jacobian, errors = np.zeros((m, n)), np.zeros((m, n))
-    rows = []
-    derivative_evaluations, estimate_evaluations, spent = 1, 0, 1
-    for j in range(n):
-        best, fallback, ladder = Search(graph, point, j, method, center, center_sides, noise, at_kink).run()
+    searches = [Search(graph, point, j, method, center, center_sides, noise, at_kink) for j in range(n)]
+    evaluate_together(graph, [search.ladder for search in searches], ladder_points(method, 0))
+    found = []
+    spent = 1
+    for j, search in enumerate(searches):
+        best, fallback, ladder = search.run()
         spent += ladder.spent
-        if best is not None and best.stencil != "complex-step" and math.isfinite(best.key):
-            best.with_noise(np.maximum(noise, noise_at(graph, point, j, [ladder.O[k] for k in best.near_keys()])))
         if best is None:
             return Result("finite_difference", tuple(np.real(center)), None, Cost(spent, 0, spent * len(graph.nodes)),
                           details=details, **no_stencil(graph.variables[j], fallback, ladder))
+        found.append((best, fallback, ladder))
+    # δ at the points of each stencil nearest x, all analysed at once.
+    near = [j for j, (best, _, _) in enumerate(found) if best.stencil != "complex-step" and math.isfinite(best.key)]
+    for j, noise_there in zip(near, noise_at_points(graph, point, [
+            (j, [found[j][2].O[k] for k in found[j][0].near_keys()]) for j in near])):
+        found[j][0].with_noise(np.maximum(noise, noise_there))
+    rows = []
+    derivative_evaluations, estimate_evaluations = 1, 0
+    for j, (best, fallback, ladder) in enumerate(found):
         used = {"central": 2, "richardson": 6}.get(best.stencil, 1 if best.stencil in ("forward", "complex-step") else 2)
         derivative_evaluations += used
         estimate_evaluations += ladder.spent - used

@@ -1,4 +1,5 @@
-"""Forward mode with dual numbers: one sweep per input direction, n sweeps for a gradient.
+"""Forward mode with dual numbers: one sweep per input direction, n sweeps for a gradient
+(carried together in one pass at a point, see `run`).
 
 A `Dual` carries a primal value and a tangent. Evaluating a node on duals gives the
 primal from the operation table and the tangent by the tangent rule
@@ -61,42 +62,44 @@ def tangent_sweep(graph, point, seed):
     return duals, magnitudes, operations
 
 
+def _component(tangent, direction):
+    """One direction's entry of a tangent that a sweep carried for all n directions (a
+    tangent that is a float is the same in every direction: 0 for a constant)."""
+    return tangent if np.ndim(tangent) == 0 else tangent[direction]
+
+
 def _tangent_trace(graph, duals, direction, seed):
     primals = [d.primal for d in duals]
-    tangents = [d.tangent for d in duals]
-    return Sweep("tangent", direction, lambda: tangent_rows(graph, primals, tangents, seed))
+    return Sweep("tangent", direction,
+                 lambda: tangent_rows(graph, primals, [_component(d.tangent, direction) for d in duals], seed))
 
 
 def run(graph, point):
     """Forward-mode Jacobian of ``graph`` at ``point``: n tangent sweeps, one per input.
 
-    Over arrays of shape S (see `adcompare.backends`), each sweep runs over all points at
-    once and the Jacobian has shape (m, n, *S); the traces are kept for one point only.
+    With n > 1 the n sweeps run as one pass that carries a tangent array of n entries per
+    node (vector forward mode): the primal and the local partials are computed once, and
+    each tangent with the same floating-point operations as its own sweep would make. The
+    traces (one per direction) and the cost are those of the n sweeps.
+    Over arrays of shape S (see `adcompare.backends`), one compiled sweep carries all n
+    tangents over all points at once and the Jacobian has shape (m, n, *S), with no traces.
     """
     n, m = graph.n_inputs, len(graph.outputs)
-    shape = point_shape(point)
-    if shape is not None:
+    if point_shape(point) is not None:
         from .vector import run_points      # one compiled sweep carrying all n tangents
         return run_points("forward", graph, point)
-    keep_traces = shape is None
-    jacobian = np.zeros((m, n) + (shape or ()))
+    jacobian = np.zeros((m, n))
     bound = np.zeros_like(jacobian)
+    duals, magnitudes, spent = tangent_sweep(graph, point, list(np.eye(n)) if n > 1 else [1.0] * n)
+    operations = max(n, 1) * spent
     sweeps = []
-    operations = 0
     for j in range(n):
-        seed = [1.0 if i == j else 0.0 for i in range(n)]
-        duals, magnitudes, spent = tangent_sweep(graph, point, seed)
-        operations += spent
-        if keep_traces:
-            sweeps.append(_tangent_trace(graph, duals, j, seed))
+        sweeps.append(_tangent_trace(graph, duals, j, [1.0 if i == j else 0.0 for i in range(n)]))
         for k, slot in enumerate(graph.outputs):
-            jacobian[k, j] = duals[slot].tangent
-            bound[k, j] = rounding_bound(graph, magnitudes[slot])
-    if n == 0:
-        duals, _, operations = tangent_sweep(graph, point, [])
+            jacobian[k, j] = _component(duals[slot].tangent, j)
+            bound[k, j] = rounding_bound(graph, _component(magnitudes[slot], j))
     primals = [d.primal for d in duals]
-    if keep_traces:
-        sweeps = (Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps)
+    sweeps = (Sweep("primal", None, lambda: primal_rows(graph, primals)), *sweeps)
     cost = Cost(max(n, 1), n, operations)
     details = {"rounding_bound": bound}
     failure = derivative_error(jacobian, "forward mode", graph, point, primals)

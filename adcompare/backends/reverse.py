@@ -37,12 +37,13 @@ def adjoint_sweep(graph, partials, output, keep_steps=True):
     rounding error is bounded (see `forward.rounding_bound`).
     """
     n = graph.n_inputs
-    adjoint = {graph.outputs[output]: 1.0}
-    magnitude = {graph.outputs[output]: 1.0}   # Σ |terms|: the adjoint with no cancellation
+    adjoint = [None] * graph.size               # None: no path from the slot to the output (yet)
+    magnitude = [0.0] * graph.size              # Σ |terms|: the adjoint with no cancellation
+    adjoint[graph.outputs[output]] = magnitude[graph.outputs[output]] = 1.0
     steps = []
     operations = 0
     for slot in range(graph.size - 1, n - 1, -1):
-        node_adjoint = adjoint.get(slot)
+        node_adjoint = adjoint[slot]
         if node_adjoint is None:
             continue  # no path from this node to the output
         for position, arg in enumerate(graph.node(slot).args):
@@ -50,15 +51,15 @@ def adjoint_sweep(graph, partials, output, keep_steps=True):
                 continue
             local = partials[slot - n][position]
             contribution = local * node_adjoint
-            before = adjoint.get(arg)
+            before = adjoint[arg]
             after = contribution if before is None else before + contribution
-            magnitude[arg] = magnitude.get(arg, 0.0) + np.abs(local) * magnitude[slot]
+            magnitude[arg] = magnitude[arg] + np.abs(local) * magnitude[slot]
             operations += 1 if before is None else 2
             if keep_steps:
                 steps.append((slot, position, node_adjoint, contribution, before, after))
             adjoint[arg] = after
-    magnitudes = [magnitude.get(i, 0.0) for i in range(n)]
-    return [adjoint.get(i, 0.0) for i in range(n)], steps, operations, magnitudes
+    return ([0.0 if adjoint[i] is None else adjoint[i] for i in range(n)], steps, operations,
+            magnitude[:n])
 
 
 def run(graph, point):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..errors import DomainError
-from ..graph import evaluate, quiet, singular_sides
+from ..graph import evaluate, evaluate_where_defined, quiet, singular_sides
 from ..rounding import float_error_bounds
 from . import output_values
 from .stencils import (FIRST_JUMP, balance_levels, candidate_at, contradicts, done, jumps,
@@ -32,6 +32,7 @@ class Ladder:
         self.center_sides = center_sides
         self.ignore_sides = ignore_sides
         self.F, self.O, self.status, self.errors = {}, {}, {}, {}
+        self.known = {}              # ladder points evaluated beforehand (`evaluate_together`)
         self.spent = 0
         self.overflowed = False      # some quotient was not finite though f's values were
 
@@ -42,37 +43,52 @@ class Ladder:
             return nominal
         return (self.point[self.j] + axis * nominal) - self.point[self.j]
 
+    def shifted(self, key):
+        """The point x + offset·eⱼ of a ladder point, or None where the step has vanished: a
+        step that rounding moves by more than 5% (a few ulps of x), or a complex step in
+        the subnormal range, is below what the ladder can use."""
+        axis, level = key
+        offset, nominal = self.offset(key), self.h * 2.0 ** -level
+        if (axis == "i" and nominal < 1e-290) or (axis != "i" and abs(offset - axis * nominal) > 0.05 * nominal):
+            return None
+        shifted = list(self.point)
+        shifted[self.j] = self.point[self.j] + (1j * offset if axis == "i" else offset)
+        return shifted
+
     def get(self, key):
-        """The status of one ladder point, evaluating it first if needed."""
+        """The status of one ladder point, evaluating it first if needed (or reading it from
+        ``known``, where `evaluate_together` evaluated it beforehand: it counts when read)."""
         if key in self.status:
             return self.status[key]
-        axis, level = key
-        offset = self.offset(key)
-        nominal = self.h * 2.0 ** -level
-        # A step that rounding moves by more than 5% (a few ulps of x), or a complex step in
-        # the subnormal range, is below what the ladder can use.
-        if (axis == "i" and nominal < 1e-290) or (axis != "i" and abs(offset - axis * nominal) > 0.05 * nominal):
+        shifted = self.shifted(key)
+        if shifted is None:
             self.status[key] = "vanished"
             return "vanished"
         if self.spent >= MAX_EVALUATIONS:
             raise Exhausted()
         self.spent += 1
-        shifted = list(self.point)
-        shifted[self.j] = self.point[self.j] + (1j * offset if axis == "i" else offset)
-        try:
-            values = evaluate(self.graph, shifted)
-        except DomainError as error:
-            self.errors[key] = error
-            self.status[key] = "overflow" if error.kind == "overflow" else "domain"
+        known = self.known.pop(key, None)
+        if known is None:
+            try:
+                values = evaluate(self.graph, shifted)
+            except DomainError as error:
+                known = error
+            else:
+                known = (np.array(output_values(self.graph, values)),
+                         [tuple(np.ravel(np.real(side))) for _, _, side in singular_sides(self.graph, values)])
+        if isinstance(known, DomainError):
+            self.errors[key] = known
+            self.status[key] = "overflow" if known.kind == "overflow" else "domain"
             return self.status[key]
+        outputs, sides = known
         status = "ok"
         if not self.ignore_sides:
-            for (_, kind, here), (_, _, there) in zip(self.center_sides, singular_sides(self.graph, values)):
-                if here != tuple(np.ravel(np.real(np.sign(there)))):
+            for (_, kind, here), there in zip(self.center_sides, sides):
+                if here != there:
                     status = kind
                     break
-        self.F[key] = np.array(output_values(self.graph, values))
-        self.O[key] = offset
+        self.F[key] = outputs
+        self.O[key] = self.offset(key)
         self.status[key] = status
         return status
 
@@ -314,3 +330,71 @@ def noise_at(graph, point, j, offsets):
         largest = np.maximum(largest, np.array([np.broadcast_to(real[slot], np.shape(real[slot])) for slot in graph.outputs],
                                                dtype=float))
     return largest
+
+
+def noise_at_points(graph, point, requests):
+    """`noise_at` at one point of floats for each (j, offsets) of ``requests``, all the
+    shifted points analysed at once: one by one in floats up to ARRAYS_FROM points, else
+    together over arrays (the same floats either way)."""
+    shifted = []
+    for j, offsets in requests:
+        for offset in offsets:
+            shifted.append(list(point))
+            shifted[-1][j] = point[j] + offset
+    bounds = []
+    if len(shifted) < ARRAYS_FROM:
+        for one in shifted:
+            _, real, _ = float_error_bounds(graph, one)
+            bounds.append(np.array([real[slot] for slot in graph.outputs], dtype=float))
+    else:
+        for batch in batches(graph, shifted):
+            arrays = tuple(np.array([float(one[i]) for one in batch]) for i in range(graph.n_inputs))
+            _, real, _ = float_error_bounds(graph, arrays)
+            bounds += list(np.array([np.broadcast_to(real[slot], (len(batch),)) for slot in graph.outputs]).T)
+    bounds = iter(bounds)
+    return [np.max([next(bounds) for _ in offsets], axis=0) for _, offsets in requests]
+
+
+ARRAYS_FROM = 16
+"""From this many points on, `noise_at_points` analyses them together over arrays: a pass
+with one numpy call per step costs about as much as sixteen passes in floats, one a point."""
+BATCH_VALUES = 1 << 22
+"""The most slot values held at once where many points are evaluated together (slots ×
+points): 32 MB of floats."""
+
+
+def batches(graph, points):
+    """``points`` cut into runs of at most BATCH_VALUES / slots (at least one each)."""
+    size = max(1, BATCH_VALUES // graph.size)
+    return [points[start:start + size] for start in range(0, len(points), size)]
+
+
+def evaluate_together(graph, ladders, keys):
+    """Evaluate ``keys`` of every ladder in ``ladders`` (one point of floats, one variable
+    each) in passes over arrays of points, and give each ladder what `Ladder.get` would
+    find: f's outputs and the sides of its kinks and poles, or the DomainError of a point
+    where f is not defined (evaluated alone again, for its message). The same floats as
+    evaluating each point alone; the search counts a point when it reads it. Complex
+    points (the complex step) are left to the ladder: mixed with real ones they would be
+    evaluated in complex arithmetic."""
+    wanted = []
+    for ladder in ladders:
+        for key in keys:
+            shifted = None if key[0] == "i" or key in ladder.status else ladder.shifted(key)
+            if shifted is not None:
+                wanted.append((ladder, key, shifted))
+    for batch in batches(graph, wanted):
+        count = len(batch)
+        arrays = tuple(np.array([float(shifted[i]) for _, _, shifted in batch]) for i in range(graph.n_inputs))
+        values, defined = evaluate_where_defined(graph, arrays)
+        outputs = np.array([np.broadcast_to(value, (count,)) for value in output_values(graph, values)])
+        sides = [np.broadcast_to(np.real(side), (count,)) for _, _, side in singular_sides(graph, values)]
+        defined = np.broadcast_to(defined, (count,))
+        for k, (ladder, key, shifted) in enumerate(batch):
+            if defined[k]:
+                ladder.known[key] = (outputs[:, k], [(side[k],) for side in sides])
+                continue
+            try:
+                evaluate(graph, shifted)
+            except DomainError as error:
+                ladder.known[key] = error
