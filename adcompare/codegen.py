@@ -225,7 +225,16 @@ def _finite(values):
 class CompiledGraph:
     """The compiled primal, tangent and adjoint sweeps of one Graph (see `adcompare.segments`),
     for one point (floats: the math module) or for arrays of points (numpy); each is
-    generated and compiled when first called."""
+    generated and compiled when first called.
+
+    A sweep computes only what its results read: `gradient` and `jacobian_forward` never
+    compute the function's value (it is not what they return) and leave out every value
+    that no local partial reads, while every domain is still checked; `backward`, `primal`,
+    `tangent` and `sweep_points` return values and compute them. After their first call at a
+    point of floats, ``gradient`` and ``jacobian_forward`` are the generated functions
+    themselves (`adcompare.segments.entry`), so that a call costs the sweep and one type
+    test; anything but floats takes the general path, as before.
+    """
 
     def __init__(self, graph):
         self.graph = graph
@@ -245,25 +254,35 @@ class CompiledGraph:
         """How many distinct segments were compiled (segments of the same shape share code)."""
         return sum(c.compiled_segments for c in self._compilers.values())
 
+    def _compiler(self, variant):
+        compiler = self._compilers.get(variant)
+        if compiler is None:
+            from .segments import Compiler
+            compiler = self._compilers[variant] = Compiler(NAMESPACES[variant])
+        return compiler
+
     def _function(self, kind, variant, option=None):
+        """The sweep ``kind`` of ``variant`` ("scalar" or "array"): "reverse" (value and the
+        gradient of output ``option``), "gradient" (the gradient alone), "primal", "unit" (one
+        direction per input, unit seeds written in; ``option``: whether the outputs' values
+        are returned too) or "seeded" (one direction, seeds passed in; values returned)."""
         key = (kind, variant, option)
         function = self._functions.get(key)
         if function is None:
-            from .segments import Compiler, build_forward, build_reverse
-            compiler = self._compilers.get(variant)
-            if compiler is None:
-                compiler = self._compilers[variant] = Compiler(NAMESPACES[variant])
+            from .segments import build_forward, build_reverse
+            compiler = self._compiler(variant)
             vectorised = variant == "array"
             n = self.graph.n_inputs
-            if kind == "reverse":
-                function = build_reverse(self.plan, compiler, vectorised, option)
+            if kind in ("reverse", "gradient"):
+                function = build_reverse(self.plan, compiler, vectorised, option, value=kind == "reverse")
             elif kind == "primal":
                 function = build_forward(self.plan, compiler, vectorised, ())
             elif kind == "unit":           # one direction per input, unit seeds written in
                 function = build_forward(self.plan, compiler, vectorised,
-                                         [["1.0" if i == j else None for i in range(n)] for j in range(n)])
+                                         [["1.0" if i == j else None for i in range(n)] for j in range(n)],
+                                         values=bool(option))
             else:                          # "seeded": one direction, seed values passed in
-                function = build_forward(self.plan, compiler, vectorised, [["seed"] * n])
+                function = build_forward(self.plan, compiler, vectorised, [["seed"] * n], values=option is not False)
             self._functions[key] = function
         return function
 
@@ -274,6 +293,8 @@ class CompiledGraph:
         """Run a sweep; the math-module variant for floats, numpy's for arrays. Raises
         CompiledSweepError at a bad value (of any point)."""
         from .segments import BadValue
+        if len(values) != self.graph.n_inputs:
+            raise TypeError(f"the graph has {self.graph.n_inputs} inputs; {len(values)} given")
         variant = self._variant(values)
         if variant == "scalar":
             try:
@@ -294,6 +315,22 @@ class CompiledGraph:
         if not np.all(result[-1]):
             raise CompiledSweepError("a value outside a domain")
         return result
+
+    def _install(self, kind):
+        """Make ``self.gradient`` or ``self.jacobian_forward`` the generated function itself
+        (`adcompare.segments.entry`); returns it, or None where there is none (no inputs,
+        or more inputs than one tangent each)."""
+        from .segments import entry
+        n = self.graph.n_inputs
+        if n == 0 or (kind == "jacobian" and n > FUSED_DIRECTIONS):
+            return None
+        if kind == "gradient":
+            run, general = self._function("gradient", "scalar", 0), self._gradient
+        else:
+            run, general = self._function("unit", "scalar", False), self._jacobian_forward
+        function = entry(self.plan, self._compiler("scalar"), run, kind, general)
+        setattr(self, "gradient" if kind == "gradient" else "jacobian_forward", function)
+        return function
 
     def primal(self, *inputs):
         """The outputs at ``inputs`` (floats, or arrays of points), by the compiled primal."""
@@ -330,42 +367,60 @@ class CompiledGraph:
                 raise CompiledSweepError("a value outside a domain, or not finite") from None
             except TypeError:
                 pass
-        value, gradient, _ = self._call("reverse", inputs, option=output)
+        value, gradient = self._reverse(inputs, output, True)
         if direct is None and self._variant(inputs) == "scalar":
-            self._direct[output] = self._function("reverse", "scalar", output).direct
-        if not _finite((value,) + gradient):
+            function = self._function("reverse", "scalar", output).function
+            if function is not None:
+                self._direct[output] = function()
+        return value, gradient
+
+    def _reverse(self, inputs, output, value):
+        """(value or None, gradient) by the compiled reverse sweep; CompiledSweepError at a
+        bad value."""
+        result, gradient, _ = self._call("reverse" if value else "gradient", inputs, option=output)
+        if not _finite(((result,) if value else ()) + gradient):
             raise CompiledSweepError("a value not finite")
-        return _points_shaped(value, inputs), _points_shaped(gradient, inputs)
+        return (_points_shaped(result, inputs) if value else None), _points_shaped(gradient, inputs)
 
     def gradient(self, *inputs, output=0):
         """The gradient of output ``output`` (one reverse sweep), one entry per input;
-        arrays of points give one gradient per point."""
-        direct = self._direct.get(output)
-        if direct is not None and inputs and type(inputs[0]) is float:   # the first input's type chooses
-            try:
-                return direct(*inputs)[1]      # one point: the fast path
-            except (TypeError, *_SCALAR_ERRORS):
-                pass                           # arrays, or a bad value: the checked path names it
+        arrays of points give one gradient per point. The function's value is not computed."""
+        if output == 0 and inputs and type(inputs[0]) is float:   # the first input's type chooses
+            function = self._install("gradient")
+            if function is not None:
+                return function(*inputs)
+        return self._gradient(*inputs, output=output)
+
+    def _gradient(self, *inputs, output=0):
+        """`gradient`'s general path: any inputs, any output; names a bad value."""
         try:
-            return self.backward(*inputs, output=output)[1]
+            return self._reverse(inputs, output, False)[1]
         except CompiledSweepError:
             return tuple(self._interpreted("reverse", inputs)[output])
 
     def jacobian_forward(self, *inputs):
         """The Jacobian by one compiled forward sweep carrying every input's tangent: rows
-        are outputs, columns inputs."""
+        are outputs, columns inputs. The function's value is not computed."""
+        if inputs and type(inputs[0]) is float:
+            function = self._install("jacobian")
+            if function is not None:
+                return function(*inputs)
+        return self._jacobian_forward(*inputs)
+
+    def _jacobian_forward(self, *inputs):
+        """`jacobian_forward`'s general path."""
         n = self.graph.n_inputs
         try:
             if n <= FUSED_DIRECTIONS:
-                outputs, columns, _ = self._call("unit", inputs)
-                if not _finite(outputs + tuple(t for column in columns for t in column)):
+                _, columns, _ = self._call("unit", inputs, option=False)
+                if not _finite(tuple(t for column in columns for t in column)):
                     raise CompiledSweepError("a value not finite")
                 columns = [_points_shaped(column, inputs) for column in columns]
                 return [[columns[j][k] for j in range(n)] for k in range(len(self.graph.outputs))]
             shape = np.broadcast_shapes(*map(np.shape, inputs))
             units = np.eye(n).reshape((n, n) + (1,) * len(shape))
-            outputs, (tangents,), _ = self._call("seeded", inputs, [list(units)])
-            if not _finite(outputs + tangents):
+            _, (tangents,), _ = self._call("seeded", inputs, [list(units)], option=False)
+            if not _finite(tangents):
                 raise CompiledSweepError("a value not finite")
             rows = [np.broadcast_to(t, (n,) + shape) for t in tangents]
             if not shape:
@@ -387,7 +442,7 @@ class CompiledGraph:
                 value, derivatives, inside = self._function("reverse", "array", output)(values)
                 outputs, flat = (value,), derivatives
             else:
-                outputs, columns, inside = self._function("unit", "array")(values)
+                outputs, columns, inside = self._function("unit", "array", True)(values)
                 n = self.graph.n_inputs
                 derivatives = tuple(tuple(columns[j][k] for j in range(n)) for k in range(len(outputs)))
                 flat = tuple(x for row in derivatives for x in row)

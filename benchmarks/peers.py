@@ -103,6 +103,13 @@ def _codegen_reverse(graph, point):
     return lambda point: compiled.gradient(*point)
 
 
+def _codegen_backward(graph, point):
+    from adcompare.codegen import compile_graph
+    compiled = compile_graph(graph)
+    compiled.backward(*point)          # compiled at its first call
+    return lambda point: compiled.backward(*point)[1]
+
+
 def _codegen_forward(graph, point):
     from adcompare.codegen import compile_graph
     compiled = compile_graph(graph)
@@ -128,6 +135,9 @@ VARIANTS = (
     # module is not in the checkout being measured.
     Variant("codegen-reverse", "adcompare.codegen reverse (compiled sweep)", _codegen_reverse,
             requires=("adcompare.codegen",)),
+    # backward() returns f's value too, so it computes everything gradient() leaves out.
+    Variant("codegen-backward", "adcompare.codegen backward() (compiled sweep, value and gradient)",
+            _codegen_backward, requires=("adcompare.codegen",), workloads=("W1", "W4")),
     Variant("codegen-forward", "adcompare.codegen forward (compiled, n tangent sweeps)", _codegen_forward,
             requires=("adcompare.codegen",), growth={"W3": 2.0}),
 )
@@ -219,12 +229,13 @@ def w1_hand(size):
 
 
 def w1_codegen_sweep(size):
-    """The generated backward() alone, called directly (what the wrapper around it adds is
-    the difference to the compiled-sweep row)."""
+    """The generated sweep that gradient() runs, alone and called directly: the function
+    that checks its domains and its results and returns (None, gradient, inside). What
+    gradient() adds around it is the difference to the compiled-sweep row."""
     from adcompare.codegen import compile_graph
     compiled = compile_graph(W.w1_graph())
     compiled.gradient(*W.W1_POINT)
-    sweep = compiled._function("reverse", "scalar", 0).direct
+    sweep = compiled._function("gradient", "scalar", 0).function()
     return Prepared(lambda: sweep(*W.W1_POINT)[1])
 
 
@@ -611,7 +622,7 @@ def _w4_torch(threads):
 PEER_CASES = {
     "W1": [
         Case("hand", "hand-written formula (floor)", w1_hand, kind="reference"),
-        Case("codegen-sweep", "the generated backward() alone, no wrapper", w1_codegen_sweep, kind="context",
+        Case("codegen-sweep", "the generated sweep of gradient() alone, no wrapper", w1_codegen_sweep, kind="context",
              requires=("adcompare.codegen",)),
         Case("sympy-lambdify", "sympy lambdify(..., 'math') of the derivative", w1_sympy_lambdify, requires=("sympy",)),
         Case("sympy-once", "sympy diff + lambdify, once (cache cleared)", w1_sympy_once, requires=("sympy",),

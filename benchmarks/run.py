@@ -615,10 +615,18 @@ def table_targets(raw, settings):
             add("W2: compile time linear in N at ≤ 20 µs per node (the repetitive chain: see scale.py for a graph "
                 "with no repeats)", ", ".join(f"{v / n * 1e6:.1f} µs at {n:,}" for n, v in prepare.items()),
                 max(v / n * 1e6 for n, v in prepare.items()) <= 20)
+    w3_size = max(settings.w3_sizes)
+    w3 = _ok(results, "W3", "adcompare:codegen-reverse", w3_size)
+    w3_primal = _ok(results, "W3", "primal", w3_size)
+    if w3 and w3_primal:
+        ratio = w3["per_call_s"] / w3_primal["per_call_s"]
+        add(f"W3 reverse ÷ one evaluation at n = {w3_size:,} ≤ 5× (compiled reverse ÷ plain-Python primal)",
+            f"{ratio:.2f}×" + ("" if w3_size == 10_000 else " (not n = 10⁴: --quick)"), ratio <= 5)
     w4 = results.get("W4", {})
     primal = _ok(results, "W4", "numpy-primal", W.W4_POINTS)
     for key, target, limit in (("adcompare:codegen-forward", "W4 forward ≤ 3× the numpy primal", 3.0),
                                ("adcompare:codegen-reverse", "W4 reverse ≤ 2× the numpy primal", 2.0),
+                               ("adcompare:codegen-backward", "W4 backward(): value and gradient (context)", None),
                                ("adcompare:reverse", "W4 reverse, run_method (what --at points.csv runs)", None),
                                ("adcompare:forward", "W4 forward, run_method (what --at points.csv runs)", None)):
         result = _ok(results, "W4", key, W.W4_POINTS)

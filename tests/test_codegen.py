@@ -203,3 +203,197 @@ def test_a_sweep_compiled_in_parts_computes_the_same_floats(name, monkeypatch):
     np.testing.assert_allclose([got[0]], reference, rtol=4e-15, atol=1e-15)
     with pytest.raises(DomainError):             # and refuses what the whole sweep refuses
         compile_graph(adcompare.parse("ln(x) * y + sqrt(y)")).gradient(-1.0, 2.0)
+
+
+# ----------------------------------------------------------------------------- segments with windows
+
+def _constant(value):
+    from fractions import Fraction
+    from adcompare.graph import Const
+    return Const(float(value), Fraction(value).limit_denominator(), repr(value))
+
+
+def _random_graph(seed, n_inputs=3, steps=60, far=0.3, outputs=2):
+    """A graph of every operation with arguments from the last few slots or, with
+    probability ``far``, from anywhere before (long edges cross windows and segments);
+    arguments are squashed by tanh and shifted into each operation's domain."""
+    from adcompare.graph import Graph, Node
+    rng = np.random.default_rng(seed)
+    nodes = []
+
+    def add(op, *args):
+        nodes.append(Node(op, args))
+        return n_inputs + len(nodes) - 1
+
+    def pick():
+        size = n_inputs + len(nodes)
+        return int(rng.integers(0, size) if rng.random() < far else rng.integers(max(0, size - 6), size))
+
+    names = sorted(name for name in OPERATIONS if name != "identity")
+    for _ in range(steps):
+        op, a, b = names[int(rng.integers(len(names)))], pick(), pick()
+        squash = lambda x: add("tanh", x)                                  # noqa: E731
+        positive = lambda x, shift=1.5: add("add", _constant(shift), squash(x))   # noqa: E731
+        if op in ("ln", "sqrt"):
+            result = add(op, positive(a))
+        elif op == "log":
+            result = add(op, positive(a), positive(b, 3.0))
+        elif op in ("asin", "acos"):
+            result = add(op, add("mul", _constant(0.9), squash(a)))
+        elif op == "div":
+            result = add(op, a, positive(b, 2.0))
+        elif op in ("exp", "sinh", "cosh", "tan"):
+            result = add(op, squash(a))
+        elif op == "pow":
+            result = add(op, positive(a), squash(b))
+        elif OPERATIONS[op].arity == 2:
+            result = add(op, a, b if rng.random() < 0.8 else _constant(-0.75))
+        else:
+            result = add(op, a)
+        squash(result)
+    size = n_inputs + len(nodes)
+    chosen = sorted({int(x) for x in rng.integers(size - 10, size, outputs)})
+    return Graph(tuple(f"x{i}" for i in range(n_inputs)), tuple(nodes), tuple(chosen))
+
+
+def _every_sweep(graph, point):
+    compiled = compile_graph(graph)
+    arrays = tuple(np.array([x, 0.5 * x + 0.1]) for x in point)
+    got = {"jacobian": compiled.jacobian_forward(*point), "primal": compiled.primal(*point),
+           "tangent": compiled.tangent(*point, *[0.3 * (j + 1) for j in range(graph.n_inputs)]),
+           "forward points": compiled.sweep_points("forward", *arrays),
+           "jacobian points": compiled.jacobian_forward(*arrays)}
+    for k in range(len(graph.outputs)):
+        got[f"gradient {k}"] = compiled.gradient(*point, output=k)
+        got[f"backward {k}"] = compiled.backward(*point, output=k)
+        got[f"gradient points {k}"] = compiled.gradient(*arrays, output=k)
+        got[f"reverse points {k}"] = compiled.sweep_points("reverse", *arrays, output=k)
+    return got
+
+
+def _same(x, y):
+    if isinstance(x, (tuple, list)):
+        return len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y))
+    return np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True)
+
+
+@pytest.mark.parametrize("seed, n_inputs, far", [(0, 3, 0.3), (1, 3, 0.6), (2, 1, 0.1), (3, 10, 0.5)])
+def test_windowed_segments_compute_the_same_floats(seed, n_inputs, far, monkeypatch):
+    # Registers reused every few slots, values loaded again from V, contributions sent to A
+    # at once, tangents that are other names: with windows of 1–8 slots and segments of
+    # 1–50 nodes every such case occurs in a graph of ~250 nodes, and each sweep must give
+    # exactly the floats of the sweep in one function (the same operations in the same order).
+    import adcompare.segments as segments
+    graph = _random_graph(seed, n_inputs=n_inputs, far=far)
+    point = tuple(float(v) for v in np.random.default_rng(seed).uniform(-1.5, 1.5, n_inputs))
+    monkeypatch.setattr(segments, "SEGMENT_NODES", 10 ** 9)
+    monkeypatch.setattr(segments, "FUNCTION_SLOTS", 10 ** 9)
+    expected = _every_sweep(graph, point)
+    reference = run_method("reverse", graph, point).jacobian     # the interpreted sweep
+    for k in range(len(graph.outputs)):
+        np.testing.assert_allclose(expected[f"gradient {k}"], reference[k], rtol=1e-13, atol=1e-14)
+    monkeypatch.setattr(segments, "FUNCTION_SLOTS", 0)
+    for nodes, window, externals in [(1, 1, 64), (7, 2, 3), (50, 1, 64), (13, 4, 5), (2, 1, 1), (40, 8, 64)]:
+        monkeypatch.setattr(segments, "SEGMENT_NODES", nodes)
+        monkeypatch.setattr(segments, "WINDOW", window)
+        monkeypatch.setattr(segments, "SEGMENT_EXTERNALS", externals)
+        got = _every_sweep(graph, point)
+        for key, value in expected.items():
+            assert _same(value, got[key]), (nodes, window, externals, key)
+
+
+def _chain(steps):
+    """s = x1, then ``steps`` times s = sin(s)·x2 + ln(1 + s·s): 6 operations a step."""
+    from adcompare.graph import Graph, Node
+    nodes, s = [], 0
+    for _ in range(steps):
+        base = 2 + len(nodes)
+        nodes += [Node("sin", (s,)), Node("mul", (base, 1)), Node("mul", (s, s)),
+                  Node("add", (_constant(1), base + 2)), Node("ln", (base + 3,)), Node("add", (base + 1, base + 4))]
+        s = base + 5
+    return Graph(("x1", "x2"), tuple(nodes), (s,))
+
+
+def _wide(n):
+    """Σ x_i·sin(x_{i+1}): n inputs, 3n − 3 operations."""
+    from adcompare.graph import Graph, Node
+    nodes = []
+    total = None
+    for i in range(n - 1):
+        nodes += [Node("sin", (i + 1,)), Node("mul", (i, n + len(nodes)))]
+        if total is None:
+            total = n + len(nodes) - 1
+        else:
+            nodes.append(Node("add", (total, n + len(nodes) - 1)))
+            total = n + len(nodes) - 1
+    return Graph(tuple(f"x{i}" for i in range(n)), tuple(nodes), (total,))
+
+
+@pytest.mark.parametrize("graph", [_chain(1000), _wide(2000), _random_graph(5, steps=1500)],
+                         ids=["chain", "wide", "random"])
+def test_every_compiled_function_has_a_small_frame(graph):
+    # The cause of the cliff between one function and many (docs/speed.md): a frame that
+    # does not fit what is left of CPython's 16 KB stack chunk allocates a chunk at every
+    # call. Measured by the frames' sizes, not by the clock: variables plus evaluation stack.
+    import adcompare.segments as segments
+    compiled = compile_graph(graph)
+    point = (0.5,) * graph.n_inputs
+    compiled.gradient(*point)
+    compiled.primal(*point)
+    for kind, option in [("gradient", 0), ("primal", None)]:
+        run = compiled._function(kind, "scalar", option)
+        assert run.function is None and len(run.segments) > 2      # segments, at these sizes
+        for function in run.segments:
+            code = function.__code__
+            assert code.co_nlocals + code.co_stacksize <= 400, (kind, code.co_nlocals, code.co_stacksize)
+    small = compile_graph(_chain(50))
+    small.gradient(0.5, 0.5)
+    code = small._function("gradient", "scalar", 0).function().__code__
+    assert code.co_nlocals + code.co_stacksize <= segments.FUNCTION_SLOTS
+
+
+def test_a_gradient_computes_only_what_its_partials_read():
+    # ∇(ln x1 + x1·x2 − sin x2) = (1/x1 + x2, x1 − cos x2): the sweep reads x1, x2 and
+    # cos x2; ln x1, x1·x2, sin x2 and the sums are the value, which gradient() does not
+    # return. The domain of ln is still checked.
+    compiled = compile_graph(adcompare.parse("ln(x1)+x1*x2-sin(x2)"))
+    assert compiled.gradient(2.0, 5.0) == (0.5 + 5.0, 2.0 - math.cos(5.0))
+    lines = "\n".join(compiled._function("gradient", "scalar", 0).body[1])
+    assert "cos(" in lines and "> 0.0" in lines
+    assert "log(" not in lines and "sin(" not in lines and "*" not in lines
+    with pytest.raises(DomainError, match="ln needs a positive argument"):
+        compiled.gradient(-1.0, 5.0)
+    backward = "\n".join(compiled._function("reverse", "scalar", 0).body[1])
+    assert "log(" in backward and "sin(" in backward          # backward() returns the value too
+
+
+@pytest.mark.parametrize("segmented", [False, True])
+def test_the_derivative_of_an_output_that_is_an_input_is_one(segmented, monkeypatch):
+    from adcompare.graph import Graph
+    import adcompare.segments as segments
+    if segmented:
+        monkeypatch.setattr(segments, "FUNCTION_SLOTS", 0)
+        monkeypatch.setattr(segments, "SEGMENT_NODES", 1)
+    assert compile_graph(adcompare.parse("x")).gradient(2.0) == (1.0,)
+    product = adcompare.parse("x*y")
+    both = compile_graph(Graph(product.variables, product.nodes, (2, 0)))   # outputs x·y and x
+    assert both.gradient(2.0, 3.0, output=1) == (1.0, 0.0)                 # ∂x/∂x, ∂x/∂y by hand
+    assert both.gradient(2.0, 3.0) == (3.0, 2.0)
+    assert both.jacobian_forward(2.0, 3.0) == [[3.0, 2.0], [1.0, 0.0]]
+
+
+def test_gradient_becomes_the_generated_function():
+    import inspect
+    compiled = compile_graph(adcompare.parse("ln(x1)+x1*x2-sin(x2)"))
+    first = compiled.gradient(2.0, 5.0)
+    assert not inspect.ismethod(compiled.gradient)        # the sweep itself, no wrapper left
+    assert compiled.gradient(2.0, 5.0) == first == GRADIENT
+    many = compiled.gradient(np.array([2.0, 1.0]), np.array([5.0, 3.0]))  # arrays: the general path
+    assert [g.tolist() for g in many] == [[5.5, 4.0], [2.0 - math.cos(5.0), 1.0 - math.cos(3.0)]]
+    assert compiled.gradient(2, 5) == GRADIENT                        # ints too
+    with pytest.raises(DomainError, match="ln needs a positive argument"):
+        compiled.gradient(0.0, 5.0)
+    with pytest.raises(TypeError):
+        compiled.gradient(2.0, 5.0, 1.0)
+    assert compiled.jacobian_forward(2.0, 5.0) == [list(GRADIENT)]
+    assert not inspect.ismethod(compiled.jacobian_forward)
