@@ -5,11 +5,12 @@ and edge in the graph, and reveals the value or adjoint it computes; when an adj
 accumulates a second contribution (fan-out), the page says so and shows the sum. Buttons
 and the arrow keys (← →, Home, End) move through the steps.
 
-The page fetches nothing: its style, script and drawing (Graphviz's SVG) are inside it.
+The drawing needs Graphviz's ``dot`` (tests/test_stepping.py runs this example where it
+is installed). The page fetches nothing: its style, script and drawing (Graphviz's SVG) are inside it.
 
     >>> from adcompare import trace
-    >>> page = stepping_page(trace("x*y", at=(2, 3), methods=("reverse",)))
-    >>> page.startswith("<!DOCTYPE html>") and "<script" in page and "src=" not in page
+    >>> page = stepping_page(trace("x*y", at=(2, 3), methods=("reverse",)))  # doctest: +SKIP
+    >>> page.startswith("<!DOCTYPE html>") and "<script" in page and "src=" not in page  # doctest: +SKIP
     True
 """
 
