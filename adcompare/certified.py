@@ -173,6 +173,12 @@ def _constant(ctx, const, values):
     return +{"pi": ctx.pi, "e": ctx.e}[const.exact]
 
 
+def node_arguments(ctx, node, values):
+    """Enclosures of ``node``'s arguments in ``ctx``: slots' from ``values`` (what
+    `evaluate_graph` returns), constants' exactly."""
+    return [values[a] if not isinstance(a, Const) else _constant(ctx, a, values) for a in node.args]
+
+
 def needed_slots(graph, slots=None):
     """For each slot, whether an output or one of ``slots`` depends on it, through the slots
     that folded constants stand for too."""
@@ -203,7 +209,7 @@ def evaluate_graph(graph, point, ctx, slots=None):
             values.append(None)
             continue
         node = graph.node(slot)
-        args = [values[a] if not isinstance(a, Const) else _constant(ctx, a, values) for a in node.args]
+        args = node_arguments(ctx, node, values)
         failed = next((a for a in args if isinstance(a, ArithmeticError)), None)
         if failed is not None:
             values.append(failed)

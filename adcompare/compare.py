@@ -438,7 +438,7 @@ def _entry_reference(ran, reference, one, tolerances, k, j):
     symbolic = ran.get("symbolic")
     if symbolic is not None:
         value = mpmath.mpf(symbolic.jacobian[k, j])
-        tolerance = tolerances["symbolic" if one.how == "directional forward mode" else "finite_difference"]
+        tolerance = tolerances["symbolic" if one.precise else "finite_difference"]
         if tolerance.allows(abs(value - exact), exact):
             return value, "symbolic"
     return exact, "one_sided"

@@ -21,9 +21,22 @@ max(a, b) at a tie moves as max(ȧ, ḃ)). That gives f′(x; d), and
 The rule is exact wherever every node is locally Lipschitz. Where a local partial is
 infinite or undefined (√ at 0 fed by x², whose tangent is 0 although x² is not
 constant), first-order information cannot decide, and the sweep says "undetermined"
-rather than guess; those sides are then taken from one-sided difference quotients of f
-itself. Every exact value is confirmed by one-sided differences of f (`confirm`), which
-share nothing with the sweep but the primal evaluation.
+rather than guess; those sides are then taken from high-precision one-sided difference
+quotients of f itself (`adcompare.reference.numerical_column`: Richardson extrapolation
+of certified primal values at 30 digits), or, for a Graph above `PRECISE_LIMIT`
+operations, from float one-sided differences. An argument whose partial is exactly 0
+because the operation does not depend on it near the point (max(a, b) with a < b, relu
+of a negative number) passes no tangent on, not even an undetermined one.
+
+A tie in floats is not always a tie: σ(4.6e-215) rounds to 0.5, so max(σ(x), 0.5) is at a
+tie in floats, while exactly σ(x) > 0.5 and f = σ near x. Each node on its kink in floats
+is therefore evaluated again over certified enclosures (`adcompare.certified`); where
+its exact kink argument is not 0, the sweep takes the branch on the exact side, and the
+`Kink` says that rounding made the tie.
+
+Every exact value is confirmed by one-sided differences of f (`confirm`), which share
+nothing with the sweep but the primal evaluation: float differences first, and, where
+they miss, the high-precision ones.
 
     >>> from adcompare.parse import parse
     >>> sides = analyse(parse("relu(x) - relu(-x)"), (0.0,))
@@ -51,8 +64,19 @@ TOLERANCE = (1e-12, 1e-12)
 are exact, computed by two sweeps whose roundings may differ."""
 
 CONFIRM_TOLERANCE = (1e-6, 1e-8)
-"""(rtol, atol) within which one-sided differences confirm an exact one-sided derivative
-(finite differences' own default tolerance)."""
+"""(rtol, atol) within which float one-sided differences confirm an exact one-sided
+derivative (finite differences' own default tolerance)."""
+
+PRECISE_DIGITS = 30
+"""Digits sought of a high-precision one-sided derivative (`adcompare.reference`)."""
+
+PRECISE_LIMIT = 2_000
+"""Operations above which undetermined sides come from float one-sided differences: the
+high-precision ones evaluate f over enclosures at tens of steps, each at 50 digits or more."""
+
+EXACT = "directional forward mode"
+PRECISE = "high-precision one-sided differences"
+FLOAT = "one-sided differences"
 
 
 @dataclass(frozen=True)
@@ -79,26 +103,32 @@ class OneSided:
 
     @property
     def differentiable(self):
-        """Whether both sides exist and are the same number: within TOLERANCE when exact,
-        within CONFIRM_TOLERANCE when taken from one-sided differences."""
+        """Whether both sides exist and are the same number: within TOLERANCE when
+        `precise`, within CONFIRM_TOLERANCE when taken from float one-sided differences."""
         if self.left is None or self.right is None:
             return False
-        rtol, atol = TOLERANCE if self.exact else CONFIRM_TOLERANCE
+        rtol, atol = TOLERANCE if self.precise else CONFIRM_TOLERANCE
         return abs(self.left - self.right) <= atol + rtol * max(abs(self.left), abs(self.right))
 
     @property
     def exact(self):
         """Whether both sides come from the directional sweeps (exact), not from differences."""
-        return self.how == "directional forward mode"
+        return self.how == EXACT
+
+    @property
+    def precise(self):
+        """Whether both sides are known to a float's precision: exact, or high-precision
+        one-sided differences (30 digits), not float ones."""
+        return self.how in (EXACT, PRECISE)
 
     @property
     def value(self):
-        """The derivative when `differentiable`, else None: the right derivative when exact,
-        the mean of the two sides when they are difference quotients (their errors then
-        partly cancel)."""
+        """The derivative when `differentiable`, else None: the right derivative when
+        `precise`, the mean of the two sides when they are float difference quotients
+        (their errors then partly cancel)."""
         if not self.differentiable:
             return None
-        return self.right if self.exact else (self.left + self.right) / 2
+        return self.right if self.precise else (self.left + self.right) / 2
 
     @property
     def interval(self):
@@ -118,11 +148,15 @@ class OneSided:
 @dataclass(frozen=True)
 class Kink:
     """A node at its kink at the point: its slot, the kink in words ('abs at 0') and the
-    convention forward and reverse mode follow there (see `adcompare.ops.KinkRule`)."""
+    convention forward and reverse mode follow there (see `adcompare.ops.KinkRule`).
+    ``exact_side`` is 0 for a kink of the exact function, and −1 or +1, the sign of the
+    exact kink argument, where only rounding put the node on its kink (the float program
+    sees a tie; the function does not)."""
 
     slot: int
     text: str
     convention: str
+    exact_side: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,14 +194,61 @@ class Analysis:
         return [e for key, e in sorted(self.entries.items()) if not e.differentiable]
 
 
-def kinks_at(graph, values):
-    """The live nodes that read a variable and sit on their kink at these values (one point)."""
+def kinks_at(graph, values, point=None):
+    """The live nodes that read a variable and sit on their kink at these values (one
+    point). With ``point`` (the floats the values were computed from), each is evaluated
+    again exactly (`exact_kink_signs`), and a kink that rounding made carries its exact
+    side and says so in its text."""
     found = []
     for slot, kind, side in singular_sides(graph, values):
         if kind == "kink" and np.any(np.real(side) == 0):
             op = OPERATIONS[graph.node(slot).op]
             found.append(Kink(slot, op.kink_text, op.kink_rule.convention))
-    return found
+    if point is None or not found:
+        return found
+    signs = exact_kink_signs(graph, point, [kink.slot for kink in found])
+    return [kink if not signs.get(kink.slot) else
+            Kink(kink.slot, f"{kink.text} in floats only (rounding made the tie: exactly, "
+                            f"{_exact_side_text(graph, kink.slot, signs[kink.slot])})",
+                 kink.convention, signs[kink.slot])
+            for kink in found]
+
+
+def _exact_side_text(graph, slot, sign):
+    op = graph.node(slot).op
+    if op in ("max", "min"):
+        return "the first argument is " + ("larger" if sign > 0 else "smaller")
+    return "the argument is " + ("positive" if sign > 0 else "negative")
+
+
+def exact_kink_signs(graph, point, slots):
+    """{slot: the sign (−1, 0 or +1) of the exact kink argument (``kink_side``: the
+    argument of abs or relu, a − b of max or min)} for nodes at ``slots``, evaluated over
+    certified enclosures at ``point`` (floats, taken exactly) with the working precision
+    raised as `adcompare.certified.schedule` does; a slot whose sign no precision settles
+    is left out (the float tie stands)."""
+    from .certified import evaluate_graph, node_arguments, schedule
+    from .intervals import Undefined, Unresolved, context, sign_of
+    signs, pending = {}, list(slots)
+    for working in schedule(17):
+        if not pending:
+            break
+        ctx = context(working)
+        values = evaluate_graph(graph, point, ctx, set(pending))
+        still = []
+        for slot in pending:
+            args = node_arguments(ctx, graph.node(slot), values)
+            if any(isinstance(a, ArithmeticError) for a in args):
+                continue
+            difference = args[0] if len(args) == 1 else args[0] - args[1]
+            try:
+                signs[slot] = sign_of(difference, "the kink argument")
+            except Unresolved:
+                still.append(slot)
+            except Undefined:
+                continue
+        pending = still
+    return signs
 
 
 def singular_partials(graph, values):
@@ -223,7 +304,7 @@ def _plain_name(graph, slot):
     return quantity_name(Var("v", slot), graph)
 
 
-def directional_sweep(graph, values, direction):
+def directional_sweep(graph, values, direction, exact_sides=None):
     """f′(x; d): one forward sweep along ``direction`` (one tangent per input) through the
     piecewise-smooth function, exact where every node is Lipschitz.
 
@@ -231,7 +312,10 @@ def directional_sweep(graph, values, direction):
     is NaN where first-order information cannot decide (an infinite or undefined local
     partial meets a variable-dependent argument, even with a zero tangent) or where the
     direction leaves an operation's domain (asin at 1 moving up): "undetermined".
+    ``exact_sides`` ({slot: −1 or +1}) names nodes at a tie in floats only: there the
+    branch on the exact side is taken, not the kink rule.
     """
+    exact_sides = exact_sides or {}
     tangents = list(direction)
     # Whether a slot depends on an input that moves at all: one that does not is exactly
     # constant along d, so an infinite partial with respect to it contributes exactly 0.
@@ -250,18 +334,34 @@ def directional_sweep(graph, values, direction):
             args = argument_values(node.args, values)
             dots = [tangents[a] if still else 0.0 for a, still in zip(node.args, moving)]
             if op.kink_rule is not None and live[slot] and np.real(op.kink_side(*args)) == 0:
-                tangents.append(float(op.kink_rule.value(*dots)))
-                kinked.add(slot)
-                continue
+                if slot not in exact_sides:
+                    tangents.append(float(op.kink_rule.value(*dots)))
+                    kinked.add(slot)
+                    continue
+                args = _on_side(op, args, exact_sides[slot])
             if op.domain is not None and not _stays_inside(op, args, dots):
                 tangents.append(math.nan)
                 continue
             tangent = 0.0
             for dot, partial, still in zip(dots, op.partials, moving):
                 if still:
-                    tangent += float(np.real(partial.value(*args, values[slot]))) * dot
+                    local = float(np.real(partial.value(*args, values[slot])))
+                    # A piecewise operation off its kink is one smooth piece near the point:
+                    # a partial of exactly 0 there means the piece does not read that argument.
+                    if not (local == 0 and op.kink_rule is not None):
+                        tangent += local * dot
             tangents.append(tangent)
     return tangents, kinked
+
+
+def _on_side(op, args, sign):
+    """``args`` with the first moved one float, so that the kink argument has ``sign``:
+    the branch the exact values select, where the floats are at a tie."""
+    for toward in (math.inf, -math.inf):
+        moved = [np.nextafter(args[0], toward), *args[1:]]
+        if np.sign(np.real(op.kink_side(*moved))) == sign:
+            return moved
+    return args
 
 
 def _stays_inside(op, args, dots):
@@ -276,33 +376,54 @@ def analyse(graph, point, values=None, confirm=True):
     there (no live node on its kink and no infinite or undefined local partial).
 
     For each variable j, two directional sweeps (d = +eⱼ and d = −eⱼ) give the one-sided
-    derivatives of every output; sides the sweeps leave undetermined come from one-sided
-    differences of f. With ``confirm``, every side is checked against one-sided
-    differences of f (`one_sided_differences` on the Graph's primal evaluation).
+    derivatives of every output; sides the sweeps leave undetermined come from
+    high-precision one-sided differences of f (float ones above `PRECISE_LIMIT`
+    operations). With ``confirm``, every side is checked against float one-sided
+    differences of f (`one_sided_differences` on the Graph's primal evaluation), and where
+    those miss, against the high-precision ones.
     """
     if values is None:
         values = evaluate(graph, point)
-    kinks, singular = kinks_at(graph, values), singular_partials(graph, values)
+    kinks, singular = kinks_at(graph, values, point), singular_partials(graph, values)
     if not kinks and not singular:
         return None
     n, m = graph.n_inputs, len(graph.outputs)
     primals = [float(np.real(v)) for v in values]
+    exact_sides = {kink.slot: kink.exact_side for kink in kinks if kink.exact_side}
     differences = None
     if confirm or singular:
         differences = one_sided_differences(_primal(graph), point, defined_sides=True)
+    precise = _Precise(graph, point)
     entries, sweeps = {}, []
     for j in range(n):
         sides = {}
         for sign in (1.0, -1.0):
             seed = [sign if i == j else 0.0 for i in range(n)]
-            tangents, kinked = directional_sweep(graph, primals, seed)
+            tangents, kinked = directional_sweep(graph, primals, seed, exact_sides)
             sides[sign] = [tangents[slot] for slot in graph.outputs]
             sweeps.append(Sweep("tangent", j, lambda tangents=tangents, seed=seed, kinked=kinked:
                                 tangent_rows(graph, primals, tangents, seed, kink_rules=kinked),
                                 record={"direction": sign}))
         for k in range(m):
-            entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences)
+            entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences, precise)
     return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps))
+
+
+class _Precise:
+    """High-precision one-sided derivatives of f (`adcompare.reference.numerical_column`),
+    computed on first demand, one column (variable, side) at a time for all outputs; None
+    for a Graph above `PRECISE_LIMIT` operations."""
+
+    def __init__(self, graph, point):
+        self.graph, self.point, self.columns = graph, point, {}
+
+    def __call__(self, k, j, side):
+        if self.graph.size - self.graph.n_inputs > PRECISE_LIMIT:
+            return None
+        if (j, side) not in self.columns:
+            from .reference import numerical_column
+            self.columns[(j, side)] = numerical_column(self.graph, self.point, j, side, PRECISE_DIGITS)
+        return self.columns[(j, side)][k]
 
 
 def analyse_code(function_at, point, kinks):
@@ -322,30 +443,43 @@ def analyse_code(function_at, point, kinks):
     return Analysis(tuple(kinks), (), entries)
 
 
-def _one_sided(k, j, right, left, differences):
+def _one_sided(k, j, right, left, differences, precise=None):
     """The OneSided of one entry from the sweeps' values (NaN: undetermined; ±∞: an
-    infinite one-sided derivative) and the one-sided differences ((left, right) lists with
-    None where f is undefined)."""
+    infinite one-sided derivative), the float one-sided differences ((left, right) lists
+    with None where f is undefined) and ``precise(k, j, side)``, the high-precision
+    one-sided derivative (a `ReferenceValue`, or None where not computed)."""
     measured = (None, None) if differences is None else (differences[0][k][j], differences[1][k][j])
     swept = (left, right)
     values, why = [None, None], [None, None]
-    how = "directional forward mode"
-    for side, name in ((0, "left"), (1, "right")):
+    how = EXACT
+    confirmed = differences is not None
+    for side, name, sign in ((0, "left", -1), (1, "right", 1)):
         if differences is not None and measured[side] is None:
             why[side] = f"f is not defined {name} of the point"
         elif math.isnan(swept[side]):
-            how = "one-sided differences"
-            if measured[side] is not None and math.isfinite(measured[side]):
-                values[side] = measured[side] + 0.0
+            numerical = precise(k, j, sign) if precise is not None else None
+            if numerical is not None:
+                how = PRECISE if how != FLOAT else FLOAT
+                if numerical.established:
+                    values[side] = float(numerical.value) + 0.0
+                else:
+                    why[side] = f"no finite limit: {numerical.how}"
             else:
-                why[side] = "no finite limit"
+                how = FLOAT
+                if measured[side] is not None and math.isfinite(measured[side]):
+                    values[side] = measured[side] + 0.0
+                else:
+                    why[side] = "no finite limit"
         elif math.isinf(swept[side]):
             why[side] = f"infinite ({'+' if swept[side] > 0 else '−'}∞)"
         else:
             values[side] = swept[side] + 0.0      # + 0.0: −0.0 reads as 0
-    confirmed = differences is not None and all(
-        measured[side] is None or math.isnan(swept[side]) or math.isinf(swept[side])
-        or _close(swept[side], measured[side]) for side in (0, 1))
+            if differences is not None and measured[side] is not None and not _close(swept[side], measured[side]):
+                # Float differences miss (a feature finer than their step, rounding): the
+                # high-precision ones decide.
+                numerical = precise(k, j, sign) if precise is not None else None
+                confirmed = confirmed and numerical is not None and numerical.established and \
+                    _close(swept[side], float(numerical.value))
     return OneSided(k, j, values[0], values[1], how, tuple(measured), confirmed, tuple(why))
 
 

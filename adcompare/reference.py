@@ -80,19 +80,20 @@ def numerical_derivative(graph, point, output=0, variable=0, side=0, digits=50):
     """
     if not 0 <= output < len(graph.outputs) or not 0 <= variable < graph.n_inputs or side not in (-1, 0, 1):
         raise ValueError("numerical_derivative: output, variable or side out of range")
-    return _derivatives(graph, point, variable, side, digits)[output]
+    return numerical_column(graph, point, variable, side, digits)[output]
 
 
 def numerical_jacobian(graph, point, side=0, digits=50):
     """Every entry of the Jacobian at once: a list of m rows of n `ReferenceValue` each
     (one set of evaluations of f per variable serves all outputs)."""
-    columns = [_derivatives(graph, point, j, side, digits) for j in range(graph.n_inputs)]
+    columns = [numerical_column(graph, point, j, side, digits) for j in range(graph.n_inputs)]
     return [[columns[j][k] for j in range(graph.n_inputs)] for k in range(len(graph.outputs))]
 
 
-def _derivatives(graph, point, variable, side, digits):
-    """The derivatives of all outputs with respect to ``variable`` (side 0: central,
-    confirmed by both one-sided ones)."""
+def numerical_column(graph, point, variable, side=0, digits=50):
+    """The derivatives of all outputs with respect to ``variable``, as `numerical_derivative`
+    gives each (side 0: central, confirmed by both one-sided ones): a list of m
+    `ReferenceValue`, from one set of evaluations of f."""
     if side != 0:
         return _Differences(graph, point, variable, side, digits).derivatives()
     central = _Differences(graph, point, variable, 0, digits).derivatives()

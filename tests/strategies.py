@@ -295,7 +295,7 @@ def _tangent_at_precision(graph, point, output, variable, digits):
 
 
 def check_one_sided(graph, point, analysis, digits=120):
-    """Assert that every exact one-sided derivative the analysis gives equals a one-sided
+    """Assert that every exact or high-precision one-sided derivative the analysis gives equals a one-sided
     difference quotient of f computed with mpmath at ``digits`` digits from sympy's own
     rendering of the Graph, with a step of 1e-40·|xⱼ| (1e-40 at 0), far inside the
     distance to any other kink a float point can have: an oracle that shares nothing with
@@ -305,7 +305,7 @@ def check_one_sided(graph, point, analysis, digits=120):
     symbols, outputs = to_sympy(graph)
     functions = [sympy.lambdify(symbols, f, modules="mpmath") for f in outputs]
     for (k, j), one in analysis.entries.items():
-        if one.how != "directional forward mode":
+        if not one.precise:        # float one-sided differences: estimates, checked by their tolerance
             continue
         # The step, and enough digits that f(x ± h) − f(x) keeps ``digits`` of them
         # whatever the magnitudes of x and f (0.5 + 3.7e-96 + 1e-136 needs 136 digits).

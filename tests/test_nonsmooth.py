@@ -166,6 +166,60 @@ def test_a_reference_below_the_float_range_is_not_an_error_of_zero(capsys):
     assert rows and all("3.7e-348" in row for row in rows)
 
 
+# ----------------------------------------------------------------------------- what the sweep cannot see
+
+def test_an_infinite_partial_on_a_branch_max_does_not_take_passes_nothing():
+    # max(√(x² + y²), 1e-10) at (0, 0): within distance 1e-10 of the origin √(x² + y²) <
+    # 1e-10, so f = 1e-10 there, a constant: both one-sided derivatives are 0 in x and y.
+    # √'s partial is infinite at 0, but max does not read that branch near the point.
+    from adcompare.nonsmooth import analyse
+    from adcompare.parse import parse
+    analysis = analyse(parse("max(sqrt(x^2+y^2), 1e-10)"), (0.0, 0.0))
+    for j in (0, 1):
+        one = analysis.entry(0, j)
+        assert (one.left, one.right, one.differentiable) == (0.0, 0.0, True)
+
+
+def test_an_undetermined_side_comes_from_high_precision_differences():
+    # √(x²)² = x² (for real x): d/dx at 0 is 0 from both sides. The sweep meets √'s
+    # infinite partial with a tangent 2x·ẋ = 0, so it cannot decide; the sides come from
+    # difference quotients of f at 30 digits: (h² − 0)/h = h → 0 exactly in the tableau.
+    from adcompare.nonsmooth import PRECISE, analyse
+    from adcompare.parse import parse
+    one = analyse(parse("sqrt(x^2)^2"), (0.0,)).entry(0, 0)
+    assert one.how == PRECISE and one.differentiable
+    assert abs(one.left) < 1e-25 and abs(one.right) < 1e-25
+
+
+@pytest.mark.parametrize("expression, at, side, derivative", [
+    # σ(4.6e-215) = ½ + 4.6e-215/4 + O(x³) rounds to ½: max(σ(x), ½) is at a tie in floats
+    # only. Exactly σ(x) > ½ near x, so f = σ there and f′ = σ(1 − σ) = ¼ − O(x²) ≈ 0.25.
+    ("max(sigmoid(x), 0.5)", 4.6e-215, 1, 0.25),
+    # x + 1e-300 rounds to x at x = 1: min(x, x + 1e-300) is at a tie in floats only.
+    # Exactly x < x + 1e-300, so f = x and f′ = 1 from both sides.
+    ("min(x, x + 1e-300)", 1.0, -1, 1.0),
+])
+def test_a_tie_made_by_rounding_takes_the_exact_branch(expression, at, side, derivative):
+    from adcompare.nonsmooth import analyse
+    from adcompare.parse import parse
+    analysis = analyse(parse(expression), (at,))
+    assert [kink.exact_side for kink in analysis.kinks] == [side]
+    assert "in floats only" in analysis.kinks[0].text
+    one = analysis.entry(0, 0)
+    assert one.differentiable and one.left == pytest.approx(derivative, rel=1e-15)
+    assert one.right == pytest.approx(derivative, rel=1e-15)
+
+
+def test_an_exact_tie_stays_a_kink():
+    # max(x, 2x − 1) at x = 1: both arguments are exactly 1, a true tie: the left
+    # derivative is max′ along −1: −max(−1, −2) = 1, the right max(1, 2) = 2.
+    from adcompare.nonsmooth import analyse
+    from adcompare.parse import parse
+    analysis = analyse(parse("max(x, 2*x - 1)"), (1.0,))
+    assert [kink.exact_side for kink in analysis.kinks] == [0]
+    assert (analysis.entry(0, 0).left, analysis.entry(0, 0).right) == (1.0, 2.0)
+
+
 # ----------------------------------------------------------------------------- property
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
