@@ -255,11 +255,47 @@ class _Differences:
                 break
             h = h / RATIO
         for k in range(self.m):
+            if done[k] is None and self.side != 0:
+                done[k] = _aitken(rows[k], self.digits, scale, working, first, h, name, self.side)
             if done[k] is None:
                 reached = "" if best[k] is None else f" (best error estimate {mpmath.nstr(best[k][0], 3)})"
                 done[k] = ReferenceValue(None, None, f"the {name} differences did not converge to {self.digits} digits "
                                                      f"with steps down to {mpmath.nstr(h, 3)}{reached}", self.side)
         return done
+
+
+AITKEN_RUN = 4   # successive Δ² values that must agree
+
+
+def _aitken(rows, digits, scale, working, first, h, name, side):
+    """A one-sided derivative whose quotients converge as a power of h that is not an
+    integer (x·√|x| at 0: the quotient is √h), which the tableau's integer powers cannot
+    remove: Aitken's Δ² process (A. C. Aitken, Proc. R. Soc. Edinburgh 46 (1926) 289–305)
+    on the plain quotients at h, h/4, h/16, …, exact for q(h) = L + C·h^p with any p > 0.
+    Accepted only when the quotients contract (successive differences shrink by a ratio
+    below 1, the same on AITKEN_RUN triples) and the last AITKEN_RUN values of L agree to
+    ``digits`` digits; None otherwise."""
+    with mpmath.workdps(working):
+        q = [row[0][0] for row in rows]
+        if len(q) < AITKEN_RUN + 2:
+            return None
+        limits, ratios = [], []
+        for i in range(len(q) - AITKEN_RUN - 2, len(q) - 2):
+            d1, d2 = q[i + 1] - q[i], q[i + 2] - q[i + 1]
+            if d1 == 0 or d2 == d1:
+                return None
+            ratios.append(d2 / d1)
+            limits.append(q[i + 2] - d2 * d2 / (d2 - d1))
+        if not all(0 < r < 1 for r in ratios) or max(ratios) - min(ratios) > mpmath.mpf(10) ** -3 * max(ratios):
+            return None
+        value = limits[-1]
+        estimate = max(abs(a - value) for a in limits) + abs(q[-1] - q[-2]) * mpmath.mpf(10) ** -digits
+        if estimate > mpmath.mpf(10) ** -digits * max(abs(value), scale):
+            return None
+        return ReferenceValue(+value, +estimate,
+                              f"{name} differences at h = {mpmath.nstr(first, 3)} … {mpmath.nstr(h, 3)}, converging as "
+                              f"h^{mpmath.nstr(-mpmath.log(ratios[-1], RATIO), 3)} and extrapolated by Aitken's Δ², "
+                              f"f evaluated over certified enclosures at {working} digits", side)
 
 
 # ----------------------------------------------------------------------------- the referee

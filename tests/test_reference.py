@@ -356,3 +356,24 @@ def test_when_the_numerical_derivative_cannot_decide_it_says_so(monkeypatch):
     settled = settle_disputes(graph, point, compare(results), lambda referee: compare(results, referee=referee))
     assert settled.referee[(0, 0)].verdict == "undecided"
     assert {c.explanation for _, c in settled.mismatches} == {"reference undecided"}
+
+
+@pytest.mark.parametrize("expression, derivative", [
+    # x·√|x| at 0: the one-sided quotients are ±h·√h/h = √h → 0, a power of h that is not
+    # an integer (Richardson's tableau assumes h, h², …); the derivative is 0 both sides.
+    ("x*sqrt(abs(x))", 0),
+    # x + x·√|x|: 1 + √h → 1.
+    ("x+x*sqrt(abs(x))", 1),
+])
+def test_one_sided_quotients_converging_as_a_fractional_power(expression, derivative):
+    for side in (1, -1):
+        result = numerical_derivative(parse(expression), (0.0,), side=side, digits=30)
+        assert result.established and "Aitken" in result.how
+        assert abs(result.value - derivative) <= 1e-25
+
+
+def test_a_diverging_quotient_is_never_extrapolated_to_a_limit():
+    # √x at 0 from the right: (√h − 0)/h = h^(−½) → +∞; its differences grow by a ratio
+    # 2 > 1 per step, where Aitken's Δ² would return the "antilimit" 0.
+    result = numerical_derivative(parse("sqrt(x)"), (0.0,), side=1, digits=30)
+    assert not result.established
