@@ -88,9 +88,10 @@ def worst_point_notes(report):
     if comparison.worst:
         count = int(comparison.disagree.sum())
         shown = len(comparison.worst)
-        which = (f"The worst {shown} of {count:,} disagreeing points" if shown < count else
-                 "The disagreeing point" + ("s" if count > 1 else ""))
-        notes.append(Note((f"{which}, each run alone as a single point:",)))
+        which = (f"The worst {shown} of {count:,} points where the methods do not all agree, each" if shown < count
+                 else "The points where the methods do not all agree, each" if count > 1
+                 else "The point where the methods do not all agree,")
+        notes.append(Note((f"{which} run alone as a single point:",)))
     for position, single in comparison.worst:
         if isinstance(single, Exception):
             coordinates = tuple(float(x[position]) for x in report.point)
