@@ -169,12 +169,22 @@ class Singular:
     partial: float
 
 
+@dataclass(frozen=True)
+class Edge:
+    """A node whose argument at ``position`` sits exactly on the edge of its domain (the
+    base of x^1.5 at 0, asin's argument at 1): moving it one float one way leaves the
+    domain, so f may be defined on one side of the point only."""
+
+    slot: int
+    position: int
+
+
 @dataclass
 class Analysis:
     """What non-smoothness means at one point for the whole function.
 
-    ``kinks`` (`Kink`) and ``singular`` (`Singular`) are the nodes that made the analysis
-    necessary; ``entries`` maps (output, variable) to `OneSided`; ``sweeps`` holds the
+    ``kinks`` (`Kink`), ``singular`` (`Singular`) and ``edges`` (`Edge`) are the nodes that
+    made the analysis necessary; ``entries`` maps (output, variable) to `OneSided`; ``sweeps`` holds the
     directional tangent sweeps as traces (`formula.Sweep`, kind 'tangent', seed j, with
     ``direction`` +1 or −1 in ``record``), for a lecturer's slide of the sweep along −eⱼ.
     """
@@ -183,6 +193,7 @@ class Analysis:
     singular: tuple
     entries: dict = field(default_factory=dict)
     sweeps: tuple = ()
+    edges: tuple = ()
 
     def entry(self, output, variable):
         """The `OneSided` of entry (output, variable)."""
@@ -266,10 +277,50 @@ def singular_partials(graph, values):
             for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
                 if isinstance(arg, Const) or partial.kind in (ONE, MINUS_ONE):    # ±1: finite
                     continue
-                local = float(np.real(partial.value(*args, values[slot])))
-                if not math.isfinite(local):
+                local, overflowed = local_partial(partial, args, values[slot])
+                if not math.isfinite(local) and not overflowed:
                     found.append(Singular(slot, position, local))
     return found
+
+
+EDGE_VALUES = (0.0, 1.0, -1.0)
+"""Where the operation table's domains end (√ and a power's base at 0, asin and acos at
+±1): an argument is checked for an edge only at these values."""
+
+
+def domain_edges(graph, values):
+    """The live nodes with a variable-dependent argument exactly on an edge of their domain
+    at these values (one point): `Edge` entries, in slot order."""
+    found = []
+    live = graph.live
+    with quiet():
+        for slot in range(graph.n_inputs, graph.size):
+            node = graph.node(slot)
+            op = OPERATIONS[node.op]
+            if op.domain is None or not live[slot]:
+                continue
+            args = argument_values(node.args, values)
+            for position, arg in enumerate(node.args):
+                if isinstance(arg, Const) or np.real(args[position]) not in EDGE_VALUES:
+                    continue
+                for toward in (math.inf, -math.inf):
+                    moved = list(args)
+                    moved[position] = np.nextafter(np.real(args[position]), toward)
+                    if not op.domain(*moved):
+                        found.append(Edge(slot, position))
+                        break
+    return found
+
+
+def local_partial(partial, args, value):
+    """(the local partial as a float, whether it overflowed): a partial that is finite but
+    beyond the float range (ln′ = 1/u at u = 5e-313) is not an infinite one (√′ at 0), and
+    is told apart by numpy's overflow flag; its float is then NaN."""
+    with np.errstate(over="raise", divide="ignore", invalid="ignore"):
+        try:
+            return float(np.real(partial.value(*args, value))), False
+        except FloatingPointError:
+            return math.nan, True
 
 
 def chain_rule_failure(graph, values, entry=None):
@@ -342,15 +393,18 @@ def directional_sweep(graph, values, direction, exact_sides=None):
             if op.domain is not None and not _stays_inside(op, args, dots):
                 tangents.append(math.nan)
                 continue
-            tangent = 0.0
+            tangent, finite = 0.0, True
             for dot, partial, still in zip(dots, op.partials, moving):
                 if still:
-                    local = float(np.real(partial.value(*args, values[slot])))
+                    local, overflowed = local_partial(partial, args, values[slot])
                     # A piecewise operation off its kink is one smooth piece near the point:
                     # a partial of exactly 0 there means the piece does not read that argument.
                     if not (local == 0 and op.kink_rule is not None):
                         tangent += local * dot
-            tangents.append(tangent)
+                        finite = finite and math.isfinite(local) and math.isfinite(dot) and not overflowed
+            # A tangent that overflowed from finite factors is finite in exact arithmetic:
+            # the sweep cannot give it (undetermined), it is not infinite.
+            tangents.append(math.nan if finite and not math.isfinite(tangent) else tangent)
     return tangents, kinked
 
 
@@ -373,7 +427,8 @@ def _stays_inside(op, args, dots):
 
 def analyse(graph, point, values=None, confirm=True):
     """The `Analysis` of ``graph`` at ``point`` (floats), or None when the function is smooth
-    there (no live node on its kink and no infinite or undefined local partial).
+    there (no live node on its kink or on an edge of its domain, and no infinite or
+    undefined local partial).
 
     For each variable j, two directional sweeps (d = +eⱼ and d = −eⱼ) give the one-sided
     derivatives of every output; sides the sweeps leave undetermined come from
@@ -385,7 +440,8 @@ def analyse(graph, point, values=None, confirm=True):
     if values is None:
         values = evaluate(graph, point)
     kinks, singular = kinks_at(graph, values, point), singular_partials(graph, values)
-    if not kinks and not singular:
+    edges = domain_edges(graph, values)
+    if not kinks and not singular and not edges:
         return None
     n, m = graph.n_inputs, len(graph.outputs)
     primals = [float(np.real(v)) for v in values]
@@ -406,7 +462,7 @@ def analyse(graph, point, values=None, confirm=True):
                                 record={"direction": sign}))
         for k in range(m):
             entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences, precise)
-    return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps))
+    return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps), tuple(edges))
 
 
 class _Precise:
@@ -446,24 +502,31 @@ def analyse_code(function_at, point, kinks):
 def _one_sided(k, j, right, left, differences, precise=None):
     """The OneSided of one entry from the sweeps' values (NaN: undetermined; ±∞: an
     infinite one-sided derivative), the float one-sided differences ((left, right) lists
-    with None where f is undefined) and ``precise(k, j, side)``, the high-precision
-    one-sided derivative (a `ReferenceValue`, or None where not computed)."""
+    with None where f is undefined at their step) and ``precise(k, j, side)``, the
+    high-precision one-sided derivative (a `ReferenceValue`, or None where not computed).
+
+    A finite swept side stands: the sweep moved every operation inside its domain, so f
+    is defined on that side (float differences whose step is wider than the distance to a
+    domain edge, ln at 1e-8, cannot say otherwise). An undetermined side is the
+    high-precision derivative, which shrinks its steps to the point's own scale."""
     measured = (None, None) if differences is None else (differences[0][k][j], differences[1][k][j])
     swept = (left, right)
     values, why = [None, None], [None, None]
     how = EXACT
     confirmed = differences is not None
     for side, name, sign in ((0, "left", -1), (1, "right", 1)):
-        if differences is not None and measured[side] is None:
-            why[side] = f"f is not defined {name} of the point"
-        elif math.isnan(swept[side]):
+        if math.isnan(swept[side]):
             numerical = precise(k, j, sign) if precise is not None else None
             if numerical is not None:
                 how = PRECISE if how != FLOAT else FLOAT
                 if numerical.established:
                     values[side] = float(numerical.value) + 0.0
+                elif "not defined" in numerical.how:
+                    why[side] = f"f is not defined {name} of the point"
                 else:
                     why[side] = f"no finite limit: {numerical.how}"
+            elif measured[side] is None and differences is not None:
+                why[side] = f"f is not defined {name} of the point"
             else:
                 how = FLOAT
                 if measured[side] is not None and math.isfinite(measured[side]):
@@ -474,9 +537,9 @@ def _one_sided(k, j, right, left, differences, precise=None):
             why[side] = f"infinite ({'+' if swept[side] > 0 else '−'}∞)"
         else:
             values[side] = swept[side] + 0.0      # + 0.0: −0.0 reads as 0
-            if differences is not None and measured[side] is not None and not _close(swept[side], measured[side]):
-                # Float differences miss (a feature finer than their step, rounding): the
-                # high-precision ones decide.
+            if measured[side] is None or not _close(swept[side], measured[side]):
+                # Float differences miss (a feature finer than their step, rounding, a
+                # domain edge within it): the high-precision ones decide.
                 numerical = precise(k, j, sign) if precise is not None else None
                 confirmed = confirmed and numerical is not None and numerical.established and \
                     _close(swept[side], float(numerical.value))

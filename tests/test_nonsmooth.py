@@ -220,6 +220,56 @@ def test_an_exact_tie_stays_a_kink():
     assert (analysis.entry(0, 0).left, analysis.entry(0, 0).right) == (1.0, 2.0)
 
 
+# ----------------------------------------------------------------------------- overflow, domain edges
+
+def test_a_partial_that_overflows_is_not_infinite():
+    # ln(exp(x)) = x: d/dx = 1 everywhere. At x = −718.27, exp(x) ≈ 5e-313 (subnormal) and
+    # ln′ = 1/exp(x) ≈ 2e312 overflows to inf in floats: finite, not a pole (replayed from
+    # a public report, stanli#144). Forward and reverse mode cannot give the derivative,
+    # nothing is "not differentiable", and the symbolic 1 is the reference.
+    report = trace("ln(exp(x))", at=[-718.27])
+    comparison = report.comparison
+    assert comparison.analysis is None
+    assert comparison.verdict.status == "inconclusive"
+    assert float(comparison.entries[0].reference) == 1.0
+
+
+def test_a_float_step_wider_than_the_distance_to_a_domain_edge_is_not_an_edge():
+    # ln(x) + |y| at (1e-8, 0): ∂/∂x = 1/x = 1e8 from both sides (ln is defined on
+    # (0, ∞), and 1e-8 is inside it); only ∂/∂y has a kink, with sides −1 and +1. The
+    # float one-sided differences' step 6e-6 reaches x < 0; that must not make the left
+    # side "undefined", and finite differences must shrink their step below 1e-8.
+    report = trace("abs(y)+ln(x)", at={"x": 1e-8, "y": 0.0}, variables=["x", "y"])
+    analysis = report.comparison.analysis
+    x_entry, y_entry = analysis.entry(0, 0), analysis.entry(0, 1)
+    assert (x_entry.left, x_entry.right) == (1e8, 1e8) and x_entry.differentiable
+    assert (y_entry.left, y_entry.right) == (-1.0, 1.0)
+    fd = report.results["finite_difference"]
+    assert fd.error is None and float(fd.jacobian[0, 0]) == pytest.approx(1e8, rel=1e-6)
+
+
+def test_a_point_on_a_domain_edge_has_one_side():
+    # x^1.5 at 0: defined for x ≥ 0 only (a negative base with a non-integer exponent is
+    # not real); the right derivative is 1.5·0^0.5 = 0; the left one does not exist. The
+    # same state as √x·√x at 0 (right derivative 1), not a disagreement over finite
+    # differences' O(√h) one-sided quotient.
+    for expression, right in (("x^1.5", 0.0), ("sqrt(x)*sqrt(x)", 1.0)):
+        report = trace(expression, at=[0.0])
+        comparison = report.comparison
+        assert comparison.verdict.status == "not-differentiable", expression
+        one = comparison.analysis.entry(0, 0)
+        assert one.left is None and "not defined left" in one.why[0]
+        assert one.right == right and comparison.analysis.edges
+
+
+def test_a_vanished_step_is_not_an_overflow():
+    # x·ln(x) at 5e-324: f′ = ln x + 1 = −743.44 (finite). No float step resolves f there,
+    # but no difference quotient overflows either: the ladder's steps that underflow to 0
+    # are not evaluated (they gave 0/0 and "the derivative is beyond the range of floats").
+    fd = trace("x*ln(x)", at=[5e-324], methods=("finite_difference",)).results["finite_difference"]
+    assert "overflows" not in (fd.error or "")
+
+
 # ----------------------------------------------------------------------------- property
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

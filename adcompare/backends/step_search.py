@@ -49,7 +49,8 @@ class Ladder:
         the subnormal range, is below what the ladder can use."""
         axis, level = key
         offset, nominal = self.offset(key), self.h * 2.0 ** -level
-        if (axis == "i" and nominal < 1e-290) or (axis != "i" and abs(offset - axis * nominal) > 0.05 * nominal):
+        if nominal == 0 or (axis == "i" and nominal < 1e-290) or \
+                (axis != "i" and abs(offset - axis * nominal) > 0.05 * nominal):
             return None
         shifted = list(self.point)
         shifted[self.j] = self.point[self.j] + (1j * offset if axis == "i" else offset)
@@ -175,7 +176,9 @@ class Search:
                 own = None
             if level == 0 and own is None:
                 self.fallback = reason
-                if self.method == "complex-step" or self.ladder.ignore_sides:
+                # At a kink the one-sided stencils are the remedy, not smaller steps; a
+                # domain edge or an overflow within the base step is passed by smaller ones.
+                if self.method == "complex-step" or (self.ladder.ignore_sides and reason not in ("domain", "overflow")):
                     return
             if own is not None and own.regular:
                 self.regular.append(own)

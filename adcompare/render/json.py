@@ -106,13 +106,14 @@ def report_to_dict(report):
     entries = [_entry(graph, comparison, e, report) for e in comparison.entries]
     analysis = comparison.analysis
     kinks = [{"node": describe_slot(graph, slot), "kink": text} for slot, text in comparison.kinks]
-    singular = []
+    singular, edges = [], []
     if analysis is not None:
         kinks += [{"node": describe_slot(graph, k.slot), "kink": k.text, "convention": k.convention}
                   for k in analysis.kinks]
         singular = [{"node": describe_slot(graph, s.slot), "argument": s.position,
                      "partial": None if s.partial != s.partial else ("+inf" if s.partial > 0 else "-inf")}
                     for s in analysis.singular]
+        edges = [{"node": describe_slot(graph, e.slot), "argument": e.position} for e in analysis.edges]
     values = [row.value for row in report.primal if row.section == "output"]
     return {
         "expression": graph.source,
@@ -130,7 +131,7 @@ def report_to_dict(report):
                                     else mpmath.nstr(d.numerical.error, 3),
                                     "how": d.numerical.how, "text": d.text}
                                    for (k, j), d in comparison.referee.items()],
-                       "kinks": kinks, "infinite_partials": singular,
+                       "kinks": kinks, "infinite_partials": singular, "domain_edges": edges,
                        "lost_to_rounding": [{"node": describe_slot(graph, slot), "float": value,
                                              "exact": str(exact)} for slot, value, exact in comparison.lost]},
         "agree": comparison.agree,

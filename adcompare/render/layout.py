@@ -342,6 +342,10 @@ def disagreement_notes(report):
                                " (its partial with respect to argument "
                                f"{singular.position + 1}); forward and reverse mode cannot pass the chain rule "
                                "through it.")))
+        for edge in analysis.edges:
+            notes.append(Note(("At the edge of its domain: ", *slot_cells(graph, edge.slot),
+                               f" (its argument {edge.position + 1} is where the operation stops being defined "
+                               "on one side), so f may be defined on one side of the point only.")))
         if all(entry.differentiable for entry in comparison.entries):
             notes.append(Note(("The function is differentiable here all the same: its one-sided derivatives agree "
                                "at every entry (see the one-sided derivatives above).",)))
