@@ -162,21 +162,26 @@ class Kink:
 @dataclass(frozen=True)
 class Singular:
     """A node with an infinite or undefined local partial at the point: its slot, the
-    argument position, and the partial's value (inf, -inf or nan)."""
+    argument position, and the partial's value (inf, -inf or nan). ``rounded``: the
+    argument is exactly not what it is in floats (x·x = 0 at x = 2.2e-313 by underflow),
+    so the partial is infinite in floats only."""
 
     slot: int
     position: int
     partial: float
+    rounded: bool = False
 
 
 @dataclass(frozen=True)
 class Edge:
-    """A node whose argument at ``position`` sits exactly on the edge of its domain (the
+    """A node whose argument at ``position`` sits on the edge of its domain in floats (the
     base of x^1.5 at 0, asin's argument at 1): moving it one float one way leaves the
-    domain, so f may be defined on one side of the point only."""
+    domain, so f may be defined on one side of the point only. ``rounded``: exactly, the
+    argument is not on the edge."""
 
     slot: int
     position: int
+    rounded: bool = False
 
 
 @dataclass
@@ -235,27 +240,49 @@ def _exact_side_text(graph, slot, sign):
 def exact_kink_signs(graph, point, slots):
     """{slot: the sign (−1, 0 or +1) of the exact kink argument (``kink_side``: the
     argument of abs or relu, a − b of max or min)} for nodes at ``slots``, evaluated over
-    certified enclosures at ``point`` (floats, taken exactly) with the working precision
-    raised as `adcompare.certified.schedule` does; a slot whose sign no precision settles
-    is left out (the float tie stands)."""
+    certified enclosures at ``point`` (see `exact_signs`)."""
+    return exact_signs(graph, point, {slot: (slot, lambda a: a[0] if len(a) == 1 else a[0] - a[1])
+                                      for slot in slots})
+
+
+def rounded_arguments(graph, point, values, items):
+    """The (slot, position) pairs among ``items`` whose argument's exact value differs from
+    its float one (``values``): x·x at x = 2.2e-313 is 0 in floats only, so √ there has
+    an infinite partial in floats only. Evaluated over certified enclosures at ``point``."""
+    from .intervals import exact_value
+
+    def minus_float(slot, position):
+        arg = graph.node(slot).args[position]
+        return lambda a: a[position] - exact_value(a[position].ctx, float(np.real(values[arg])))
+
+    signs = exact_signs(graph, point, {(slot, position): (slot, minus_float(slot, position))
+                                       for slot, position in items})
+    return {key for key, sign in signs.items() if sign != 0}
+
+
+def exact_signs(graph, point, items):
+    """{key: the sign (−1, 0 or +1) of an exact quantity} for ``items`` ({key: (slot,
+    quantity)}, ``quantity`` a function of the enclosures of the node's arguments),
+    evaluated over certified enclosures at ``point`` (floats, taken exactly) with the
+    working precision raised as `adcompare.certified.schedule` does; a key whose sign no
+    precision settles, or whose arguments are undefined, is left out."""
     from .certified import evaluate_graph, node_arguments, schedule
     from .intervals import Undefined, Unresolved, context, sign_of
-    signs, pending = {}, list(slots)
+    signs, pending = {}, dict(items)
     for working in schedule(17):
         if not pending:
             break
         ctx = context(working)
-        values = evaluate_graph(graph, point, ctx, set(pending))
-        still = []
-        for slot in pending:
+        values = evaluate_graph(graph, point, ctx, {slot for slot, _ in pending.values()})
+        still = {}
+        for key, (slot, quantity) in pending.items():
             args = node_arguments(ctx, graph.node(slot), values)
             if any(isinstance(a, ArithmeticError) for a in args):
                 continue
-            difference = args[0] if len(args) == 1 else args[0] - args[1]
             try:
-                signs[slot] = sign_of(difference, "the kink argument")
+                signs[key] = sign_of(quantity(args), "an exact argument")
             except Unresolved:
-                still.append(slot)
+                still[key] = (slot, quantity)
             except Undefined:
                 continue
         pending = still
@@ -355,7 +382,7 @@ def _plain_name(graph, slot):
     return quantity_name(Var("v", slot), graph)
 
 
-def directional_sweep(graph, values, direction, exact_sides=None):
+def directional_sweep(graph, values, direction, exact_sides=None, undetermined=()):
     """f′(x; d): one forward sweep along ``direction`` (one tangent per input) through the
     piecewise-smooth function, exact where every node is Lipschitz.
 
@@ -364,7 +391,9 @@ def directional_sweep(graph, values, direction, exact_sides=None):
     partial meets a variable-dependent argument, even with a zero tangent) or where the
     direction leaves an operation's domain (asin at 1 moving up): "undetermined".
     ``exact_sides`` ({slot: −1 or +1}) names nodes at a tie in floats only: there the
-    branch on the exact side is taken, not the kink rule.
+    branch on the exact side is taken, not the kink rule. At the slots in
+    ``undetermined`` (an infinite partial or a domain edge in floats only) a tangent that
+    is not finite is undetermined, not infinite.
     """
     exact_sides = exact_sides or {}
     tangents = list(direction)
@@ -404,7 +433,8 @@ def directional_sweep(graph, values, direction, exact_sides=None):
                         finite = finite and math.isfinite(local) and math.isfinite(dot) and not overflowed
             # A tangent that overflowed from finite factors is finite in exact arithmetic:
             # the sweep cannot give it (undetermined), it is not infinite.
-            tangents.append(math.nan if finite and not math.isfinite(tangent) else tangent)
+            tangents.append(math.nan if (finite or slot in undetermined) and not math.isfinite(tangent)
+                            else tangent)
     return tangents, kinked
 
 
@@ -443,6 +473,10 @@ def analyse(graph, point, values=None, confirm=True):
     edges = domain_edges(graph, values)
     if not kinks and not singular and not edges:
         return None
+    rounded = rounded_arguments(graph, point, values, {(e.slot, e.position) for e in (*singular, *edges)})
+    singular = [Singular(e.slot, e.position, e.partial, (e.slot, e.position) in rounded) for e in singular]
+    edges = [Edge(e.slot, e.position, (e.slot, e.position) in rounded) for e in edges]
+    undetermined = {slot for slot, _ in rounded}
     n, m = graph.n_inputs, len(graph.outputs)
     primals = [float(np.real(v)) for v in values]
     exact_sides = {kink.slot: kink.exact_side for kink in kinks if kink.exact_side}
@@ -455,7 +489,7 @@ def analyse(graph, point, values=None, confirm=True):
         sides = {}
         for sign in (1.0, -1.0):
             seed = [sign if i == j else 0.0 for i in range(n)]
-            tangents, kinked = directional_sweep(graph, primals, seed, exact_sides)
+            tangents, kinked = directional_sweep(graph, primals, seed, exact_sides, undetermined)
             sides[sign] = [tangents[slot] for slot in graph.outputs]
             sweeps.append(Sweep("tangent", j, lambda tangents=tangents, seed=seed, kinked=kinked:
                                 tangent_rows(graph, primals, tangents, seed, kink_rules=kinked),

@@ -190,14 +190,18 @@ class _Differences:
 
     def _start(self):
         """The first step at which f is defined on the stencil: (h, scale), where scale,
-        max |f| on the stencil over max(|x|, h) from certified values, sets the accuracy
-        sought for a derivative that is 0 or nearly so."""
+        the largest |f(x ± h) − f(x)| / h from certified values (how fast f varies at the
+        first step), sets the accuracy sought for a derivative that is 0 or nearly so.
+        (max |f| / |x| does not: at x = 2e-313 it is 1e313, and accepts anything.)"""
         h = self.first_step
+        center = certify_graph(self.graph, self._moved(mpmath.mpf(0)), 10)
         for _ in range(SHRINK_TRIES):
-            values = [c for offset in self._offsets(h) for c in certify_graph(self.graph, self._moved(offset), 10)]
-            if not any(c.failure == "undefined" for c in values):
-                largest = max((abs(c.value) for c in values if c.established), default=mpmath.mpf(0))
-                return h, largest / max(abs(self.x), h)
+            values = [certify_graph(self.graph, self._moved(offset), 10) for offset in self._offsets(h)]
+            if not any(c.failure == "undefined" for row in values for c in row):
+                with mpmath.workdps(30):
+                    largest = max((abs(c.value - c0.value) for row in values for c, c0 in zip(row, center)
+                                   if c.established and c0.established), default=mpmath.mpf(0))
+                return h, largest / h
             h = h / 1024
         side = {0: "on both sides", 1: "on the right", -1: "on the left"}[self.side]
         raise Undefined(f"f is not defined {side} of x within a step of {mpmath.nstr(h * 1024, 3)}")

@@ -270,6 +270,19 @@ def test_a_vanished_step_is_not_an_overflow():
     assert "overflows" not in (fd.error or "")
 
 
+def test_an_infinite_partial_made_by_underflow_is_finite_exactly():
+    # acos(√(x·x)) at x = 2.2250738585e-313 (found by fuzz_agreement.py): x·x = 5e-626
+    # underflows to 0 in floats, so √ sits at 0 and its partial is infinite in floats only.
+    # Exactly √(x²) = x > 0, and d/dx acos(x) = −1/√(1 − x²) = −1 to 600 digits, from
+    # both sides.
+    from adcompare.nonsmooth import analyse
+    from adcompare.parse import parse
+    analysis = analyse(parse("acos(sqrt(x*x))"), (2.2250738585e-313,))
+    assert [s.rounded for s in analysis.singular] == [True]
+    one = analysis.entry(0, 0)
+    assert (one.left, one.right) == (-1.0, -1.0) and one.differentiable
+
+
 # ----------------------------------------------------------------------------- property
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -111,9 +111,11 @@ def report_to_dict(report):
         kinks += [{"node": describe_slot(graph, k.slot), "kink": k.text, "convention": k.convention}
                   for k in analysis.kinks]
         singular = [{"node": describe_slot(graph, s.slot), "argument": s.position,
-                     "partial": None if s.partial != s.partial else ("+inf" if s.partial > 0 else "-inf")}
+                     "partial": None if s.partial != s.partial else ("+inf" if s.partial > 0 else "-inf"),
+                     "in_floats_only": s.rounded}
                     for s in analysis.singular]
-        edges = [{"node": describe_slot(graph, e.slot), "argument": e.position} for e in analysis.edges]
+        edges = [{"node": describe_slot(graph, e.slot), "argument": e.position, "in_floats_only": e.rounded}
+                 for e in analysis.edges]
     values = [row.value for row in report.primal if row.section == "output"]
     return {
         "expression": graph.source,

@@ -338,11 +338,18 @@ def disagreement_notes(report):
                                f"mode take {kink.convention}.")))
         for singular in analysis.singular:
             what = "undefined" if singular.partial != singular.partial else "infinite"
-            notes.append(Note((f"An {what} local partial: ", *slot_cells(graph, singular.slot),
+            rounded = (" in floats only (rounding moved its argument there: exactly, the partial is finite)"
+                       if singular.rounded else "")
+            notes.append(Note((f"An {what} local partial{rounded}: ", *slot_cells(graph, singular.slot),
                                " (its partial with respect to argument "
                                f"{singular.position + 1}); forward and reverse mode cannot pass the chain rule "
                                "through it.")))
         for edge in analysis.edges:
+            if edge.rounded:
+                notes.append(Note(("At the edge of its domain in floats only: ", *slot_cells(graph, edge.slot),
+                                   f" (rounding moved its argument {edge.position + 1} onto the edge; exactly, it "
+                                   "is inside).")))
+                continue
             notes.append(Note(("At the edge of its domain: ", *slot_cells(graph, edge.slot),
                                f" (its argument {edge.position + 1} is where the operation stops being defined "
                                "on one side), so f may be defined on one side of the point only.")))
