@@ -523,14 +523,31 @@ def analyse_code(function_at, point, kinks):
     the flat point returning the outputs as an array). ``kinks`` are the `Kink`s that made
     it necessary (a tie in the code, or a node on its kink)."""
     left, right = one_sided_differences(function_at, point, defined_sides=True)
+    finer = one_sided_differences(function_at, point, defined_sides=True, step_scale=JUMP_STEP_RATIO)
     entries = {}
     for k, row in enumerate(right):
         for j in range(len(row)):
-            sides = (left[k][j], right[k][j])
-            why = tuple(None if v is not None else f"f is not defined {name} of the point"
-                        for v, name in zip(sides, ("left", "right")))
-            entries[(k, j)] = OneSided(k, j, *sides, "one-sided differences of the code as written", sides, True, why)
+            sides, why = [left[k][j], right[k][j]], [None, None]
+            for side, name in ((0, "left"), (1, "right")):
+                coarse, fine = sides[side], finer[side][k][j]
+                if coarse is None:
+                    why[side] = f"f is not defined {name} of the point"
+                elif fine is not None and abs(fine) > JUMP_GROWTH * abs(coarse) + CONFIRM_TOLERANCE[1]:
+                    # A quotient that grows as 1/h: f jumps (floor at an integer), no limit.
+                    sides[side], why[side] = None, "no finite limit: f jumps here (it is not continuous)"
+            entries[(k, j)] = OneSided(k, j, *sides, "one-sided differences of the code as written",
+                                       (left[k][j], right[k][j]), True, tuple(why))
     return Analysis(tuple(kinks), (), entries)
+
+
+JUMP_STEP_RATIO = 1 / 8
+"""analyse_code's second step, as a fraction of the first."""
+
+JUMP_GROWTH = 4.0
+"""How much a one-sided quotient must grow from the first step to the second (1/8 of it)
+to be a jump: at a jump of size J the quotient is about J/h, so it grows 8 times; where
+f has a one-sided derivative it stays (to O(h)); where the derivative is infinite as √
+(h^−½) it grows √8 ≈ 2.8 times."""
 
 
 def _one_sided(k, j, right, left, differences, precise=None):
@@ -593,13 +610,13 @@ def _primal(graph):
     return f
 
 
-def one_sided_differences(function_at, point, defined_sides=False):
+def one_sided_differences(function_at, point, defined_sides=False, step_scale=1.0):
     """Left and right one-sided derivatives, (m, n) each, by second-order one-sided differences.
 
     ``function_at(x)`` evaluates the function (its float code, not the Graph, which holds
     only the branch the trace took) at a flat point. The step is ε^(1/3)·max(1, |xⱼ|):
     D⁺ = (−3f(x) + 4f(x + h) − f(x + 2h)) / 2h, D⁻ = (3f(x) − 4f(x − h) + f(x − 2h)) / 2h,
-    both O(h²) when f is smooth on that side.
+    both O(h²) when f is smooth on that side; ``step_scale`` multiplies h.
 
     With ``defined_sides``, a side where ``function_at`` raises DomainError (f is not
     defined there) gives None entries instead of raising, and the two arrays are lists of
@@ -611,7 +628,7 @@ def one_sided_differences(function_at, point, defined_sides=False):
     right = np.zeros_like(left)
     undefined = {}
     for j in range(point.size):
-        h = step_size(point[j], "central")
+        h = step_size(point[j], "central") * step_scale
         shifted = {}
         for multiple in (-2, -1, 1, 2):
             x = point.copy()

@@ -203,7 +203,8 @@ def apply_operation(name, *args):
     """Apply operation ``name`` of the table to numbers or Tracers (recorded when traced).
 
     ``max`` and ``min`` with an infinite constant (``np.full(shape, -np.inf)`` as the start
-    of a running maximum) return the other argument: max(−∞, v) = v exactly.
+    of a running maximum) return the other argument: max(−∞, v) = v exactly; a power with
+    a constant exponent 0 is the constant 1, as Python and numpy define it (0**0 = 1).
 
     >>> apply_operation("relu", -2.0), apply_operation("max", 1.0, 3.0)
     (0.0, 3.0)
@@ -217,6 +218,8 @@ def apply_operation(name, *args):
         for this, other in (args, args[::-1]):
             if not is_live(this) and value_of(this) == identity:
                 return other
+    if name == "pow" and not is_live(args[1]) and value_of(args[1]) == 0.0:
+        return 1.0      # x**0 is 1 for every x in Python and numpy (0**0 too): a constant
     return recorder.record(name, args)
 
 

@@ -387,3 +387,35 @@ def test_symbolic_budget_is_passed_through():
             return 2 * self.x * dout
     assert check_layer(Square(), x).reference == "symbolic"
     assert check_layer(Square(), x, symbolic_budget=0).reference == "reverse"
+
+
+def test_a_power_with_exponent_zero_is_the_constant_one():
+    # Python and numpy define x**0 = 1 for every x, 0**0 included (replayed from
+    # Theano#2995): f ≡ 1, f′ = 0 at 0; it was refused as 0^0 outside pow's domain.
+    report = gradcheck(lambda x: x ** 0, 0.0, grad=lambda x: 0.0)
+    assert report.passed
+
+
+def test_ad_that_cannot_pass_an_infinite_partial_is_inconclusive_and_says_the_derivative():
+    # ‖x‖² at 0 (jax#4177, autograd#617): = x₀² + x₁², gradient 2x = (0, 0). √ at 0 has an
+    # infinite partial, so forward and reverse mode cannot give it (JAX gives NaN); the
+    # one-sided analysis does. Each method's failure is said once.
+    with pytest.raises(GradcheckError) as raised:
+        gradcheck(lambda x: np.linalg.norm(x) ** 2, np.zeros(2))
+    message = str(raised.value)
+    assert "INCONCLUSIVE" in message.splitlines()[0]
+    assert "∂y/∂x[0] = 0, ∂y/∂x[1] = 0" in message
+    assert message.count("reverse mode could not be computed") == 1
+
+
+def test_a_jump_has_no_derivative_on_its_side_and_the_other_side_is_held():
+    # floor at 1 (Stan#857): f = 0 left of 1 and 1 at and right of it, so the left
+    # quotient (f(1) − f(1 − t))/t = 1/t → ∞ (a jump, not a derivative) and the right
+    # derivative is 0. Any gradient passed, −3 graded "close"; now it is held to 0.
+    with pytest.raises(GradcheckError) as raised:
+        gradcheck(lambda x: np.floor(x), 1.0, grad=lambda x: -3.0)
+    assert "0 (the one side where f has a derivative)" in str(raised.value)
+    assert gradcheck(lambda x: np.floor(x), 1.0, grad=lambda x: 0.0).passed
+    from adcompare.nonsmooth import analyse_code
+    one = analyse_code(lambda x: np.floor(x), np.array([1.0]), ()).entry(0, 0)
+    assert one.left is None and "jumps" in one.why[0] and one.right == 0.0

@@ -48,6 +48,8 @@ def error_text(value):
 def expected_text(expected):
     """The reference value, or the interval of a kink."""
     if isinstance(expected, tuple):
+        if expected[0] == expected[1]:
+            return f"{number(expected[0])} (the one side where f has a derivative)"
         return f"between {number(expected[0])} and {number(expected[1])} (kink)"
     return number(expected)
 
@@ -68,7 +70,10 @@ def verdict(report):
         return (f"FAILED: {report.user_title} is wrong{strict} at {len(failures)} of {entries} entries "
                 f"(reference: {reference}{how})")
     if report.cross_check and report.comparison is not None and report.comparison.failures:
-        return f"FAILED: {len(report.comparison.failures)} method(s) could not compute the derivative"
+        decided = report.comparison.verdict      # the cross-check's own verdict (adcompare.compare)
+        if decided.status == "inconclusive":
+            return f"INCONCLUSIVE: {decided.summary.removeprefix('inconclusive: ')}"
+        return f"FAILED: {decided.summary}"
     if report.cross_check:
         if report.comparison is None:
             return f"passed: nothing to compare, the function was not traced ({entries} entries by {reference})"
@@ -266,9 +271,6 @@ def failure_message(report, max_rows=MAX_ROWS):
             lines.append(f"… and {more} more (each argument's {WORST_PER_ARGUMENT} worst are shown)")
     elif report.directions and not report.passed:
         lines.append(directions_table(report, "simple"))
-    if report.cross_check and report.comparison is not None:
-        for method, error in report.comparison.failures.items():
-            lines.append(f"{method_title(report, method)} could not be computed: {error}")
     if report.kinks:
         count = len(report.kinks)
         lines.append(f"({count} entr{'y' if count == 1 else 'ies'} at a kink checked against the one-sided "
