@@ -221,19 +221,32 @@ def richardson(evaluation, direction, point=None):
     infinite: the quotients establish nothing, and the value is the last one tried.
     """
     x = evaluation.point if point is None else point
-    h = _step(x, direction)
     center = evaluation.outputs(x)
     with np.errstate(all="ignore"):
-        for _ in range(SHRINKS + 1):
-            quotients, seconds, first, value, largest = _levels(evaluation, x, direction, h, center)
-            roundoff = 8 * EPS * max(largest, 1.0) / (h / 4)
-            coarse, fine = np.abs(quotients[0] - quotients[1]), np.abs(quotients[1] - quotients[2])
-            converged = np.all((coarse <= 8 * fine + roundoff) & (fine <= coarse / 2 + roundoff)
-                               & (seconds[2] <= seconds[0] / 2 + roundoff))
-            if converged:
-                return value, np.abs(value - first[1]) + roundoff
-            h /= 10
+        for h in _first_steps(x, direction):
+            for _ in range(SHRINKS + 1):
+                quotients, seconds, first, value, largest = _levels(evaluation, x, direction, h, center)
+                roundoff = 8 * EPS * max(largest, 1.0) / (h / 4)
+                coarse, fine = np.abs(quotients[0] - quotients[1]), np.abs(quotients[1] - quotients[2])
+                converged = np.all((coarse <= 8 * fine + roundoff) & (fine <= coarse / 2 + roundoff)
+                                   & (seconds[2] <= seconds[0] / 2 + roundoff))
+                if converged:
+                    return value, np.abs(value - first[1]) + roundoff
+                h /= 10
     return value, np.full(value.shape, np.inf)
+
+
+def _first_steps(x, direction):
+    """Richardson's first step (`_step`), and where every coordinate is small (max |xᵢ| below
+    1e-6 of the unit scale the first step assumes), a second one at the point's own scale:
+    arctan2(y, x) at (5.7e-14, 1e-13) varies on the scale 1e-13, which no step of the first
+    ladder (down to 7e-10) resolves."""
+    h = _step(x, direction)
+    steps = [h]
+    scale = float(np.max(np.abs(x))) if x.size else 0.0
+    if 0 < scale < 10.0 ** -SHRINKS:
+        steps.append(h * scale)
+    return steps
 
 
 def complex_step(evaluation, direction, point=None):

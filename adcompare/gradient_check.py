@@ -480,13 +480,14 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
                                             reference_error=estimate))
         notes.insert(0, f"entries compared one by one with finite differences ({columns.method}, "
                         f"{columns.evaluations} evaluations of f)")
-    else:
+    elif not unresolved:
         notes.insert(0, "entries were not compared one by one: along each random direction your gradient agrees "
                         "with finite differences of the function as written")
     if unresolved or (jacobian is not None and not np.all(np.isfinite(columns.error))):
         common = {**common, "headline": common["headline"] or (
             "inconclusive: finite differences of the function as written do not converge at this point (a kink or "
-            "a singularity within every step tried, down to 1e-6 of the first); nothing could be checked here. "
+            "a singularity within every step tried, down to 1e-6 of the first, and of the point's own scale); "
+            "nothing could be checked here. "
             "Move the point, or let the tracer follow the code")}
     summaries = summarize(common["arguments"], findings, evaluation.m, strict=common["strict"])
     return GradcheckReport(**common, traced=None, reference="finite differences", findings=tuple(findings),

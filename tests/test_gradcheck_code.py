@@ -125,14 +125,24 @@ def test_a_step_too_coarse_for_the_function_is_shrunk_until_the_quotients_conver
 
 
 def test_a_black_box_reference_that_cannot_converge_is_inconclusive_not_wrong():
-    # √|x| at 1e-12: every step tried (down to 7e-10) is far wider than x, and the central
-    # quotients of this even function are ≈ 0 at all of them, while f′ = 1/(2√x) = 5e5.
-    # The second differences grow as the step shrinks: nothing converges, and the check says
-    # it could not decide instead of calling the right gradient wrong.
+    # √|x| at 0: the central quotients of this even function are 0 at every step, while
+    # its second differences (√h + √h)/h grow as the step shrinks; f has no derivative at
+    # 0 (its one-sided quotients are ±1/√h). Nothing converges, and the check says it could
+    # not decide instead of grading the gradient against the quotients' 0.
     f = lambda x: math.sqrt(abs(float(x)))                          # noqa: E731
     with pytest.raises(GradcheckError, match="inconclusive: finite differences of the function as written do "
                                              "not converge at this point"):
-        gradcheck(f, 1e-12, grad=lambda x: 0.5 / math.sqrt(x))
+        gradcheck(f, 0.0, grad=lambda x: 0.0)
+
+
+def test_a_black_box_point_far_below_the_unit_scale_is_resolved_at_its_own_scale():
+    # √|x| at 1e-12: every step of the unit-scale ladder (down to 7e-10) is far wider than
+    # x; the second ladder starts at the point's own scale, where f′ = 1/(2√x) = 5e5 (by
+    # hand) is resolved: the right gradient passes, twice it fails.
+    f = lambda x: math.sqrt(abs(float(x)))                          # noqa: E731
+    assert gradcheck(f, 1e-12, grad=lambda x: 0.5 / math.sqrt(x)).passed
+    with pytest.raises(GradcheckError):
+        gradcheck(f, 1e-12, grad=lambda x: 1.0 / math.sqrt(x))
 
 
 def test_a_function_that_is_not_deterministic_is_refused_with_what_to_do():
@@ -419,3 +429,19 @@ def test_a_jump_has_no_derivative_on_its_side_and_the_other_side_is_held():
     from adcompare.nonsmooth import analyse_code
     one = analyse_code(lambda x: np.floor(x), np.array([1.0]), ()).entry(0, 0)
     assert one.left is None and "jumps" in one.why[0] and one.right == 0.0
+
+
+def test_black_box_steps_reach_the_point_s_own_scale():
+    # arctan2(y, x) at (5.6843e-14, 1e-13) (pytorch#98276): np.arctan2 is not traced, so the
+    # check is black-box. By hand ∂/∂x = −y/(x² + y²), ∂/∂y = x/(x² + y²): about −7.56e12
+    # and 4.30e12. f varies on the scale 1e-13, below every step of the unit-scale ladder.
+    point = np.array([5.6843e-14, 1e-13])
+
+    def right(v):
+        r2 = v[0] ** 2 + v[1] ** 2
+        return np.array([-v[1] / r2, v[0] / r2])
+
+    assert gradcheck(lambda v: np.arctan2(v[1], v[0]), point, grad=right).passed
+    with pytest.raises(GradcheckError) as raised:
+        gradcheck(lambda v: np.arctan2(v[1], v[0]), point, grad=lambda v: 1000 * right(v))
+    assert "1000 × expected" in str(raised.value)
