@@ -419,7 +419,7 @@ def _cross_check(results, reference, sides, notes, common, traced, directions, k
             if one.differentiable and abs(ad - one.value) > max(slack, DEFAULT_TOLERANCES["reverse"].bound(scale)):
                 notes += _convention_notes([(k, j, ad, one.value)])
             # Every method, the reference too, against the function's own one-sided derivatives.
-            for method in [reference] + [c.method for c in entry.checks]:
+            for method in dict.fromkeys([reference] + [c.method for c in entry.checks]):
                 value = float(results[method].jacobian[k, j])
                 distance = max(low - value, value - high, 0.0)
                 ok = distance <= max(slack, DEFAULT_TOLERANCES[method].bound(scale))

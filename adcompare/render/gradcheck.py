@@ -176,7 +176,10 @@ def entry_table(report, fmt="simple"):
         row.append("wrong" if "wrong" in grades else ("close" if "close" in grades else "ok"))
         rows.append(row)
     reference = method_title(report, report.reference) if report.reference in TITLES else report.reference
-    return _table(rows, ["entry", f"{reference} (reference)"] + [method_title(report, m) for m in methods] + [""], fmt)
+    # Where the reference method is itself graded (against the function's one-sided
+    # derivatives, at a tie), the expected column is theirs, not the reference method's.
+    expected = "expected (one-sided derivatives of f)" if report.reference in methods else f"{reference} (reference)"
+    return _table(rows, ["entry", expected] + [method_title(report, m) for m in methods] + [""], fmt)
 
 
 def cost_table(report, fmt="simple"):
