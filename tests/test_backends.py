@@ -317,3 +317,18 @@ def test_complex_step_is_exact_to_rounding_at_a_tiny_x():
                                 ("ln(x*x)", -7e5, -2 / 7e5)):
         result = run_method("finite_difference", adcompare.parse(text), (x,), method="complex-step")
         assert result.jacobian[0, 0] == pytest.approx(derivative, rel=1e-15)
+
+
+@pytest.mark.parametrize("expression, point, derivative, how", [
+    # 0^y near y = 1 is 0 for every y > 0, so ∂f/∂y = 0; sympy's formula for a real y is
+    # 0^y·ln 0 = nan. With y declared positive (true near y = 1), 0^y is 0 and so is ∂f/∂y.
+    ("0^y", (1.0,), [0.0], "signs of the variables"),
+    # x^y at (0, 2): ∂/∂x = y·x^y/x is 0/0 at x = 0, ∂/∂y = x^y·ln x is 0·(−∞); their limits
+    # as x → 0 (y = 2 substituted) are 2x → 0 and x²·ln x → 0, from both sides.
+    ("x^y", (0.0, 2.0), [0.0, 0.0], "limit as x → 0"),
+])
+def test_symbolic_takes_the_value_where_its_formula_has_none(expression, point, derivative, how):
+    result = run_method("symbolic", adcompare.parse(expression), point)
+    assert result.error is None
+    assert [float(v) for v in result.jacobian[0]] == derivative
+    assert all(how in text for _, text in result.details["at_the_point"].values())

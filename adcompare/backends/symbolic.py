@@ -27,6 +27,7 @@ says "float64" (for one point it is "high").
 """
 
 import ctypes
+import math
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,10 +51,15 @@ def to_sympy_constant(const):
     return _NAMED_CONSTANTS[const.exact]
 
 
-def slot_expressions(graph, needed=None):
+def slot_expressions(graph, needed=None, point=None):
     """The variables' symbols and one sympy expression per slot, built from the Graph (for
-    the slots marked in ``needed`` only, None for the others, when it is given)."""
-    symbols = [sympy.Symbol(name, real=True) for name in graph.variables]
+    the slots marked in ``needed`` only, None for the others, when it is given).
+
+    With ``point``, each variable whose value there is not 0 is declared positive or
+    negative: that holds in a neighbourhood of the point, where derivatives are decided,
+    and lets sympy simplify what it cannot for every real (0^y is 0 for y > 0)."""
+    symbols = [sympy.Symbol(name, **_sign_assumption(None if point is None else point[i]))
+               for i, name in enumerate(graph.variables)]
     expressions = list(symbols)
     for slot, node in enumerate(graph.nodes, graph.n_inputs):
         if needed is not None and not needed[slot]:
@@ -66,12 +72,65 @@ def slot_expressions(graph, needed=None):
     return symbols, expressions
 
 
-def to_sympy(graph):
+def _sign_assumption(value):
+    if value is None or value == 0 or not math.isfinite(value):
+        return {"real": True}
+    return {"positive": True} if value > 0 else {"negative": True}
+
+
+def to_sympy(graph, point=None):
     """The variables' symbols and one sympy expression per output, built from the Graph
     (only from the nodes the outputs depend on: sympy can take long over a node that
-    changes nothing)."""
-    symbols, expressions = slot_expressions(graph, needed_slots(graph))
+    changes nothing); with ``point``, symbols signed as `slot_expressions` says."""
+    symbols, expressions = slot_expressions(graph, needed_slots(graph), point)
     return symbols, [expressions[slot] for slot in graph.outputs]
+
+
+LIMIT_SIZE = 400
+"""The largest derivative (nodes of sympy's tree) whose limit is taken where substituting
+the point gives no value."""
+
+
+def _at_the_point(graph, point, failed, digits):
+    """{(k, j): (Certified, formula, how)} for the entries in ``failed`` whose formula has no value at
+    the point (sympy's 0^y·ln 0 for ∂(0^y)/∂y): differentiated again with the variables'
+    signs at the point as assumptions (true near it: 0^y = 0 for y > 0), and otherwise the
+    limit of the formula as one variable approaches its value with the others substituted
+    (x^y·ln x at (0, 2): the limit as x → 0 from both sides, 0), where sympy finds both
+    one-sided limits finite, real and equal. Neither is proof that the value is the
+    derivative (a limit of the partial is not the partial unless it is continuous there):
+    the one-sided analysis at such a point (`adcompare.nonsmooth`) is the reference the
+    cross-check holds it to."""
+    found = {}
+    symbols, outputs = to_sympy(graph, point)
+    exact = [sympy.Rational(float(v)) for v in point]
+    for k, j in failed:
+        try:
+            d = sympy.diff(outputs[k], symbols[j])
+        except _SYMPY_ERRORS:
+            continue
+        certified = certify_sympy([d], dict(zip(symbols, point)), digits)[0]
+        if certified.established:
+            found[(k, j)] = (certified, d, "differentiated again with the signs of the variables at the point as "
+                                           "assumptions (they hold near it)")
+            continue
+        if tree_size([d]) > LIMIT_SIZE:
+            continue
+        for i, symbol in enumerate(symbols):
+            rest = d.subs({t: exact[m] for m, t in enumerate(symbols) if m != i})
+            if rest.has(sympy.nan, sympy.zoo):
+                continue
+            try:
+                sides = [sympy.limit(rest, symbol, exact[i], direction) for direction in ("-", "+")]
+            except _SYMPY_ERRORS + (NotImplementedError, ValueError):
+                continue
+            if sides[0] == sides[1] and sides[0].is_real and sides[0].is_finite:
+                certified = certify_sympy([sides[0]], {}, digits)[0]
+                if certified.established:
+                    found[(k, j)] = (certified, sides[0], f"its limit as {symbol} → {float(point[i]):g} from both "
+                                                          "sides, the other variables substituted")
+                    break
+    return found
 
 
 def lost_to_rounding(graph, point, values, digits=30, threshold=1e-8, max_operations=20_000):
@@ -395,6 +454,14 @@ def _run(graph, point, digits, budget, size):
     certified = certify_sympy([*outputs, *(d for row in derivatives for d in row)], dict(zip(symbols, point)), digits)
     values = tuple(c.value for c in certified[:m])
     entries = [certified[m + k * n:m + (k + 1) * n] for k in range(m)]
+    undefined = [(k, j) for k, row in enumerate(entries) for j, c in enumerate(row) if c.failure == "undefined"]
+    limits = {}
+    if undefined and all(c.established for c in certified[:m]):
+        for (k, j), (value, formula, how) in _at_the_point(graph, point, undefined, digits).items():
+            entries[k][j] = value
+            limits[(k, j)] = (formula, how)
+            derivatives = tuple(tuple(formula if (a, b) == (k, j) else d for b, d in enumerate(row))
+                                for a, row in enumerate(derivatives))
     jacobian = [[c.value for c in row] for row in entries]
     error, kind = None, None
     failed = [(k, j) for k, row in enumerate(entries) for j, c in enumerate(row) if not c.established]
@@ -417,7 +484,8 @@ def _run(graph, point, digits, budget, size):
     return Result("symbolic", values, None if error else np.array(jacobian, dtype=object),
                   Cost(0, 0, operations),
                   details={"expressions": tuple(outputs), "derivatives": derivatives, "digits": digits,
-                           "precision": "certified", "certified": tuple(certified), "sizes": sizes},
+                           "precision": "certified", "certified": tuple(certified), "sizes": sizes,
+                           "at_the_point": limits},
                   error=error, error_kind=kind)
 
 

@@ -160,7 +160,11 @@ def symbolic_block(report, view=None):
             value = BLANK if result.jacobian is None else Cell("value", result.jacobian[k, j], True)
             rows.append((Cell("formula", derivative(k, j)), Cell("sympy", formula, True), value))
     title = (f"Symbolic derivatives (sympy; evaluated to {result.details['digits']} significant digits)",)
-    return summarised(Table(title, (tuple(rows),)), view or View())
+    blocks = summarised(Table(title, (tuple(rows),)), view or View())
+    for (k, j), (formula, how) in sorted(result.details.get("at_the_point", {}).items()):
+        blocks.append(Note((Cell("formula", derivative(k, j)), f": sympy's first formula has no value at the point; "
+                            f"{how}: ", Cell("formula", derivative(k, j)), " ", Cell("sympy", formula, True), ".")))
+    return blocks
 
 
 def difference_block(report, view=None):
