@@ -289,24 +289,32 @@ def exact_signs(graph, point, items):
     return signs
 
 
+def _variable_arguments(graph, values):
+    """(slot, op, argument values, position) for every argument of a live operation that
+    depends on a variable (not a constant), in slot order."""
+    live = graph.live
+    for slot in range(graph.n_inputs, graph.size):
+        if not live[slot]:
+            continue
+        node = graph.node(slot)
+        args = argument_values(node.args, values)
+        for position, arg in enumerate(node.args):
+            if not isinstance(arg, Const):
+                yield slot, OPERATIONS[node.op], args, position
+
+
 def singular_partials(graph, values):
     """The live local partials with respect to a variable-dependent argument that are not
     finite at these values (one point): `Singular` entries, in slot order."""
     found = []
-    live = graph.live
     with quiet():
-        for slot in range(graph.n_inputs, graph.size):
-            if not live[slot]:
+        for slot, op, args, position in _variable_arguments(graph, values):
+            partial = op.partials[position]
+            if partial.kind in (ONE, MINUS_ONE):      # ±1: finite
                 continue
-            node = graph.node(slot)
-            op = OPERATIONS[node.op]
-            args = argument_values(node.args, values)
-            for position, (arg, partial) in enumerate(zip(node.args, op.partials)):
-                if isinstance(arg, Const) or partial.kind in (ONE, MINUS_ONE):    # ±1: finite
-                    continue
-                local, overflowed = local_partial(partial, args, values[slot])
-                if not math.isfinite(local) and not overflowed:
-                    found.append(Singular(slot, position, local))
+            local, overflowed = local_partial(partial, args, values[slot])
+            if not math.isfinite(local) and not overflowed:
+                found.append(Singular(slot, position, local))
     return found
 
 
@@ -319,23 +327,16 @@ def domain_edges(graph, values):
     """The live nodes with a variable-dependent argument exactly on an edge of their domain
     at these values (one point): `Edge` entries, in slot order."""
     found = []
-    live = graph.live
     with quiet():
-        for slot in range(graph.n_inputs, graph.size):
-            node = graph.node(slot)
-            op = OPERATIONS[node.op]
-            if op.domain is None or not live[slot]:
+        for slot, op, args, position in _variable_arguments(graph, values):
+            if op.domain is None or np.real(args[position]) not in EDGE_VALUES:
                 continue
-            args = argument_values(node.args, values)
-            for position, arg in enumerate(node.args):
-                if isinstance(arg, Const) or np.real(args[position]) not in EDGE_VALUES:
-                    continue
-                for toward in (math.inf, -math.inf):
-                    moved = list(args)
-                    moved[position] = np.nextafter(np.real(args[position]), toward)
-                    if not op.domain(*moved):
-                        found.append(Edge(slot, position))
-                        break
+            for toward in (math.inf, -math.inf):
+                moved = list(args)
+                moved[position] = np.nextafter(np.real(args[position]), toward)
+                if not op.domain(*moved):
+                    found.append(Edge(slot, position))
+                    break
     return found
 
 

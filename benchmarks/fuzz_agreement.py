@@ -5,10 +5,12 @@ Run:  python benchmarks/fuzz_agreement.py [examples] [max operations per graph]
 Random traces over the whole operation table at random points: the four back ends must
 agree, or disagree for a classified reason that is checked to be right (see
 tests/strategies.py). Prints how many examples were tried and how they were classified;
-a failure prints the shrunk counterexample.
+a failure prints the shrunk counterexample. With FUZZ_CASE_LOG=path set, each case is
+written there before it is checked (a run stopped by a memory limit leaves its case).
 """
 
 import collections
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +28,14 @@ def main(examples=20_000, max_operations=9):
               suppress_health_check=list(HealthCheck))
     @given(graphs_and_points(max_operations=max_operations))
     def property_holds(case):
+        if log is not None:      # written before the check: a process the kernel kills leaves its case here
+            log.seek(0)
+            log.truncate()
+            log.write(repr(case) + "\n")
+            log.flush()
         outcomes[check_agreement(*case)] += 1
+
+    log = open(os.environ["FUZZ_CASE_LOG"], "w") if os.environ.get("FUZZ_CASE_LOG") else None
 
     start = time.perf_counter()
     property_holds()
