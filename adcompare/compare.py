@@ -272,7 +272,9 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
       error estimate, whose truncation part dominates: the step cannot resolve it;
     - 'rounding of f': the same, but the rounding part dominates, and f carries more
       rounding error than its last operation's (a later operation magnified an earlier
-      rounding: acos(cos x) at 1e-4), which the quotient divides by the step;
+      rounding: acos(cos x) at 1e-4), which the quotient divides by the step; or rounding
+      has destroyed a value f depends on (``lost``: acos(tanh(19)) is 0 in floats), so the
+      float function the quotients see is not f;
     - 'domain edge', 'overflow nearby', 'kink nearby', 'pole nearby' or 'jump in slope
       nearby': finite differences' base stencil left the domain, made f overflow (exp in
       x + ln(1 + exp(c − x)) near c), straddled a kink, a pole, or a jump in slope hidden in
@@ -339,6 +341,8 @@ def _explain_differences(result, output, variable, error, reference, lost):
         return "finite-difference error"
     if row.fallback is not None:
         return FALLBACK_EXPLANATIONS[row.fallback]
+    if lost:
+        return "rounding of f"          # a value f depends on is lost in floats: f's floats are not f
     center = float(result.value[output])
     if abs(reference) * row.step >= 0.1 * max(1.0, abs(center)):
         return "step too coarse"

@@ -305,6 +305,7 @@ def _aitken(rows, digits, scale, working, first, h, name, side):
 # ----------------------------------------------------------------------------- the referee
 
 SETTLING_DIGITS = 50
+SYMPY_DIGITS = 20      # how closely a certified sympy value must match the numerical derivative
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,61 @@ def settle_disputes(graph, point, comparison, recompare, digits=SETTLING_DIGITS)
         numerical = numerical_derivative(graph, point, k, j, digits=digits)
         decisions[(k, j)] = _decide(k, j, numerical, entry, checks)
     return recompare(decisions)
+
+
+def refute_expression(graph, point, symbolic, lost_constants=(), digits=SETTLING_DIGITS):
+    """Decisions ({(output, variable): Decision}, for `adcompare.compare.compare`'s
+    ``referee``) where sympy's result cannot be the reference although the float methods
+    may agree with it, because they can share its error:
+
+    - sympy's expression for f is not f: its certified value at ``point`` differs from the
+      Graph's own, evaluated over certified enclosures from the trace. Every entry's
+      reference is then the high-precision numerical derivative of f.
+    - a folded constant's float value is lost to rounding (``lost_constants``, from
+      `adcompare.backends.symbolic.lost_to_rounding`): tanh(20) rounds to 1, so
+      acos(tanh(20)) is 0 in floats, 4.1e-9 exactly, and sympy 1.14, deciding that it is
+      zero, differentiates exp(acos(tanh(20))·x) to 0 as well. Each entry's sympy value is
+      then compared with the numerical derivative, and refuted where they differ.
+
+    {} when neither holds, or sympy did not run."""
+    if symbolic is None or symbolic.error is not None or not symbolic.details.get("certified"):
+        return {}
+    m = len(graph.outputs)
+    exact = certify_graph(graph, point, 17)
+    wrong = []
+    with mpmath.workdps(60):
+        for k, (theirs, ours) in enumerate(zip(symbolic.details["certified"][:m], exact)):
+            if theirs.established and ours.established and \
+                    abs(theirs.value - ours.value) > theirs.radius + ours.radius:
+                wrong.append((k, theirs.value, ours.value))
+    if wrong:
+        k, theirs, ours = wrong[0]
+        why = (f"sympy's expression for f is not f here: its value at the point is {mpmath.nstr(theirs, 17)}, "
+               f"where f's, evaluated exactly from the trace, is {mpmath.nstr(ours, 17)}")
+    elif lost_constants:
+        slot, value, truth = lost_constants[0]
+        why = (f"a constant is lost to rounding in floats (v{graph.baydin_number(slot)} is {value!r} in floats, "
+               f"{mpmath.nstr(truth, 6)} exactly), so the float methods cannot confirm sympy")
+    else:
+        return {}
+    decisions = {}
+    for j in range(graph.n_inputs):
+        for k, numerical in enumerate(numerical_column(graph, point, j, 0, digits)):
+            if not numerical.established:
+                decisions[(k, j)] = Decision(k, j, numerical, "undecided",
+                                             f"{why}; the high-precision numerical derivative of f could not be "
+                                             f"established either: {numerical.how}")
+                continue
+            # sympy's value is certified to its digits: held to them, not to a float tolerance
+            # (whose 1e-12 absolute part would pass 1.37410241496e-9 for 1.37410241218e-9).
+            sympy_value = symbolic.jacobian[k, j]
+            if not wrong and numerical.agrees_with(sympy_value, abs(numerical.value) * mpmath.mpf(10) ** -SYMPY_DIGITS):
+                continue
+            decisions[(k, j)] = Decision(k, j, numerical, "symbolic wrong",
+                                         f"{why}; the high-precision numerical derivative of f, "
+                                         f"{mpmath.nstr(numerical.value, 17)} (error estimate "
+                                         f"{mpmath.nstr(numerical.error, 2)}; {numerical.how}), is the reference")
+    return decisions
 
 
 def _decide(k, j, numerical, entry, checks):

@@ -27,11 +27,12 @@ from .backends.symbolic import DEFAULT_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import DomainError, InputError
 from .formula import name_outputs, primal_rows
-from .graph import broadcast_point, evaluate, fold_constants, kink_mask, point_index, point_shape
+from .graph import (broadcast_point, evaluate, evaluate_where_defined, fold_constants, kink_mask, point_index,
+                    point_shape)
 from .nonsmooth import analyse
 from .render.style import derivative_name
 from .parse import DEFAULT_LIMITS, parse
-from .reference import settle_disputes
+from .reference import refute_expression, settle_disputes
 from .rounding import error_bounds
 
 
@@ -219,12 +220,25 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
         return trace_points(graph, point, methods=methods, fd_method=fd_method, digits=digits,
                             tolerances=tolerances, symbolic_budget=symbolic_budget)
     point = tuple(point)
-    values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits, "budget": symbolic_budget}}
+    names = partial(derivative_name, graph)
+    try:
+        values = evaluate(graph, point)
+    except DomainError as error:
+        if not defined_exactly(graph, point):
+            raise
+        # Rounding moved the float program out of its domain (1 − tanh(20) is 0 in floats,
+        # 8.5e-18 exactly): f is defined, and only the exact methods can say more.
+        results = {m: run_method(m, graph, point, **options[m]) if m == "symbolic" else
+                   _left_by_rounding(m, error, options.get(m, {})) for m in METHODS if m in methods}
+        values, _ = evaluate_where_defined(graph, point)
+        return Report(graph, point, results, primal_rows(graph, values),
+                      compare(results, tolerances, names=names))
     results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
     analysis = analyse(graph, point, values)
-    names = partial(derivative_name, graph)
-    comparison = compare(results, tolerances, analysis=analysis, names=names)
+    lost_constants = lost_to_rounding(graph, point, values, constants_only=True)
+    refuted = refute_expression(graph, point, results.get("symbolic"), lost_constants)
+    comparison = compare(results, tolerances, lost=lost_constants, analysis=analysis, names=names, referee=refuted)
     unexplained = {(entry.output, entry.variable) for entry, check in comparison.mismatches
                    if check.explanation is None}
     if unexplained:
@@ -232,11 +246,28 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
         # and has it destroyed a value on the way?
         rounding = {key: error_bounds(graph, point, *key) for key in unexplained}
         lost = lost_to_rounding(graph, point, values)
-        comparison = compare(results, tolerances, lost=lost, rounding=rounding, analysis=analysis, names=names)
+        comparison = compare(results, tolerances, lost=lost, rounding=rounding, analysis=analysis, names=names,
+                             referee=refuted)
         # Where sympy and forward/reverse mode still disagree, a third reference decides.
         comparison = settle_disputes(graph, point, comparison, lambda referee: compare(
-            results, tolerances, lost=lost, rounding=rounding, analysis=analysis, names=names, referee=referee))
+            results, tolerances, lost=lost, rounding=rounding, analysis=analysis, names=names,
+            referee={**refuted, **referee}))
     return Report(graph, point, results, primal_rows(graph, values), comparison)
+
+
+def defined_exactly(graph, point):
+    """Whether every output of ``graph`` has a certified finite value at ``point`` (floats,
+    taken exactly): f is defined there, whatever its float evaluation does."""
+    from .certified import certify_graph
+    return all(c.established for c in certify_graph(graph, point, 17))
+
+
+def _left_by_rounding(method, error, options):
+    from .backends import Cost, Result
+    return Result(method, (), None, Cost(0, 0, 0), details=dict(options),
+                  error=f"the float program leaves its domain here ({error}), though f is defined at this point "
+                        "(exactly, the operation's argument is inside its domain: rounding moved it out)",
+                  error_kind="domain")
 
 
 WORST_POINTS = 5

@@ -308,3 +308,29 @@ def test_the_exit_codes_are_documented_in_help_and_readme(capsys):
         assert f"{code}  {state}" in text
         assert f"{code} " in readme
     assert "not differentiable" in readme and "inconclusive" in readme
+
+
+@pytest.mark.parametrize("expression, at, derivative", [
+    # 1 − tanh(20) = 8.5e-18 exactly, 0 in floats: ln of it is defined, the float program's
+    # is not. f′ = −tanh′/(1 − tanh) = −(1 + tanh 20) (by hand; mpmath for the digits).
+    ("ln(1 - tanh(x))", "20", lambda m: -(1 + m.tanh(20))),
+    # x + 1 − 1 is x exactly, 0 in floats at 1e-17: 1/x has derivative −1/x² = −1e34.
+    ("1/(x + 1 - 1)", "1e-17", lambda m: -1 / m.mpf(1e-17) ** 2),
+])
+def test_a_point_where_only_the_float_program_leaves_the_domain_is_not_bad_input(capsys, expression, at,
+                                                                                  derivative):
+    import mpmath
+    code, out, err = cli(capsys, "trace", expression, "--at", at)
+    assert code == 4 and err == ""
+    assert "the float program leaves its domain here" in out
+    report = trace(expression, at=[float(at)])
+    with mpmath.workdps(50):
+        right = derivative(mpmath)
+        assert abs(report.comparison.entries[0].reference - right) <= 1e-25 * abs(right)
+
+
+def test_a_point_outside_the_exact_domain_is_still_bad_input(capsys):
+    # ln 0 and 1/(x − x): undefined exactly, not only in floats.
+    for expression, at in (("ln(x)", "0"), ("1/(x-x)", "1")):
+        code, _, err = cli(capsys, "trace", expression, "--at", at)
+        assert code == 2 and err.count("\n") == 1

@@ -377,3 +377,32 @@ def test_a_diverging_quotient_is_never_extrapolated_to_a_limit():
     # 2 > 1 per step, where Aitken's Δ² would return the "antilimit" 0.
     result = numerical_derivative(parse("sqrt(x)"), (0.0,), side=1, digits=30)
     assert not result.established
+
+
+@pytest.mark.parametrize("expression, point, derivative", [
+    # c = acos(tanh(20)) ≈ 4.12e-9 exactly, 0 in floats (tanh(20) rounds to 1), and sympy 1.14
+    # decides c is zero: sympy, forward and reverse mode all give 0 and agree. The derivative
+    # of exp(c·x) at 1 is c·e^c (mpmath below); of x^c at 3, c·3^(c−1).
+    ("exp(acos(tanh(20))*x)", 1.0, lambda c: c * mpmath.exp(c)),
+    ("x^acos(tanh(20))", 3.0, lambda c: c * mpmath.mpf(3) ** (c - 1)),
+])
+def test_a_reference_shared_by_sympy_and_rounded_floats_is_not_trusted(expression, point, derivative):
+    with mpmath.workdps(60):
+        right = derivative(mpmath.acos(mpmath.tanh(20)))
+    report = adcompare.trace(expression, at=[point])
+    comparison = report.comparison
+    entry = comparison.entries[0]
+    assert entry.reference_method == "numerical"
+    assert abs(entry.reference - right) <= 1e-25 * abs(right)
+    assert comparison.verdict.status == "disagree"
+    assert {c.method: c.explanation for c in entry.checks if not c.ok} == {
+        **({"symbolic": "symbolic wrong"} if expression.startswith("exp") else {}),
+        "forward": "rounding", "reverse": "rounding"}
+
+
+def test_finite_differences_of_a_function_whose_constant_rounding_destroyed_are_explained_by_it():
+    # x·acos(tanh(19)) is linear with slope 1.12e-8 exactly; in floats acos(tanh(19)) = 0, so
+    # every quotient of the float function is 0: rounding of f, not a step too coarse.
+    report = adcompare.trace("x*acos(tanh(19))", at=[1.0])
+    checks = {c.method: c.explanation for c in report.comparison.entries[0].checks}
+    assert checks["finite_difference"] == "rounding of f"
