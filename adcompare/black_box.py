@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import AdcompareError
 from .tracing import Argument, TracingError, argument_names, as_float_argument, differentiable
 
 EPS = np.finfo(float).eps
@@ -215,24 +216,41 @@ def richardson(evaluation, direction, point=None):
     h (they are f″h for a smooth f, but stay at the jump of the slope where a kink lies
     within the step, which an even function's central quotients hide). Where they do not
     (sin(10⁴x) at h = 7e-4 spans seven radians), h shrinks tenfold and the table is made
-    again, up to `SHRINKS` times; 6 evaluations each, 1 more for f(x). The error estimate
-    is the last correction |R − R₂| plus the round-off 8ε·max|f|/(h/4); where no step
+    again, up to `SHRINKS` times, as it is where the code raises at a stencil point (f not
+    defined there: math.log at x − h); 6 evaluations each, 1 more for f(x). The error estimate
+    is the last correction |R − R₂| plus the round-off 8ε·max|f|/(h/4); of the two ladders
+    (`_first_steps`), the one with the smaller estimate is taken; where no step
     converged (√|x| at 1e-12, whose derivative 5e5 no step wider than x can see), it is
     infinite: the quotients establish nothing, and the value is the last one tried.
     """
     x = evaluation.point if point is None else point
     center = evaluation.outputs(x)
+    found = []            # one (value, error) per ladder that converged
     with np.errstate(all="ignore"):
         for h in _first_steps(x, direction):
             for _ in range(SHRINKS + 1):
-                quotients, seconds, first, value, largest = _levels(evaluation, x, direction, h, center)
+                try:
+                    quotients, seconds, first, value, largest = _levels(evaluation, x, direction, h, center)
+                except (ValueError, ArithmeticError) as error:
+                    # The code refuses a stencil point (math.log of a negative number at
+                    # x − h, x = 1e-10): f is not defined that far from x; a smaller step.
+                    if isinstance(error, AdcompareError):
+                        raise
+                    value = np.full(center.shape, np.nan)
+                    h /= 10
+                    continue
                 roundoff = 8 * EPS * max(largest, 1.0) / (h / 4)
                 coarse, fine = np.abs(quotients[0] - quotients[1]), np.abs(quotients[1] - quotients[2])
                 converged = np.all((coarse <= 8 * fine + roundoff) & (fine <= coarse / 2 + roundoff)
                                    & (seconds[2] <= seconds[0] / 2 + roundoff))
                 if converged:
-                    return value, np.abs(value - first[1]) + roundoff
+                    found.append((value, np.abs(value - first[1]) + roundoff))
+                    break
                 h /= 10
+    if found:
+        # The ladder whose estimate is smallest: at 1e-12, x³·1e30's unit-scale quotients
+        # converge with a round-off of 1e9 against a derivative of 3e6; its own scale's do not.
+        return min(found, key=lambda pair: float(np.max(pair[1])))
     return value, np.full(value.shape, np.inf)
 
 

@@ -445,3 +445,23 @@ def test_black_box_steps_reach_the_point_s_own_scale():
     with pytest.raises(GradcheckError) as raised:
         gradcheck(lambda v: np.arctan2(v[1], v[0]), point, grad=lambda v: 1000 * right(v))
     assert "1000 × expected" in str(raised.value)
+
+
+def test_black_box_code_that_refuses_a_stencil_point_is_checked_with_smaller_steps():
+    # math.log(x) at 1e-10: f′ = 1/x = 1e10 (by hand). Every step of the unit-scale ladder
+    # reaches x − h < 0, where math.log raises ValueError (it escaped as a traceback); the
+    # ladder shrinks past them. asin at 0.999999: f′ = 1/√(1 − x²) ≈ 707.1.
+    assert gradcheck(lambda x: math.log(float(x)), 1e-10, grad=lambda x: 1e10).passed
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda x: math.log(float(x)), 1e-10, grad=lambda x: 2e10)
+    assert gradcheck(lambda x: math.asin(float(x)), 0.999999, grad=lambda x: 1 / math.sqrt(1 - x * x)).passed
+
+
+def test_black_box_takes_the_ladder_with_the_smaller_error_estimate():
+    # 1e30·x³ at 1e-12: f′ = 3e30·x² = 3e6 (by hand). The unit-scale ladder converges with a
+    # round-off estimate of about 1e9 (f ≈ 3e20 at its steps), which passed 3e9; the ladder
+    # at the point's own scale resolves 3e6 closely.
+    f = lambda x: float(x) ** 3 * 1e30                                  # noqa: E731
+    assert gradcheck(f, 1e-12, grad=lambda x: 3e6).passed
+    with pytest.raises(GradcheckError):
+        gradcheck(f, 1e-12, grad=lambda x: 3e9)
