@@ -23,7 +23,7 @@ from . import common
 from .dot import colours, edge_id, render_graph, run_graphviz
 from .html import HTML_FORMAT, page, with_overlines
 from .layout import View
-from .style import format_number, quantity_name
+from .style import expression_source, format_number, quantity_name
 from .traces import table_3_indices, trace_cells, pad, widths
 
 MAX_OPERATIONS = 200   # a stepping page is for a lecture's example, not for a large graph
@@ -217,7 +217,7 @@ def stepping_page(report, digits=3, output=0, rankdir="LR", colors=None):
     table = with_overlines("<table>" + head + "".join("<tbody>" + "".join(b) + "</tbody>" for b in bodies)
                            + "</table>")
     name = quantity_name(Var("y", output), graph)
-    title = f"{name} = {graph.source}"
+    title = f"{name} = {expression_source(graph)}"
     controls = ('<div class="controls"><button id="reset">Start</button><button id="back">◀ Back</button>'
                 '<button id="next">Next ▶</button><button id="reverse">Reverse sweep</button>'
                 '<button id="end">End</button><span id="counter"></span></div>')
