@@ -11,7 +11,6 @@ cases = {
     "affine": lambda: ((L.affine_forward, L.affine_backward),
                        rng.normal(size=(10, 2, 3)), rng.normal(size=(6, 5)), rng.normal(size=5)),
     "relu": lambda: ((L.relu_forward, L.relu_backward), rng.normal(size=(10, 10))),
-    "softmax_loss(pair)": lambda: ((L.softmax_loss, None), ),
     "batchnorm": lambda: ((L.batchnorm_forward, L.batchnorm_backward), 5 * rng.normal(size=(4, 5)) + 12,
                           rng.normal(size=5), rng.normal(size=5), {"mode": "train"}),
     "batchnorm_alt": lambda: ((L.batchnorm_forward, L.batchnorm_backward_alt), 5 * rng.normal(size=(4, 5)) + 12,
@@ -38,8 +37,6 @@ for name, make in cases.items():
     if only and name not in only.split(","):
         continue
     args = make()
-    if args[0][1] is None:
-        continue
     t = time.perf_counter()
     try:
         rep = check_layer(*args)
