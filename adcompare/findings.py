@@ -188,8 +188,8 @@ class GradcheckReport:
       'finite differences'); ``results``: each method's `Result` (traced checks);
     - ``findings``: every entry compared (`Finding`), ``summaries`` per argument,
       ``kinks`` (`KinkEntry`) and ``kink_sources``;
-    - ``directions``: the directional checks made, as (what, expected, got, error allowed)
-      text rows; ``notes``; ``cross_check`` (no user gradient: the methods against each
+    - ``directions``: the directional checks made, as (what, expected, got, error allowed,
+      grade) rows, the grade 'ok', 'close' or 'wrong'; ``notes``; ``cross_check`` (no user gradient: the methods against each
       other, with ``comparison`` the `compare.Comparison`); ``strict``; ``user_values`` the
       user's gradient as an (m, n) array, ``jacobian_values`` the reference's (the one-sided
       derivatives where they agree at a tie; finite differences in a black-box check);

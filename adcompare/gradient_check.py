@@ -167,7 +167,9 @@ def _tolerances(rtol, atol):
 
 
 def _name(function):
-    return getattr(function, "__qualname__", type(function).__name__)
+    """How a report names the user's function: its qualified name without the enclosing
+    functions ('<lambda>', 'Net.loss', not 'test_loss.<locals>.<lambda>')."""
+    return getattr(function, "__qualname__", type(function).__name__).rpartition("<locals>.")[2]
 
 
 def run_check(function, args, *, names=None, wrt=None, grad=None, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL,
@@ -373,7 +375,7 @@ def _confirm_reference(differences, expected, notes):
                      f"give {measured.value[k, 0]:.12g}, the traced derivative {reference[k]:.12g}: a kink or a "
                      "jump within the step, or code the tracer followed wrongly; your gradient is held to the trace")
     return (f"random direction ({measured.method}, {measured.evaluations} evaluations of f)",
-            float(reference[k]), float(measured.value[k, 0]), float(allowed[k]), bool(gap[k] <= allowed[k]))
+            float(reference[k]), float(measured.value[k, 0]), float(allowed[k]), "ok" if gap[k] <= allowed[k] else "wrong")
 
 
 def _confirm_worst(findings, differences, arguments, strict):
@@ -454,7 +456,7 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
             worst = "wrong" if "wrong" in grades else ("close" if "close" in grades else "ok")
             rows.append((f"random direction ({measured.method}, {measured.evaluations} evaluations of f)",
                          float(measured.value[k, 0]), float(claimed[k]),
-                         float(max(2 * measured.error[k, 0], tolerance.bound(scale[k]))), worst == "ok"))
+                         float(max(2 * measured.error[k, 0], tolerance.bound(scale[k]))), worst))
             failed = failed or worst in failing_grades(common["strict"])
             unresolved = unresolved or not np.all(np.isfinite(measured.error))
             loose = 2 * measured.error[:, 0] > close_band(tolerance).bound(scale)
@@ -481,8 +483,9 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
         notes.insert(0, f"entries compared one by one with finite differences ({columns.method}, "
                         f"{columns.evaluations} evaluations of f)")
     elif not unresolved:
-        notes.insert(0, "entries were not compared one by one: along each random direction your gradient agrees "
-                        "with finite differences of the function as written")
+        agrees = "agrees" if all(row[-1] == "ok" for row in rows) else "is close to"
+        notes.insert(0, f"entries were not compared one by one: along each random direction your gradient {agrees} "
+                        "finite differences of the function as written")
     if unresolved or (jacobian is not None and not np.all(np.isfinite(columns.error))):
         common = {**common, "headline": common["headline"] or (
             "inconclusive: finite differences of the function as written do not converge at this point (a kink or "

@@ -44,10 +44,11 @@ class _Rendered:
         """True when every method ran and all agree within tolerance."""
         return self.comparison.agree
 
-    def render(self, output_format="text", digits=3, wrt=None, standalone=False):
-        """The report as text, markdown, latex, html or json (see ``adcompare.render``)."""
+    def render(self, output_format="text", digits=3, wrt=None, standalone=False, **view):
+        """The report as text, markdown, latex, beamer, html or json (see ``adcompare.render``);
+        ``view``: ``tables``, ``columns``, ``rows`` as the command line's --table, --columns, --rows."""
         from .render import FORMATS
-        return FORMATS[output_format](self, digits=digits, wrt=wrt, standalone=standalone)
+        return FORMATS[output_format](self, digits=digits, wrt=wrt, standalone=standalone, **view)
 
     def _repr_markdown_(self):
         return self.render("markdown")

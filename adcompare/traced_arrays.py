@@ -44,9 +44,10 @@ class TracedArray(np.ndarray):
             raise TracingError(f"{name} could not be traced: {error}") from error
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
-        """float64: a copy that stays traced; float32 stops the trace; other types (int,
-        bool) take the primal values, being piecewise constant."""
-        if _is_float64(dtype):
+        """float64 or object (``x.astype(x.dtype)``, a traced array's dtype being object): a
+        copy that stays traced; float32 stops the trace; other types (int, bool) take the
+        primal values, being piecewise constant."""
+        if _is_float64(dtype) or np.dtype(dtype) == object:
             return self.copy(order=order) if copy else self
         if np.dtype(dtype).kind in "fc":
             raise TracingError(f"astype({np.dtype(dtype).name}) of a traced array: the tracer follows float64 only")

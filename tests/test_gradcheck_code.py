@@ -6,6 +6,7 @@ Right values are derived by hand in the comments.
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -118,8 +119,8 @@ def test_a_step_too_coarse_for_the_function_is_shrunk_until_the_quotients_conver
     f = lambda x: math.sin(1e4 * float(x))                          # noqa: E731
     report = gradcheck(f, 1.0, grad=lambda x: 1e4 * math.cos(1e4 * x))
     assert report.traced is None and report.passed and report.jacobian is None   # along directions only
-    _, measured, claimed, allowed, ok = report.directions[0]
-    assert ok and abs(measured - claimed) <= allowed <= 1e-4 * abs(claimed)
+    _, measured, claimed, allowed, grade = report.directions[0]
+    assert grade == "ok" and abs(measured - claimed) <= allowed <= 1e-4 * abs(claimed)
     with pytest.raises(GradcheckError, match="x: 1 of 1 entries wrong"):
         gradcheck(f, 1.0, grad=lambda x: 1.001e4 * math.cos(1e4 * x))
 
@@ -465,3 +466,41 @@ def test_black_box_takes_the_ladder_with_the_smaller_error_estimate():
     assert gradcheck(f, 1e-12, grad=lambda x: 3e6).passed
     with pytest.raises(GradcheckError):
         gradcheck(f, 1e-12, grad=lambda x: 3e9)
+
+
+def test_a_close_direction_is_said_to_be_close_not_to_differ():
+    # A black-box check whose directions are within the close band (relative error 1e-7 to
+    # 1e-4) passes; its table used to print "differs" beside "passed", and its note said
+    # the gradient "agrees". f = Σ eˣ through math.exp, the gradient scaled by 1 + 1e-5.
+    f = lambda x: sum(math.exp(float(v)) for v in x)                # noqa: E731
+    x = np.array([0.5, -1.0, 2.0])
+    report = gradcheck(f, x, grad=lambda x: np.exp(x) * (1 + 1e-5))
+    assert report.traced is None and report.passed
+    assert [row[-1] for row in report.directions] == ["close", "close"]
+    text = str(report)
+    assert "differs" not in text and re.search(r"^random direction .*\sclose$", text, re.M)
+    assert "your gradient is close to finite differences" in text
+    assert text.splitlines()[0].startswith("gradcheck of <lambda>: passed: your gradient is only close along the "
+                                           "random directions")
+    with pytest.raises(GradcheckError):
+        gradcheck(f, x, grad=lambda x: np.exp(x) * (1 + 1e-5), strict=True)
+
+
+def test_minus_zero_is_printed_as_zero():
+    # A max-pool backward routing to the wrong element: reverse mode's reference is −0.0
+    # where a negative upstream gradient meets a zero local partial; "expected -0" misled.
+    from adcompare.render.gradcheck import number
+    assert number(-0.0) == "0" and number(0.0) == "0" and number(-2.5) == "-2.5"
+    f = lambda x: np.max(x) * -1.0                                  # noqa: E731
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, np.array([1.0, 3.0]), grad=lambda x: np.array([-1.0, 0.0]))
+    assert "-0 " not in str(caught.value) and not re.search(r"\s-0\s", str(caught.value))
+
+
+def test_a_function_defined_in_a_test_is_named_without_its_enclosing_function():
+    # The docs' own pattern, gradcheck(lambda x, y: softmax_loss(x, y)[0], …) inside a test,
+    # was titled "gradcheck of test_….<locals>.<lambda>".
+    def loss(x):
+        return np.sum(x * x)
+    assert str(gradcheck(loss, np.array([1.0, 2.0]), grad=lambda x: 2 * x)).startswith("gradcheck of loss: passed")
+    assert str(gradcheck(lambda x: x * x, 3.0, grad=lambda x: 2 * x)).startswith("gradcheck of <lambda>: passed")

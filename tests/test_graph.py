@@ -210,3 +210,35 @@ def test_notebook_gets_the_picture_not_its_source(baydin):
         assert drawing._repr_svg_().lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
     else:
         assert drawing._repr_svg_() is None
+
+
+def test_a_named_output_is_named_once_in_the_titles():
+    # "f = (x+y)*z" (CS231n's circuit, named as the docs suggest) used to be titled
+    # "f = f = (x+y)*z" in the drawing and on the stepping page; the text header had it right.
+    from adcompare.render.stepping import steps_and_rows  # noqa: F401  (the page's own module)
+    from adcompare.render.style import expression_source
+    report = adcompare.trace("f = (x+y)*z", at=(-2, 5, -4), methods=("reverse",))
+    assert expression_source(report.graph) == "(x+y)*z"
+    dot = render_graph(report)
+    assert "label=<f = (x+y)*z<br/>" in dot and "f = f =" not in dot
+    assert report.render("text", tables=["header"]).splitlines()[0] == "f(x, y, z) = (x+y)*z"
+    # An unnamed expression keeps its text; a name that is also a prefix of an input is not cut.
+    assert "label=<f = (x+y)*z<br/>" in render_graph(adcompare.trace("(x+y)*z", at=(-2, 5, -4)))
+    report = adcompare.trace("x = x1*x2", at=(2, 3), methods=("reverse",))
+    assert "label=<x = x1*x2<br/>" in render_graph(report)
+
+
+def test_the_legend_reads_as_a_sentence_in_both_directions(baydin):
+    # TB used to say "value left the line, adjoint right".
+    legend = lambda dot: re.sub(r"<[^>]+>|&#160;", " ", re.search(r"label=<[^<]*<br/>(.*)>;", dot).group(1))
+    assert " ".join(legend(render_graph(baydin)).split()) == "value above the line, adjoint below"
+    assert " ".join(legend(render_graph(baydin, rankdir="TB")).split()) == "value left of the line, adjoint right of it"
+
+
+def test_report_render_takes_the_views_the_lecture_notes_show():
+    # docs/lecture.md, "In a notebook": report.render("latex", wrt="x1", tables=["table2"],
+    # columns="paper") raised TypeError (render took no tables or columns).
+    report = adcompare.trace("ln(x1)+x1*x2-sin(x2)", at={"x1": 2, "x2": 5})
+    latex = report.render("latex", wrt="x1", tables=["table2"], columns="paper")
+    assert r"\dot{v}_{1}" in latex and "Symbolic" not in latex and r"\dot{x}_{2}" in latex
+    assert r"= \dot{v}_{-1} / v_{-1}" in latex and "= 1 / 2" in latex     # Table 2's row v̇₁, the paper's columns

@@ -139,6 +139,30 @@ def test_stepping_forward_and_back_in_chromium(browser, page_file, tmp_path):
     assert browser.get_log("browser") == [] if "browser" in browser.log_types else True
 
 
+@needs_browser
+@pytest.mark.parametrize("width, height", [(1024, 768), (1280, 800)])
+def test_the_current_row_and_the_graph_are_readable_on_a_projector(browser, page_file, width, height):
+    # At 1024 x 768 and 1280 x 800 (projectors) the graph used to be squeezed beside the
+    # table to about 300 px (labels 4 px high) and the table cut off its value column
+    # behind a scroll bar, so the value of the row being explained was hidden. Now the
+    # graph goes below the table when both do not fit side by side at a readable size.
+    from selenium.webdriver.common.keys import Keys
+    try:
+        browser.set_window_size(width, height)
+        browser.get(page_file.as_uri())
+        _press(browser, Keys.ARROW_RIGHT, 16)          # the fan-out row, v̄₀ = v̄₀ + v̄₂ ∂v₂/∂v₀ = 1.716
+        box = browser.execute_script("""
+            const r = (e) => e.getBoundingClientRect();
+            const cells = [...document.querySelectorAll('td.current')];
+            return {trace: r(document.querySelector('.trace')).right, last: r(cells[cells.length - 1]).right,
+                    graph: r(document.querySelector('.graph svg')).width, page: document.documentElement.clientWidth};
+        """)
+        assert box["last"] <= box["trace"] + 0.5, box      # the current row's value is not clipped
+        assert box["graph"] >= min(600, box["page"] * 0.9), box
+    finally:
+        browser.set_window_size(1600, 900)
+
+
 @needs_dot
 def test_stepping_command(tmp_path):
     from adcompare.cli import main

@@ -269,6 +269,10 @@ def test_a_preallocated_float_array_filled_with_traced_values_traces():
     lambda x: np.zeros_like(x) + x,
     lambda x: np.full(2, 1.0) * x,
     lambda x: np.ones_like(np.zeros(2)) * x,
+    # CS231n's dropout_forward ends with out.astype(x.dtype, copy=False); traced, x.dtype
+    # is object, and the conversion used to drop the trace (every derivative 0).
+    lambda x: (2.0 * x).astype(x.dtype, copy=False) / 2.0,
+    lambda x: x.astype(x.dtype),
 ])
 def test_float64_conversions_and_allocations_keep_the_trace(convert):
     # Σ c(x)² with c(x) = x: gradient 2x = (2, 4) at (1, 2).

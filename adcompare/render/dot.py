@@ -27,7 +27,7 @@ from ..errors import AdcompareError
 from ..formula import Var
 from ..graph import Const
 from ..ops import OPERATIONS
-from .style import TEXT, constant_text, format_number, quantity_name, spanning_bars
+from .style import TEXT, constant_text, expression_source, format_number, quantity_name, spanning_bars
 
 PALETTES = {"okabe-ito": ("#0072B2", "#D55E00"),   # blue, vermillion: safe for every colour vision
             "cs231n": ("#2ca02c", "#d62728")}      # CS231n's green and red (not safe for red-green)
@@ -114,11 +114,11 @@ def render_graph(report, digits=3, output=0, rankdir="LR", colors=None):
             contributions[(slot, position)] = contribution
     else:
         reverse = None
-    where = ("above", "below") if rankdir == "LR" else ("left", "right")
-    legend = (f"{_font('value', palette[0])}&#160;{where[0]} the line, {_font('adjoint', palette[1])}&#160;{where[1]}"
+    where = ("above the line", "below") if rankdir == "LR" else ("left of the line", "right of it")
+    legend = (f"{_font('value', palette[0])}&#160;{where[0]}, {_font('adjoint', palette[1])}&#160;{where[1]}"
               if reverse is not None else _font("value", palette[0]))
     out_name = quantity_name(Var("y", output), graph)
-    title = (f"{html.escape(out_name)} = {html.escape(graph.source)}" if len(graph.outputs) == 1 else
+    title = (f"{html.escape(out_name)} = {html.escape(expression_source(graph))}" if len(graph.outputs) == 1 else
              f"{html.escape(graph.source)}: the reverse sweep of {html.escape(out_name)}")
     lines = [f"digraph adcompare {{",
              f'  rankdir={rankdir}; nodesep=0.25; ranksep=0.3; fontname="Helvetica";',

@@ -11,7 +11,6 @@ and beside each adjoint trace, Table 3, with every adjoint row on the line of th
 row it comes from).
 """
 
-import re
 from dataclasses import dataclass
 
 import mpmath
@@ -20,6 +19,7 @@ from typing import Optional
 from ..backends import METHOD_TITLES
 from ..formula import Apply, PARTIAL, Var
 from ..ops import Notation
+from .style import expression_source
 
 EXPLANATIONS = {
     "kink": "the point is a kink, where the derivative does not exist",
@@ -414,10 +414,7 @@ def function_note(graph):
     parts.append("(")
     for i in range(graph.n_inputs):
         parts += [", " if i else "", Cell("quantity", Var("x", i))]
-    source = graph.source
-    names = getattr(graph, "output_names", ())
-    if len(names) == 1 and names[0]:   # "f = (x+y)*z": the name is on the left already
-        source = re.sub(rf"^\s*{names[0]}\s*=\s*", "", source)
+    source = expression_source(graph)   # "f = (x+y)*z": the name is on the left already
     if len(source) > SOURCE_SHOWN:   # the expression is in the user's hands already
         source = f"{source[:SOURCE_SHOWN]} … ({len(source):,} characters)"
     return Note((*parts, ") = ", Cell("code", source)))

@@ -23,7 +23,7 @@ from . import common
 from .dot import colours, edge_id, render_graph, run_graphviz
 from .html import HTML_FORMAT, page, with_overlines
 from .layout import View
-from .style import format_number, quantity_name
+from .style import expression_source, format_number, quantity_name
 from .traces import table_3_indices, trace_cells, pad, widths
 
 MAX_OPERATIONS = 200   # a stepping page is for a lecture's example, not for a large graph
@@ -106,10 +106,9 @@ def steps_and_rows(report, output, digits):
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1em; }
-.stepper { display: flex; gap: 1.5em; align-items: flex-start; }
+.stepper { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
 .stepper .trace { overflow-x: auto; flex: 0 1 auto; font-size: 0.9em; }
-.stepper .graph { flex: 1 1 360px; min-width: 280px; }
-@media (max-width: 900px) { .stepper { flex-wrap: wrap; } }
+.stepper .graph { flex: 1 1 600px; min-width: 280px; }
 .stepper table { border-collapse: collapse; border-top: 2px solid currentColor; border-bottom: 2px solid currentColor; }
 .stepper td, .stepper th { padding: 0.15em 0.5em; white-space: nowrap; text-align: left; }
 .stepper thead th { border-bottom: 1px solid currentColor; }
@@ -117,7 +116,7 @@ body { font-family: system-ui, sans-serif; margin: 1em; }
 .stepper td[data-step].hidden { visibility: hidden; }
 .stepper td.current { background: #ffe08a; color: #000; }
 .stepper .overline { text-decoration: overline; }
-.stepper .graph svg { width: 100%; height: auto; }
+.stepper .graph svg { width: 100%; height: auto; max-height: 75vh; }
 .stepper .graph svg .hidden { visibility: hidden; }
 .stepper .graph svg g.current ellipse, .stepper .graph svg g.current path,
 .stepper .graph svg g.current polygon { stroke: #e69f00; stroke-width: 3px; }
@@ -218,7 +217,7 @@ def stepping_page(report, digits=3, output=0, rankdir="LR", colors=None):
     table = with_overlines("<table>" + head + "".join("<tbody>" + "".join(b) + "</tbody>" for b in bodies)
                            + "</table>")
     name = quantity_name(Var("y", output), graph)
-    title = f"{name} = {graph.source}"
+    title = f"{name} = {expression_source(graph)}"
     controls = ('<div class="controls"><button id="reset">Start</button><button id="back">◀ Back</button>'
                 '<button id="next">Next ▶</button><button id="reverse">Reverse sweep</button>'
                 '<button id="end">End</button><span id="counter"></span></div>')

@@ -244,6 +244,22 @@ def node_letter(graph):
     return next(letter for letter in ("v", "u", "w", "vv") if letter not in symbols)
 
 
+def expression_source(graph):
+    """The expression as the user wrote it, without the output's name on its left when the
+    user named it (``f = (x+y)*z`` gives ``(x+y)*z``), for titles that put the name there
+    themselves: ``f(x, y, z) = (x+y)*z``, a graph's ``f = (x+y)*z``.
+
+        >>> from adcompare.parse import parse
+        >>> expression_source(parse("f = (x+y)*z")), expression_source(parse("(x+y)*z"))
+        ('(x+y)*z', '(x+y)*z')
+    """
+    source = graph.source
+    names = getattr(graph, "output_names", ())
+    if len(names) == 1 and names[0]:
+        source = re.sub(rf"^\s*{re.escape(names[0])}\s*=\s*", "", source)
+    return source
+
+
 def quantity_name(var, graph, style=TEXT):
     """The name of a trace quantity: v₋₁ for slot 0 of two inputs, ẋ₁ for variable x1, ȳ."""
     base, mark = _KIND[var.kind]
