@@ -111,9 +111,11 @@ def _settled(x, digits, last=False):
         return Certified(_number(_FZERO), _number(libmp.mpf_shift(_FONE, _ZERO_EXPONENT)))
     if libmp.mpf_sign(a) * libmp.mpf_sign(b) <= 0:
         return None
-    width = libmp.mpf_sub(b, a, 0)
-    smaller = min(libmp.mpf_abs(a), libmp.mpf_abs(b), key=mpmath.mpf)
     bits = int(digits * 3.3219280948873626) + 1
+    # Rounded up to a few more bits than asked: the exact difference of ends whose exponents
+    # are far apart (1e-300000 and 1) is an integer too large to make.
+    width = libmp.mpf_sub(b, a, bits + 64, libmp.round_up)
+    smaller = min(libmp.mpf_abs(a), libmp.mpf_abs(b), key=mpmath.mpf)
     if libmp.mpf_gt(libmp.mpf_shift(width, bits), smaller):
         return None
     middle = libmp.mpf_shift(libmp.mpf_add(a, b, 0), -1)

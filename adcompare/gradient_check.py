@@ -217,9 +217,13 @@ def run_check(function, args, *, names=None, wrt=None, grad=None, rtol=DEFAULT_R
     title = title or f"gradcheck of {_name(function)}"
     common = dict(title=title, arguments=evaluation.arguments, output_shape=evaluation.output_shape,
                   user_title=user_title, strict=strict, headline=headline, user_values=user_values)
+    report = None
     if traced is not None:
-        report = _traced_check(evaluation, traced, user_values, tolerance, methods, budget, notes, common)
-    else:
+        try:
+            report = _traced_check(evaluation, traced, user_values, tolerance, methods, budget, list(notes), common)
+        except _TraceMismatch as mismatch:
+            traced, untraced, where = None, str(mismatch), None
+    if report is None:
         report = _black_box_check(evaluation, user_values, tolerance, notes, common, untraced, where)
     if not report.passed:
         from .render.gradcheck import failure_message
@@ -248,6 +252,13 @@ def _traced_check(evaluation, traced, user_values, tolerance, methods, budget, n
     directions = ()
     if sides is None:
         directions = (_confirm_reference(differences, expected, notes),)
+        if directions[0][-1] == "wrong":
+            # The code as written does something else than its trace (it branches on the type
+            # of its argument, or keeps a value the tracer cannot see): the code is the witness.
+            _, traced_value, measured, allowed, _ = directions[0]
+            raise _TraceMismatch(f"the traced derivative does not match the function as written: along a random "
+                                 f"direction, finite differences of the code give {measured:.12g}, the trace "
+                                 f"{traced_value:.12g} (allowed {allowed:.2g})")
     kink_sources = tuple(_kink_source(graph, slot, text) for slot, text in kinks)
     if user_values is None:
         report = _cross_check(results, reference, sides, notes, common, traced, directions, kink_sources)
@@ -358,6 +369,11 @@ def _relative(error, expected):
     if math.isnan(error):
         return math.nan
     return error / abs(expected) if expected else (0.0 if error == 0 else math.inf)
+
+
+class _TraceMismatch(Exception):
+    """The trace's derivative and finite differences of the code as written disagree beyond
+    the latter's error estimate: the check goes black-box."""
 
 
 def _confirm_reference(differences, expected, notes):

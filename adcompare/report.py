@@ -226,7 +226,7 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     try:
         values = evaluate(graph, point)
     except DomainError as error:
-        if not defined_exactly(graph, point):
+        if not defined_exactly(graph, point, error.node):
             raise
         # Rounding moved the float program out of its domain (1 − tanh(20) is 0 in floats,
         # 8.5e-18 exactly): f is defined, and only the exact methods can say more.
@@ -256,11 +256,15 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     return Report(graph, point, results, primal_rows(graph, values), comparison)
 
 
-def defined_exactly(graph, point):
-    """Whether every output of ``graph`` has a certified finite value at ``point`` (floats,
-    taken exactly): f is defined there, whatever its float evaluation does."""
+def defined_exactly(graph, point, slot=None):
+    """Whether every output of ``graph``, and the node at ``slot`` (where the float
+    evaluation failed) when it is given and live, have certified finite values at ``point``
+    (floats, taken exactly): f is defined there, whatever its float evaluation does."""
     from .certified import certify_graph
-    return all(c.established for c in certify_graph(graph, point, 17))
+    if slot is not None and not graph.live[slot]:
+        return False
+    slots = list(graph.outputs) + ([] if slot is None else [slot])
+    return all(c.established for c in certify_graph(graph, point, 17, slots))
 
 
 def _left_by_rounding(method, error, options):

@@ -504,3 +504,14 @@ def test_a_function_defined_in_a_test_is_named_without_its_enclosing_function():
         return np.sum(x * x)
     assert str(gradcheck(loss, np.array([1.0, 2.0]), grad=lambda x: 2 * x)).startswith("gradcheck of loss: passed")
     assert str(gradcheck(lambda x: x * x, 3.0, grad=lambda x: 2 * x)).startswith("gradcheck of <lambda>: passed")
+
+
+def test_a_trace_whose_derivative_is_not_the_code_s_goes_black_box():
+    # The code does x on floats and x·x on traced values: both are 1 at x = 1, so the
+    # value check passes, but the derivatives are 1 (the code) and 2 (the trace). The code
+    # as written is the witness: grad = 1 passes, grad = 2 (the trace's) fails.
+    f = lambda x: x if isinstance(x, float) else x * x                 # noqa: E731
+    report = gradcheck(f, 1.0, grad=lambda x: 1.0)
+    assert report.traced is None and "does not match the function as written" in report.untraced
+    with pytest.raises(GradcheckError):
+        gradcheck(f, 1.0, grad=lambda x: 2.0)
