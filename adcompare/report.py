@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import METHODS, run_method
+from .backends import METHODS, run_method, skipped_for_size
 from .backends.symbolic import DEFAULT_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import DomainError, InputError
@@ -221,7 +221,7 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     point = tuple(point)
     values = evaluate(graph, point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"digits": digits, "budget": symbolic_budget}}
-    results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
+    results = {m: _run(m, graph, point, options) for m in METHODS if m in methods}
     analysis = analyse(graph, point, values)
     names = partial(derivative_name, graph)
     comparison = compare(results, tolerances, analysis=analysis, names=names)
@@ -237,6 +237,12 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
         comparison = settle_disputes(graph, point, comparison, lambda referee: compare(
             results, tolerances, lost=lost, rounding=rounding, analysis=analysis, names=names, referee=referee))
     return Report(graph, point, results, primal_rows(graph, values), comparison)
+
+
+def _run(method, graph, point, options):
+    """One method of a trace, unless the size of its work skips it (`skipped_for_size`)."""
+    options = options.get(method, {})
+    return skipped_for_size(method, graph, **options) or run_method(method, graph, point, **options)
 
 
 WORST_POINTS = 5
@@ -263,7 +269,7 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     inside = point if defined.all() else tuple(x[defined] for x in point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}
     if inside[0].size:
-        results = {m: run_method(m, graph, inside, **options.get(m, {})) for m in METHODS if m in methods}
+        results = {m: _run(m, graph, inside, options) for m in METHODS if m in methods}
     else:
         results = {}
     if not defined.all():

@@ -199,9 +199,16 @@ def predicted_size(graph):
     """
     n = graph.n_inputs
     tree = [1] * n                       # nodes of each slot's sympy tree
-    dependence = [1 << i for i in range(n)]   # which variables each slot depends on (bits)
+    dependence = [0] * n                 # which variables each slot depends on (bits; 1 << i for input i)
     derivative = [1] * n                 # Σ over variables of the nodes of ∂slot/∂x_j's tree
     depth = [0] * n
+    # A slot's set of variables (n bits) is dropped after its last reader: with many
+    # variables, keeping every slot's would take n/8 bytes a slot.
+    last_reader = [0] * graph.size
+    for slot in range(n, graph.size):
+        for a in graph.node(slot).args:
+            if not isinstance(a, Const):
+                last_reader[a] = slot
     for slot in range(n, graph.size):
         node = graph.node(slot)
         op, args = node.op, node.args
@@ -220,19 +227,23 @@ def predicted_size(graph):
         tree.append(extra + sum(u * s for u, s in zip(uses, sizes)))
         bits, total, deepest = 0, 0, 0
         family = _FAMILIES.get(node.op)
+        reads = {a: (1 << a if a < n else dependence[a]) for a in args if not isinstance(a, Const)}
         for position, a in enumerate(args):
             if isinstance(a, Const):
                 continue
-            bits |= dependence[a]
+            bits |= reads[a]
             # sympy flattens a sum of sums, a product of products: no deeper.
             flat = family is not None and a >= n and _FAMILIES.get(graph.node(a).op) == family
             deepest = max(deepest, depth[a] - flat)
             term_extra, term_uses = partials[position]
             term = term_extra + sum(u * s for u, s in zip(term_uses, sizes))
             # Each variable a depends on gets the term ∂slot/∂a · ∂a/∂x_j.
-            total += dependence[a].bit_count() * term + derivative[a]
+            total += reads[a].bit_count() * term + derivative[a]
         if len(args) == 2 and not any(isinstance(a, Const) for a in args):
-            total += (dependence[args[0]] & dependence[args[1]]).bit_count()    # the sum of two terms
+            total += (reads[args[0]] & reads[args[1]]).bit_count()    # the sum of two terms
+        for a in reads:
+            if last_reader[a] == slot:
+                dependence[a] = 0
         dependence.append(bits)
         derivative.append(total)
         depth.append(deepest + 1)
