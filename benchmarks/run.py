@@ -682,11 +682,10 @@ def table_targets(raw, settings):
             grow = size[big] / size[small]
             per_op_s = (b["wall_s"] - a["wall_s"]) / (size[big] - size[small])
             per_op_b = (b["max_rss_bytes"] - a["max_rss_bytes"]) / (size[big] - size[small])
-            time_ratio, memory_ratio = (b["wall_s"] - floor) / (a["wall_s"] - floor), \
-                b["max_rss_bytes"] / a["max_rss_bytes"]
+            time_ratio, memory_ratio = b["wall_s"] / a["wall_s"], b["max_rss_bytes"] / a["max_rss_bytes"]
             add(target, f"{figure(b)}; at a fifth of the size {a['wall_s']:.1f} s, {a['max_rss_bytes'] / 2**20:,.0f} "
-                        f"MB: {per_op_s * 1e6:.0f} µs and {per_op_b:,.0f} bytes per operation more; time above the "
-                        f"floor ×{time_ratio:.1f} for ×{grow:.0f} the size",
+                        f"MB: {per_op_s * 1e6:.0f} µs and {per_op_b:,.0f} bytes per operation more; time ×{time_ratio:.1f}, "
+                        f"memory ×{memory_ratio:.1f} for ×{grow:.0f} the size",
                 b["exit"] != 2 and b["exit"] is not None and time_ratio <= 1.5 * grow and memory_ratio <= 1.5 * grow)
         case = cases.get("vars")
         if case:
