@@ -57,6 +57,8 @@ def w5_cases(points_file):
         ("sum", '"x"+"+x"*499999: 499,999 operations (limits allow it)', "x" + "+x" * 499_999, "1", (), 1),
         ("vars", "x0+x1+…+x49999: 50,000 variables", "+".join(f"x{i}" for i in range(50_000)),
          ",".join("1" for _ in range(50_000)), (), 1),
+        ("jacobian", "x0,x1,…,x222: 223 outputs × 223 variables (49,729 derivatives, the limit 50,000)",
+         ",".join(f"x{i}" for i in range(223)), ",".join("1" for _ in range(223)), (), 1),
         ("points", f"ln(x)+abs(y-1)*sqrt(x) --at points.csv, {W5_POINTS_ROWS:,} rows (one x = 5e-324)",
          "ln(x)+abs(y-1)*sqrt(x)", str(points_file), (), 1),
     ]
