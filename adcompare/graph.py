@@ -321,7 +321,7 @@ def evaluate_where_defined(graph, point):
     are then meaningless). Finite differences use it to try stencils at all points at once.
     """
     values = list(point)
-    defined = np.ones(np.broadcast(*point).shape if point else (), dtype=bool)
+    defined = np.ones(np.broadcast_shapes(*map(np.shape, point)), dtype=bool)
     with quiet():
         for slot in range(graph.n_inputs, graph.size):
             op = OPERATIONS[graph.node(slot).op]

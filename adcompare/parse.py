@@ -53,6 +53,7 @@ class Limits:
     max_length: int = 1_000_000
     max_depth: int = 200
     max_operations: int = 500_000
+    max_derivatives: int = 50_000       # Jacobian entries, outputs × variables: each costs a cross-check and a row
     max_digits: int = 60
     max_exponent: float = 1000.0
 
@@ -298,6 +299,11 @@ def _parse(text, variables, merge_common, limits):
     postfix = _to_postfix(tokenize(text, limits), text, variables, limits)
     if variables is None:
         variables = tuple(sorted({payload for kind, payload, _ in postfix if kind == "var"}, key=natural_key))
+    outputs = 1 + sum(1 for kind, _, _ in postfix if kind == "next_output")
+    if outputs * len(variables) > limits.max_derivatives:
+        raise ParseError(f"expression too large: {outputs:,} output{'s' if outputs != 1 else ''} × "
+                         f"{len(variables):,} variables = "
+                         f"{outputs * len(variables):,} derivatives, more than {limits.max_derivatives:,}")
     output_names = _output_names(postfix, variables, text)
     slot_of = {name: slot for slot, name in enumerate(variables)}
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import METHODS, run_method
+from .backends import METHODS, run_method, skipped_for_size
 from .backends.symbolic import DEFAULT_BUDGET, lost_to_rounding
 from .compare import compare, compare_points
 from .errors import DomainError, InputError
@@ -226,16 +226,16 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     try:
         values = evaluate(graph, point)
     except DomainError as error:
-        if not defined_exactly(graph, point, error.node):
-            raise
+        if error.kind != "domain" or not defined_exactly(graph, point, error.node):
+            raise       # f undefined, or beyond the float range (refused as documented)
         # Rounding moved the float program out of its domain (1 − tanh(20) is 0 in floats,
         # 8.5e-18 exactly): f is defined, and only the exact methods can say more.
-        results = {m: run_method(m, graph, point, **options[m]) if m == "symbolic" else
+        results = {m: _run(m, graph, point, options) if m == "symbolic" else
                    _left_by_rounding(m, error, options.get(m, {})) for m in METHODS if m in methods}
         values, _ = evaluate_where_defined(graph, point)
         return Report(graph, point, results, primal_rows(graph, values),
                       compare(results, tolerances, names=names))
-    results = {m: run_method(m, graph, point, **options.get(m, {})) for m in METHODS if m in methods}
+    results = {m: _run(m, graph, point, options) for m in METHODS if m in methods}
     analysis = analyse(graph, point, values)
     lost_constants = lost_to_rounding(graph, point, values, constants_only=True)
     refuted = refute_expression(graph, point, results.get("symbolic"), lost_constants)
@@ -275,6 +275,12 @@ def _left_by_rounding(method, error, options):
                   error_kind="domain")
 
 
+def _run(method, graph, point, options):
+    """One method of a trace, unless the size of its work skips it (`skipped_for_size`)."""
+    options = options.get(method, {})
+    return skipped_for_size(method, graph, **options) or run_method(method, graph, point, **options)
+
+
 WORST_POINTS = 5
 
 
@@ -299,7 +305,7 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     inside = point if defined.all() else tuple(x[defined] for x in point)
     options = {"finite_difference": {"method": fd_method}, "symbolic": {"budget": symbolic_budget}}
     if inside[0].size:
-        results = {m: run_method(m, graph, inside, **options.get(m, {})) for m in METHODS if m in methods}
+        results = {m: _run(m, graph, inside, options) for m in METHODS if m in methods}
     else:
         results = {}
     if not defined.all():

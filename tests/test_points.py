@@ -7,6 +7,7 @@ numpy (∂/∂x1 = 1/x1 + x2, ∂/∂x2 = x1 − cos x2), and the single-point r
 scalar calls by an ulp).
 """
 
+import math
 import json
 import subprocess
 import sys
@@ -177,6 +178,20 @@ def test_the_issue_case_one_subnormal_row_does_not_stop_the_run(tmp_path, capsys
     assert code == 4
     assert "Points by state: 199 agree, 1 inconclusive." in out
     assert "has no finite derivative here" in out and "point [18]: x = 5e-324" in out
+    # Finite differences too answer at every other row (they gave up on all 200 before).
+    assert "finite differences could not be computed" not in out
+    assert "Finite differences: no derivative at 1 point (inconclusive there); the first, at point [18]" in out
+
+
+def test_finite_differences_fail_at_one_point_only():
+    # f = ln(x) + |y − 1|·√x. By hand: ∂f/∂x = 1/x + |y − 1|/(2√x), ∂f/∂y = sign(y − 1)·√x.
+    # At x = 5e-324, 1/x overflows: no derivative there; the two other points keep theirs.
+    x, y = np.array([2.0, 5e-324, 1.0]), np.array([0.5, 0.5, 3.0])
+    result = run_method("finite_difference", adcompare.parse("ln(x)+abs(y-1)*sqrt(x)"), (x, y))
+    assert result.error is None and result.details["failed"].tolist() == [False, True, False]
+    assert np.isnan(result.jacobian[0, :, 1]).all()
+    expected = [[0.5 + 0.5 / (2 * math.sqrt(2.0)), 1.0 + 2.0 / 2.0], [-math.sqrt(2.0), 1.0]]
+    np.testing.assert_allclose(result.jacobian[0][:, [0, 2]], expected, rtol=1e-7)
 
 
 def test_grid_of_points_keeps_its_shape():

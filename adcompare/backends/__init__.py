@@ -74,6 +74,37 @@ METHOD_TITLES = {"finite_difference": "finite differences", "symbolic": "symboli
 derivative of `adcompare.reference`, references but not back ends) is named in every output."""
 
 
+PER_VARIABLE_BUDGET = 10_000_000
+"""The most work a trace gives the methods that pay once per variable (forward mode: one
+tangent sweep per input; finite differences: a step search per input over points of n
+coordinates), counted as n × the Graph's slots (inputs and operations). Over it they are
+skipped, as the symbolic method is over its budget, so that every expression the parser
+accepts is traced in time and memory linear in its size: reverse mode, which needs one
+sweep whatever n, runs at every size."""
+
+
+def skipped_for_size(name, graph, budget=None, **options):
+    """A Result ``error_kind`` 'skipped' when method ``name`` pays once per variable and
+    n × slots is over ``budget`` (the cross-check then counts it as not run); else None.
+    ``options`` are the method's own (finite differences' ``method``), kept in its details.
+
+        >>> from adcompare.parse import parse
+        >>> skipped_for_size("forward", parse("+".join(f"x{i}" for i in range(4000)))).error[:40]
+        'skipped: 4,000 variables × 7,999 slots ='
+    """
+    if name not in ("forward", "finite_difference"):
+        return None
+    budget = PER_VARIABLE_BUDGET if budget is None else budget
+    work = graph.n_inputs * graph.size
+    if work <= budget:
+        return None
+    why = "one tangent sweep per variable" if name == "forward" else "a step search per variable"
+    return Result(name, tuple(None for _ in graph.outputs), None, Cost(0, 0, 0),
+                  error=f"skipped: {graph.n_inputs:,} variables × {graph.size:,} slots = {work:,}, over the "
+                        f"budget of {budget:,} for a method that needs {why}; reverse mode needs one sweep",
+                  error_kind="skipped", details=dict(options))
+
+
 def run_method(name, graph, point, **options):
     """Run one back end by name (one of METHODS) on ``graph`` at ``point``.
 

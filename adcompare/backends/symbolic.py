@@ -265,11 +265,18 @@ def predicted_size(graph):
     """
     n = graph.n_inputs
     tree = [1] * n                       # nodes of each slot's sympy tree
-    dependence = [1 << i for i in range(n)]   # which variables each slot depends on (bits)
+    dependence = [0] * n                 # which variables each slot depends on (bits; 1 << i for input i)
     derivative = [1] * n                 # Σ over variables of the nodes of ∂slot/∂x_j's tree
     depth = [0] * n
-    for slot in range(n, graph.size):
-        node = graph.node(slot)
+    # A slot's set of variables (n bits) is dropped after its last reader: with many
+    # variables, keeping every slot's would take n/8 bytes a slot.
+    nodes = graph.nodes
+    last_reader = [0] * graph.size
+    for slot, node in enumerate(nodes, n):
+        for a in node.args:
+            if not isinstance(a, Const):
+                last_reader[a] = slot
+    for slot, node in enumerate(nodes, n):
         op, args = node.op, node.args
         if op in _SAME_ARGUMENTS and args[0] == args[1]:
             # sympy writes a·a as a², a + a as 2·a: one copy of a's tree, not two.
@@ -286,19 +293,25 @@ def predicted_size(graph):
         tree.append(extra + sum(u * s for u, s in zip(uses, sizes)))
         bits, total, deepest = 0, 0, 0
         family = _FAMILIES.get(node.op)
+        reads = []
         for position, a in enumerate(args):
             if isinstance(a, Const):
                 continue
-            bits |= dependence[a]
+            variables = dependence[a] if a >= n else 1 << a
+            reads.append(variables)
+            bits |= variables
             # sympy flattens a sum of sums, a product of products: no deeper.
-            flat = family is not None and a >= n and _FAMILIES.get(graph.node(a).op) == family
+            flat = family is not None and a >= n and _FAMILIES.get(nodes[a - n].op) == family
             deepest = max(deepest, depth[a] - flat)
             term_extra, term_uses = partials[position]
             term = term_extra + sum(u * s for u, s in zip(term_uses, sizes))
             # Each variable a depends on gets the term ∂slot/∂a · ∂a/∂x_j.
-            total += dependence[a].bit_count() * term + derivative[a]
-        if len(args) == 2 and not any(isinstance(a, Const) for a in args):
-            total += (dependence[args[0]] & dependence[args[1]]).bit_count()    # the sum of two terms
+            total += variables.bit_count() * term + derivative[a]
+        if len(reads) == 2:
+            total += (reads[0] & reads[1]).bit_count()    # the sum of two terms
+        for a in args:
+            if not isinstance(a, Const) and last_reader[a] == slot:
+                dependence[a] = 0
         dependence.append(bits)
         derivative.append(total)
         depth.append(deepest + 1)

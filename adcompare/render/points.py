@@ -74,7 +74,8 @@ def fallback_notes(report):
         return []
     count = result.details["fallback_points"]
     return [Note((f"Finite differences: {count:,} of {report.n_points:,} points used the single-point path "
-                  f"({FALLBACK_REASONS}).",))]
+                  f"({FALLBACK_REASONS}).",))] + [Note((f"Finite differences: {note}.",))
+                                                  for note in result.details.get("notes", ())]
 
 
 def worst_point_notes(report):
