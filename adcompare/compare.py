@@ -223,6 +223,9 @@ class Comparison:
 
     def _inconclusive(self):
         failed = [METHOD_TITLES[m] for m in self.failures]
+        if not failed:          # every method asked for was skipped (by size): none ran
+            skipped = [METHOD_TITLES[m] for m in self.skipped]
+            return f"inconclusive: no method ran ({_listed(skipped)} skipped: see the notes)."
         text = f"inconclusive: {_listed(failed)} could not compute the derivative"
         if self.reference is None:
             return text + "."

@@ -334,3 +334,10 @@ def test_a_point_outside_the_exact_domain_is_still_bad_input(capsys):
     for expression, at in (("ln(x)", "0"), ("1/(x-x)", "1")):
         code, _, err = cli(capsys, "trace", expression, "--at", at)
         assert code == 2 and err.count("\n") == 1
+
+
+def test_when_every_method_asked_for_is_skipped_the_verdict_says_none_ran(capsys):
+    # Found by the scale work: the verdict's sentence listed no failed method and crashed.
+    code, out, err = cli(capsys, "trace", "sin(x)*x", "--at", "1", "--methods", "symbolic", "--symbolic-budget", "1")
+    assert code == 4 and err == ""
+    assert out.rstrip().splitlines()[-1] == "Verdict: inconclusive: no method ran (symbolic (sympy) skipped: see the notes)."
