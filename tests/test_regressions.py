@@ -171,6 +171,19 @@ CASES = {
             ("min", (1, 1)), ("sinh", (1,)), ("mul", (3, 3)), ("sqrt", (0,)), ("ln", (4,)),
             ("mul", (6, Const(2.0, Fraction(2), "2.0"))), ("div", (0, 6)), ("ln", (5,)))), (9,)),
         (0.020124546851167935,), "agree"),
+    # x·x underflows to 0 at 2.2e-313, so √ has an infinite partial in floats only; exactly
+    # acos(√(x·x)) = acos(x), derivative −1 from both sides (the analysis said left 0).
+    "an infinite partial made by underflow": (graph(1, ("mul", (0, 0)), ("sqrt", (1,)), ("acos", (2,))),
+                                              (2.2250738585e-313,), "infinite partial, AD cannot give it"),
+    # acos(x₁/c) with x₁/c = 0.99999998: finite differences at a step of 1e-44 are off by
+    # 1e-6 relative, within their estimate, whose rounding and truncation parts are alike:
+    # "rounding of f" was claimed, and the same stencil in exact arithmetic is as far off.
+    "an estimate whose parts are alike is no proof of rounding": (
+        Graph(("x1", "x2", "x3"), (
+            Node("div", (0, Const(-3.299748100114994e-34, Fraction(-7186215, 21778071482940061661655974875633165533184),
+                                  "-3.299748100114994e-34"))),
+            Node("softplus", (3,)), Node("softplus", (0,)), Node("acos", (3,))), (6,)),
+        (-3.2997480511114824e-34, -0.5046411790541914, 0.12638257879749304), "rounding"),
 }
 
 
