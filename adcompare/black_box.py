@@ -11,7 +11,8 @@ From it, finite differences of the function with an error estimate:
 - `richardson`: the central difference D(h) = (f(x + hv) − f(x − hv)) / 2h at h, h/2 and
   h/4, extrapolated twice (Richardson; error O(h⁶)), 6 evaluations per direction, the
   step shrunk tenfold until the quotients converge as h² does; the estimate is the last
-  correction |R − R₂| plus the round-off 8ε·max|f| / h;
+  correction |R − R₂| plus the round-off 8ε·max|f| / h, with ε the resolution of f's
+  values as measured (`Evaluation.relative_noise`: float32 code has 6e-8);
 - `complex_step`: Im f(x + ihv) / h with h = 1e-20, one complex evaluation per direction
   and no cancellation (Squire & Trapp, SIAM Review 40, 1998), used only where the code
   keeps complex values (no ComplexWarning, no error, a complex result) and only once it
@@ -107,6 +108,42 @@ class Evaluation:
         self.calls = 0
         self.draws = None   # whether the function draws from the global generators (known after a call)
         self._random = random_state or random_states()
+        self._noise = None
+
+    def relative_noise(self):
+        """The relative resolution of the function's values: float64's ε (2.2e-16) for code
+        in float64, about 6e-8 for code that computes in float32 (``dtype='f'``), which no
+        dtype of the result need show (``float(np.float32(x))``).
+
+        Measured once, as in ECnoise (J. J. Moré and S. M. Wild, "Estimating computational
+        noise", SIAM J. Sci. Comput. 33 (2011) 1292–1314): f at x + iδv, i = −4 … 4, along a
+        fixed direction v, δ = 1e-7·max(1, |x|); the k-th differences of a smooth f shrink as
+        δᵏ while those of rounding noise σ keep the size σ·√((2k)!/(k!)²), so the smallest of
+        σₖ = √(γₖ·mean(Δᵏf²)), γₖ = (k!)²/(2k)!, over k = 3 … 6 estimates σ, relative to
+        max |f|. Never below ε; ε where f cannot be evaluated there."""
+        if self._noise is None:
+            self._noise = EPS
+            direction = np.random.default_rng(1).standard_normal(self.n)
+            direction /= max(float(np.max(np.abs(direction))), 1e-300)
+            delta = 1e-7 * max(1.0, float(np.max(np.abs(self.point))) if self.n else 1.0)
+            try:
+                with np.errstate(all="ignore"):
+                    table = np.array([self.outputs(self.point + i * delta * direction) for i in range(-4, 5)])
+            except (ValueError, ArithmeticError) as error:
+                if isinstance(error, AdcompareError):
+                    raise
+                return self._noise
+            if np.all(np.isfinite(table)):
+                sigmas = []
+                for k in range(3, 7):
+                    differences = np.diff(table, n=k, axis=0)
+                    gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+                    sigmas.append(np.sqrt(gamma * np.mean(differences ** 2, axis=0)))
+                sigma = float(np.max(np.min(sigmas, axis=0)))
+                scale = float(np.max(np.abs(table)))
+                if scale > 0:
+                    self._noise = max(EPS, sigma / scale)
+        return self._noise
 
     @property
     def n(self):
@@ -239,7 +276,7 @@ def richardson(evaluation, direction, point=None):
                     value = np.full(center.shape, np.nan)
                     h /= 10
                     continue
-                roundoff = 8 * EPS * max(largest, 1.0) / (h / 4)
+                roundoff = 8 * evaluation.relative_noise() * max(largest, 1.0) / (h / 4)
                 coarse, fine = np.abs(quotients[0] - quotients[1]), np.abs(quotients[1] - quotients[2])
                 converged = np.all((coarse <= 8 * fine + roundoff) & (fine <= coarse / 2 + roundoff)
                                    & (seconds[2] <= seconds[0] / 2 + roundoff))

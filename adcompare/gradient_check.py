@@ -499,7 +499,7 @@ def _black_box_check(evaluation, user_values, tolerance, notes, common, untraced
         notes.insert(0, f"entries compared one by one with finite differences ({columns.method}, "
                         f"{columns.evaluations} evaluations of f)")
     elif not unresolved:
-        agrees = "agrees" if all(row[-1] == "ok" for row in rows) else "is close to"
+        agrees = "agrees with" if all(row[-1] == "ok" for row in rows) else "is close to"
         notes.insert(0, f"entries were not compared one by one: along each random direction your gradient {agrees} "
                         "finite differences of the function as written")
     if unresolved or (jacobian is not None and not np.all(np.isfinite(columns.error))):

@@ -515,3 +515,18 @@ def test_a_trace_whose_derivative_is_not_the_code_s_goes_black_box():
     assert report.traced is None and "does not match the function as written" in report.untraced
     with pytest.raises(GradcheckError):
         gradcheck(f, 1.0, grad=lambda x: 2.0)
+
+
+def test_code_that_computes_in_float32_is_held_to_float32_resolution():
+    # float(np.float32(x))·2 at 1.3: the derivative is 2 (by hand), but f's values move in
+    # steps of float32's ulp (about 2.4e-7 here), so Richardson's quotients carry about
+    # 1e-4 of noise; with float64's ε in the estimate, 2 was failed against 1.98243. The
+    # noise is measured (ECnoise): about 2e-8 relative, not 2.2e-16.
+    from adcompare.black_box import Evaluation
+    f = lambda x: float(np.float32(x)) * 2.0                            # noqa: E731
+    noise = Evaluation(f, (1.3,)).relative_noise()
+    assert 1e-9 < noise < 1e-6
+    assert Evaluation(lambda x: math.exp(float(x)), (1.3,)).relative_noise() < 1e-14
+    assert gradcheck(f, 1.3, grad=lambda x: 2.0).passed
+    with pytest.raises(GradcheckError):
+        gradcheck(f, 1.3, grad=lambda x: 2.5)
