@@ -35,6 +35,10 @@ from .errors import AdcompareError
 from .tracing import Argument, TracingError, argument_names, as_float_argument, differentiable
 
 EPS = np.finfo(float).eps
+NOISE_WINDOW = (1e-9, 1e-5)
+"""Measured relative resolutions taken as the code's (float32's is about 6e-8); outside it,
+float64's ε is used: below, it is float64 code whose values vary a little; above, not
+rounding at all."""
 COMPLEX_STEP = 1e-20
 
 
@@ -117,15 +121,17 @@ class Evaluation:
 
         Measured once, as in ECnoise (J. J. Moré and S. M. Wild, "Estimating computational
         noise", SIAM J. Sci. Comput. 33 (2011) 1292–1314): f at x + iδv, i = −4 … 4, along a
-        fixed direction v, δ = 1e-7·max(1, |x|); the k-th differences of a smooth f shrink as
+        fixed direction v, δ = 1e-7·max(1, |x|) (1e-7·|x| for |x| < 1); the k-th differences of a smooth f shrink as
         δᵏ while those of rounding noise σ keep the size σ·√((2k)!/(k!)²), so the smallest of
         σₖ = √(γₖ·mean(Δᵏf²)), γₖ = (k!)²/(2k)!, over k = 3 … 6 estimates σ, relative to
-        max |f|. Never below ε; ε where f cannot be evaluated there."""
+        max |f|. ε where f cannot be evaluated there, or where the estimate is outside
+        `NOISE_WINDOW`."""
         if self._noise is None:
             self._noise = EPS
             direction = np.random.default_rng(1).standard_normal(self.n)
             direction /= max(float(np.max(np.abs(direction))), 1e-300)
-            delta = 1e-7 * max(1.0, float(np.max(np.abs(self.point))) if self.n else 1.0)
+            size = float(np.max(np.abs(self.point))) if self.n else 0.0
+            delta = 1e-7 * (size if 0 < size < 1 else max(1.0, size))      # the point's own scale
             try:
                 with np.errstate(all="ignore"):
                     table = np.array([self.outputs(self.point + i * delta * direction) for i in range(-4, 5)])
@@ -141,8 +147,10 @@ class Evaluation:
                     sigmas.append(np.sqrt(gamma * np.mean(differences ** 2, axis=0)))
                 sigma = float(np.max(np.min(sigmas, axis=0)))
                 scale = float(np.max(np.abs(table)))
-                if scale > 0:
-                    self._noise = max(EPS, sigma / scale)
+                # Outside NOISE_WINDOW the differences show f's own variation (cos at 1e14 moves by
+                # 1e-14 of f across 9δ = 9e7), not the rounding of lower-precision code.
+                if scale > 0 and NOISE_WINDOW[0] <= sigma / scale <= NOISE_WINDOW[1]:
+                    self._noise = sigma / scale
         return self._noise
 
     @property
