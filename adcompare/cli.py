@@ -194,7 +194,7 @@ def build_parser():
 
     command = commands.add_parser("graph", help="the computational graph in DOT, SVG or PNG",
                                   description="Draw EXPR's computational graph: each edge labelled with its "
-                                  "value (green) and the adjoint flowing back along it (red).")
+                                  "value and the adjoint flowing back along it (in blue and vermillion by default; --colors).")
     _add_expression_arguments(command)
     command.add_argument("--format", choices=("dot", "svg", "png", "pdf"),
                          help="dot (default), or svg/png/pdf drawn by Graphviz's dot program")

@@ -9,11 +9,10 @@ one ``<tbody>`` per section of a trace so that rules fall between inputs, body a
 import html
 import re
 
-import sympy
 from tabulate import tabulate
 
 from . import common
-from .style import TEXT, spanning_bars
+from .style import TEXT, spanning_bars, sympy_text
 
 _STYLE = """<style>
 .adcompare .scroll { overflow-x: auto; max-width: 100%; }
@@ -69,7 +68,7 @@ def page(title, body, head=""):
 
 HTML_FORMAT = common.Format(
     name="html", style=TEXT, math=html.escape, text=html.escape, code=lambda s: f"<code>{html.escape(s)}</code>",
-    sympy=sympy.sstr,   # escaped once, as math
+    sympy=sympy_text,   # names as everywhere else; escaped once, as math
     title=lambda t: t, note=lambda t: t, table=_table,
     document=_document, side_by_side=True)
 

@@ -9,11 +9,10 @@ Unicode names (v̇₂, v̄₀), laid out by tabulate.
 
 import re
 
-import sympy
 from tabulate import tabulate
 
 from . import common
-from .style import TEXT
+from .style import TEXT, sympy_text
 
 _SPECIAL = re.compile(r"([\\|*_`\[\]<>#])")
 
@@ -42,7 +41,7 @@ def _table(title, headers, groups, sections):
 
 MARKDOWN_FORMAT = common.Format(
     name="markdown", style=TEXT, math=escape, text=escape, code=lambda s: f"`{s}`",
-    sympy=sympy.sstr,   # escaped once, as math
+    sympy=sympy_text,   # names as everywhere else; escaped once, as math
     title=lambda t: f"**{t}**", note=lambda t: t,
     table=_table, document=lambda pieces, standalone: "\n\n".join(text for _, text in pieces) + "\n",
     side_by_side=True)

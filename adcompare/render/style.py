@@ -152,6 +152,27 @@ def text_name(name, mark="", subscript=None):
     return unicodedata.normalize("NFC", letters + subscript)
 
 
+def sympy_text(expression):
+    """A sympy expression in Unicode text, its symbols named as `text_name` names them and
+    its minus signs as minus signs (x2 - 1/x1 → x₂ − 1/x₁), for text, Markdown and HTML.
+
+        >>> import sympy
+        >>> sympy_text(sympy.Symbol("x2") - 1 / sympy.Symbol("sigma_1"))
+        'x₂ − 1/σ₁'
+    """
+    import re
+    from sympy.printing.str import StrPrinter
+
+    class Printer(StrPrinter):
+        def _print_Symbol(self, symbol):
+            return text_name(symbol.name)
+
+    text = Printer().doprint(expression)
+    # A minus between terms, in front of an expression, or after an opening bracket or an
+    # operator; not in a number's exponent (1.0e-5).
+    return re.sub(r"(^|[\s(*/,^])-", lambda m: m.group(1) + "−", text)
+
+
 def latex_name(name, mark="", subscript=None):
     r"""A name in LaTeX math: ``x1`` → x_{1}; ``sigma_1`` with a bar → \bar{\sigma}_{1};
     ``apple`` with a bar → \overline{\mathit{apple}}.

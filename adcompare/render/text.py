@@ -9,7 +9,7 @@ between a trace's input rows, working rows and output rows as in Baydin's tables
 from . import common, layout
 from .layout import slot_cells
 from .traces import pad as traces_pad
-from .style import TEXT
+from .style import TEXT, sympy_text
 
 
 def _table(title, headers, groups, sections):
@@ -36,7 +36,7 @@ def _note(text):
 
 
 TEXT_FORMAT = common.Format(
-    name="text", style=TEXT, math=str, text=str, code=str, sympy=str, title=str, note=_note,
+    name="text", style=TEXT, math=str, text=str, code=str, sympy=sympy_text, title=str, note=_note,
     table=_table, document=_document, side_by_side=False)
 
 
