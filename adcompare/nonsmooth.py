@@ -390,13 +390,16 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
     Returns (tangents of every slot, the slots where the kink rule was used). A tangent
     is NaN where first-order information cannot decide (an infinite or undefined local
     partial meets a variable-dependent argument, even with a zero tangent) or where the
-    direction leaves an operation's domain (asin at 1 moving up): "undetermined".
+    direction leaves an operation's domain (asin at 1 moving up): "undetermined"; where a
+    live operation leaves its domain, the outputs' tangents are all undetermined, whatever
+    reads it.
     ``exact_sides`` ({slot: −1 or +1}) names nodes at a tie in floats only: there the
     branch on the exact side is taken, not the kink rule. At the slots in
     ``undetermined`` (an infinite partial or a domain edge in floats only) a tangent that
     is not finite is undetermined, not infinite.
     """
     exact_sides = exact_sides or {}
+    leaves_domain = False     # a live operation leaves its domain along d: f may be undefined there
     tangents = list(direction)
     # Whether a slot depends on an input that moves at all: one that does not is exactly
     # constant along d, so an infinite partial with respect to it contributes exactly 0.
@@ -422,6 +425,7 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
                 args = _on_side(op, args, exact_sides[slot])
             if op.domain is not None and not _stays_inside(op, args, dots):
                 tangents.append(math.nan)
+                leaves_domain = leaves_domain or live[slot]
                 continue
             tangent, finite = 0.0, True
             for dot, partial, still in zip(dots, op.partials, moving):
@@ -436,6 +440,11 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
             # the sweep cannot give it (undetermined), it is not infinite.
             tangents.append(math.nan if (finite or slot in undetermined) and not math.isfinite(tangent)
                             else tangent)
+    if leaves_domain:
+        # Undefined is not undetermined: max or min not reading the branch that leaves its
+        # domain does not make f defined there (min(cosh(√x), x) at 0 from the left).
+        for slot in graph.outputs:
+            tangents[slot] = math.nan
     return tangents, kinked
 
 

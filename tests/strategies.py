@@ -320,7 +320,7 @@ def check_one_sided(graph, point, analysis, digits=120):
                 moved[j] += side * h
                 try:
                     quotient = side * (functions[k](*moved) - center) / h
-                except (ValueError, ZeroDivisionError):
+                except (ValueError, ZeroDivisionError, TypeError):     # TypeError: mpmath compares a complex value
                     continue
                 if isinstance(quotient, mpmath.mpc) or not mpmath.isfinite(quotient):
                     continue

@@ -184,6 +184,11 @@ CASES = {
                                   "-3.299748100114994e-34"))),
             Node("softplus", (3,)), Node("softplus", (0,)), Node("acos", (3,))), (6,)),
         (-3.2997480511114824e-34, -0.5046411790541914, 0.12638257879749304), "rounding"),
+    # min(cosh(√x), x) at 0: min reads x there, but √x is undefined for x < 0, so f is
+    # too; the left side was given as 1 (the branch not read was taken for undetermined,
+    # not undefined), and sympy's limit over Min took 37 s.
+    "a branch not read that leaves its domain": (
+        graph(2, ("sqrt", (0,)), ("cosh", (2,)), ("min", (3, 0))), (0.0, 0.0), "not differentiable"),
 }
 
 
