@@ -189,6 +189,11 @@ CASES = {
     # not undefined), and sympy's limit over Min took 37 s.
     "a branch not read that leaves its domain": (
         graph(2, ("sqrt", (0,)), ("cosh", (2,)), ("min", (3, 0))), (0.0, 0.0), "not differentiable"),
+    # acos(cos(t))/acos(cos(t)) + 0.5 at t = 1.9e-196: cos(t) rounds to 1, so the float
+    # program divides 0 by 0; exactly it is t/t + ½ = 1.5, defined.
+    "defined exactly, not in floats": (
+        graph(2, ("abs", (1,)), ("cos", (2,)), ("acos", (3,)), ("div", (4, 4)), ("add", (5, HALF))),
+        (0.0, 1.8609135522783926e-196), "defined exactly, not in floats"),
 }
 
 
