@@ -289,8 +289,13 @@ def _tangent_at_precision(graph, point, output, variable, digits):
     with mpmath.workdps(digits + 10):
         values = [mpmath.mpf(x) for x in point]
         tangents = [mpmath.mpf(1 if i == variable else 0) for i in range(n)]
+        live = graph.live
         for slot in range(n, graph.size):
             node = graph.node(slot)
+            if not live[slot]:            # a node no output reads (√ of 0 there) changes nothing
+                values.append(None)
+                tangents.append(None)
+                continue
             op = OPERATIONS[node.op]
             symbols = sympy.symbols(f"a0:{op.arity}", real=True)
             args = [mpmath.mpf(a.value) if isinstance(a, Const) else values[a] for a in node.args]
