@@ -313,8 +313,9 @@ def _tangent_at_precision(graph, point, output, variable, digits):
 def check_one_sided(graph, point, analysis, digits=120):
     """Assert that every exact or high-precision one-sided derivative the analysis gives equals a one-sided
     difference quotient of f computed with mpmath at ``digits`` digits from sympy's own
-    rendering of the Graph, with a step of 1e-40·|xⱼ| (1e-40 at 0), far inside the
-    distance to any other kink a float point can have: an oracle that shares nothing with
+    rendering of the Graph, with a step of 1e-40·|xⱼ| (at 0: 1e-40 of the smallest nonzero
+    coordinate, or of 1), far inside the distance to any other kink a float point can
+    have: an oracle that shares nothing with
     the directional sweeps but the expression."""
     import sympy
     from adcompare.backends.symbolic import to_sympy
@@ -325,7 +326,10 @@ def check_one_sided(graph, point, analysis, digits=120):
             continue
         # The step, and enough digits that f(x ± h) − f(x) keeps ``digits`` of them
         # whatever the magnitudes of x and f (0.5 + 3.7e-96 + 1e-136 needs 136 digits).
-        h = mpmath.mpf("1e-40") * (abs(mpmath.mpf(float(point[j]))) if point[j] != 0 else 1)
+        # The smallest nonzero coordinate bounds the distance to a kink between coordinates
+        # (max(x1, x2) at (0, 9.5e-148) is x2 for x1 below 9.5e-148).
+        scale = min([abs(mpmath.mpf(float(v))) for v in point if v != 0] + [mpmath.mpf(1)])
+        h = mpmath.mpf("1e-40") * (abs(mpmath.mpf(float(point[j]))) if point[j] != 0 else scale)
         with mpmath.workdps(digits + int(-mpmath.log10(h)) + 330):
             x = [mpmath.mpf(float(v)) for v in point]
             center = functions[k](*x)

@@ -194,6 +194,11 @@ CASES = {
     "defined exactly, not in floats": (
         graph(2, ("abs", (1,)), ("cos", (2,)), ("acos", (3,)), ("div", (4, 4)), ("add", (5, HALF))),
         (0.0, 1.8609135522783926e-196), "defined exactly, not in floats"),
+    # max(m, m), m = max(x1, x2) at (0, 9.5e-148): a tie of a node with itself; along x1,
+    # m = x2 until x1 passes 9.5e-148, so the right derivative is 0 (the oracle's step of
+    # 1e-40 once crossed that kink).
+    "a kink closer than the oracle's step": (graph(2, ("max", (0, 1)), ("max", (2, 2))), (0.0, 9.483804843587813e-148),
+                                             "differentiable at a kink; a convention or stencil misses it"),
 }
 
 
