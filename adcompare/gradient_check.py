@@ -317,8 +317,8 @@ def _grade_all(expected, user_values, tolerance, sides, results, reference, note
     for k in range(m):
         for j in range(n):
             got = float(user_values[k, j])
-            if sides is not None:
-                one = sides.entry(k, j)
+            one = sides.entry(k, j) if sides is not None else None
+            if one is not None:
                 ad = float(expected[k, j])
                 if not one.differentiable:
                     low, high, scale = _entry_bounds(one)
@@ -452,8 +452,8 @@ def _cross_check(results, reference, sides, notes, common, traced, directions, k
                      reference)
     for entry in comparison.entries:
         k, j = entry.output, entry.variable
-        if sides is not None:
-            one = sides.entry(k, j)
+        one = sides.entry(k, j) if sides is not None else None
+        if one is not None:
             if one.differentiable:
                 low = high = one.value
                 scale = abs(one.value)

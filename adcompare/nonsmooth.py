@@ -201,8 +201,9 @@ class Analysis:
     edges: tuple = ()
 
     def entry(self, output, variable):
-        """The `OneSided` of entry (output, variable)."""
-        return self.entries[(output, variable)]
+        """The `OneSided` of entry (output, variable), or None where the analysis gives
+        none (a one-sided derivative beyond the float range: see `analyse`)."""
+        return self.entries.get((output, variable))
 
     @property
     def not_differentiable(self):
@@ -505,7 +506,11 @@ def analyse(graph, point, values=None, confirm=True):
                                 tangent_rows(graph, primals, tangents, seed, kink_rules=kinked),
                                 record={"direction": sign}))
         for k in range(m):
-            entries[(k, j)] = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences, precise)
+            one = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences, precise)
+            # A side finite but beyond the float range (acos(x)/x at 1e-300: −1.6e600) is no
+            # float: the entry is left to the methods, which cannot give it either.
+            if not any(v is not None and math.isinf(v) for v in (one.left, one.right)):
+                entries[(k, j)] = one
     return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps), tuple(edges))
 
 
