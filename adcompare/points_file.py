@@ -17,6 +17,7 @@ file, and the line and column where it is.
 import csv
 import io
 import re
+import shutil
 import warnings
 from itertools import islice
 from pathlib import Path
@@ -228,14 +229,65 @@ def jacobian_rows(jacobian):
 def write_jacobian(path, graph, jacobian):
     """Write one row per point: ``.csv`` with a header (`jacobian_columns`) and every float
     in full precision (repr), or ``.npy`` (the same columns, no header)."""
-    path = Path(path)
-    rows = jacobian_rows(jacobian)
-    try:
-        if path.suffix.lower() == ".npy":
-            with open(path, "wb") as file:
-                np.save(file, rows)
+    with JacobianWriter(path, graph) as writer:
+        writer.add(jacobian)
+
+
+class JacobianWriter:
+    """A Jacobian file written a chunk of points at a time (`write_jacobian`'s format):
+    ``add`` appends rows; leaving the ``with`` block completes the file (an .npy's header
+    needs the number of rows: its rows go to a side file until then), or, on an error or
+    `discard`, removes it."""
+
+    def __init__(self, path, graph):
+        self.path, self.graph, self.rows, self.width = Path(path), graph, 0, None
+        self.npy = self.path.suffix.lower() == ".npy"
+        self.file = self._open(self.path.with_name(self.path.name + ".rows") if self.npy else self.path)
+        if not self.npy:
+            self._write(",".join(jacobian_columns(graph)) + "\n")
+
+    def _open(self, path):
+        try:
+            return open(path, "wb" if self.npy else "w", encoding=None if self.npy else "utf-8")
+        except OSError as error:
+            raise PointsFileError(f"{self.path}: cannot write it ({error.strerror or error})") from None
+
+    def _write(self, data):
+        try:
+            self.file.write(data)
+        except OSError as error:
+            raise PointsFileError(f"{self.path}: cannot write it ({error.strerror or error})") from None
+
+    def add(self, jacobian):
+        """Append the rows of a Jacobian (m, n) at one point or (m, n, *S) at many."""
+        rows = jacobian_rows(jacobian)
+        self.rows += rows.shape[0]
+        self.width = rows.shape[1]
+        self._write(np.ascontiguousarray(rows, dtype="<f8").tobytes() if self.npy else
+                    "".join(",".join(repr(float(x)) for x in row) + "\n" for row in rows))
+
+    def discard(self):
+        """Remove what was written."""
+        self.file.close()
+        Path(self.file.name).unlink(missing_ok=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if kind is not None:
+            self.discard()
             return
-        lines = [",".join(jacobian_columns(graph))] + [",".join(repr(float(x)) for x in row) for row in rows]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except OSError as error:
-        raise PointsFileError(f"{path}: cannot write it ({error.strerror or error})") from None
+        self.file.close()
+        if not self.npy:
+            return
+        side = Path(self.file.name)
+        try:
+            with open(self.path, "wb") as out, open(side, "rb") as rows:
+                header = {"descr": "<f8", "fortran_order": False, "shape": (self.rows, self.width or 0)}
+                np.lib.format.write_array_header_1_0(out, header)
+                shutil.copyfileobj(rows, out, 1 << 20)
+        except OSError as error:
+            raise PointsFileError(f"{self.path}: cannot write it ({error.strerror or error})") from None
+        finally:
+            side.unlink(missing_ok=True)

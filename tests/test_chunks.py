@@ -1,0 +1,88 @@
+"""Points processed a chunk at a time (issue 15, "Points files"): the combined report is
+the whole-array report, the Jacobian file holds every row, and memory does not grow with
+the number of points."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from adcompare import trace
+from adcompare.cli import main
+from adcompare.parse import parse
+from adcompare.report import trace_point_chunks
+
+EXPRESSION = "ln(x)+abs(y-1)*sqrt(x)"
+
+
+def _points(count, seed=0):
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0.0, 4.0, count), rng.uniform(-1.0, 3.0, count)
+    # a kink (y = 1), f undefined (x < 0), ln's derivative beyond the floats (x = 5e-324)
+    x[[3, 17, 40]] = [1.0, -2.0, 5e-324]
+    y[[3, 25]] = 1.0
+    return x, y
+
+
+@pytest.mark.parametrize("size", [7, 16, 1000])
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_chunks_render_as_the_whole_array(size, output_format):
+    x, y = _points(50)
+    whole = trace(EXPRESSION, at={"x": x, "y": y})
+    chunks = [(x[i:i + size], y[i:i + size]) for i in range(0, 50, size)]
+    chunked = trace_point_chunks(parse(EXPRESSION, ["x", "y"]), chunks)
+    assert chunked.render(output_format) == whole.render(output_format)
+    assert chunked.comparison.state_counts() == whole.comparison.state_counts()
+    assert whole.comparison.state_counts()["not-differentiable"] >= 1     # the file tests what it means to
+    assert whole.comparison.state_counts()["inconclusive"] >= 2
+
+
+def test_cli_in_chunks_writes_every_row(tmp_path, monkeypatch, capsys):
+    x, y = _points(50)
+    path = tmp_path / "points.csv"
+    path.write_text("y,x\n" + "".join(f"{float(b)!r},{float(a)!r}\n" for a, b in zip(x, y)))
+    outputs = {}
+    for rows in (None, 8):
+        if rows:
+            monkeypatch.setattr("adcompare.points_file.CHUNK_ROWS", rows)
+            monkeypatch.setattr("adcompare.cli.iter_points.__defaults__", (rows,))
+        for suffix in ("csv", "npy"):
+            out = tmp_path / f"j{rows}.{suffix}"
+            code = main(["trace", EXPRESSION, "--at", str(path), "--jacobian-out", str(out)])
+            outputs[rows, suffix] = (code, capsys.readouterr().out,
+                                     out.read_bytes() if suffix == "csv" else np.load(out))
+    for suffix in ("csv", "npy"):
+        (code, text, jacobian), (code8, text8, jacobian8) = outputs[None, suffix], outputs[8, suffix]
+        assert code == code8 and text == text8
+        if suffix == "csv":
+            assert jacobian == jacobian8 and len(jacobian.splitlines()) == 51
+        else:
+            assert jacobian.shape == (50, 2) and np.array_equal(jacobian, jacobian8, equal_nan=True)
+            # reverse mode's ∂f/∂x = 1/x + |y-1|/(2√x), by hand, at a point of no trouble
+            assert jacobian[0, 0] == pytest.approx(1 / x[0] + abs(y[0] - 1) / (2 * np.sqrt(x[0])), rel=1e-14)
+
+
+def _peak(count, size):
+    x, y = _points(count, seed=1)
+    graph = parse(EXPRESSION, ["x", "y"])
+
+    def chunks():       # made a chunk at a time, as a file is read
+        for i in range(0, count, size):
+            yield x[i:i + size].copy(), y[i:i + size].copy()
+    trace_point_chunks(graph, (x[:size], y[:size]) and [(x[:size].copy(), y[:size].copy())])  # compile, caches
+    tracemalloc.start()
+    try:
+        trace_point_chunks(graph, chunks())
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_the_points():
+    """Peak traced memory for 4N points in chunks of N/4 is that of N points in chunks of
+    N/4 (within 25 %), while one chunk of 4N takes several times more: the bound is one
+    chunk's work plus a constant, not the number of points."""
+    n = 8000
+    small, large, whole = _peak(n, n // 4), _peak(4 * n, n // 4), _peak(4 * n, 4 * n)
+    assert large <= 1.25 * small, (small, large)
+    assert whole >= 3 * large, (large, whole)
