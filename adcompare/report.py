@@ -229,6 +229,12 @@ def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False
     Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
     a point outside the domain or where a derivative does not exist).
     """
+    if isinstance(at, Mapping) and any(_is_dask(value) for value in at.values()):
+        graph, _ = resolve_point(expression, dict.fromkeys(at, 0.0), variables, merge_common)
+        if output_names is not None:
+            graph = name_outputs(graph, output_names)
+        return trace_point_chunks(graph, dask_chunks(graph, at), methods=methods, fd_method=fd_method, digits=digits,
+                                  tolerances=tolerances, symbolic_budget=symbolic_budget)
     graph, point = resolve_point(expression, at, variables, merge_common)
     if output_names is not None:
         graph = name_outputs(graph, output_names)
@@ -398,6 +404,33 @@ def trace_point_chunks(graph, chunks, *, methods=METHODS, fd_method="central", d
             on_chunk(results, comparison.n_points)
         combined.add(point, results, comparison)
     return combined.report(_run_alone(graph, combined.worst_points(), options))
+
+
+def _is_dask(value):
+    return type(value).__module__.split(".")[0] == "dask"
+
+
+def dask_chunks(graph, at):
+    """The points of ``at`` (name → Dask array, or a number) one block at a time, for
+    `trace_point_chunks`: the arrays broadcast to one shape, flattened and cut into the
+    same blocks, each block computed by Dask (its configured scheduler) when it is reached,
+    so memory is a block's. A value that is not finite is an InputError naming the point.
+    Needs the optional extra ``adcompare[dask]``."""
+    import dask
+    import dask.array as da
+    arrays = da.broadcast_arrays(*[da.asarray(at[name], dtype=float) for name in graph.variables])
+    arrays = [a.ravel() for a in arrays]
+    arrays = [a.rechunk(arrays[0].chunks) for a in arrays]
+    offset = 0
+    for blocks in zip(*(a.to_delayed().ravel() for a in arrays)):
+        point = tuple(dask.compute(*blocks))
+        for name, x in zip(graph.variables, point):
+            bad = ~np.isfinite(x)
+            if bad.any():
+                first = int(np.argmax(bad))
+                raise InputError(f"the value of {name} at point [{offset + first}] must be finite, got {x[first]!r}")
+        offset += len(point[0])
+        yield point
 
 
 class _Combined:
