@@ -101,14 +101,26 @@ def _npy_chunks(path, rows):
     if array.dtype.kind not in "iuf":
         raise PointsFileError(f"{path}: an array of {array.dtype}; points are integers or floats")
     step = rows or max(array.shape[0], 1)
-    for start in range(0, max(array.shape[0], 1), step):
-        chunk = np.array(array[start:start + step], dtype=float)
-        bad = ~np.isfinite(chunk)
-        if bad.any():
-            row, column = np.argwhere(bad)[0]
-            raise PointsFileError(f"{path}: element [{start + row}, {column}] is {float(chunk[row, column])}; "
-                                  "points must be finite")
-        yield None, chunk
+    # Rows in C order are read from the file a chunk at a time (the memory map's pages
+    # would otherwise stay resident as they are read); in Fortran order, from the map.
+    shape, dtype, offset = array.shape, array.dtype, getattr(array, "offset", None)
+    with open(path, "rb") as file:
+        def read(start, count):
+            if mapped is not None:
+                return np.array(mapped[start:start + count], dtype=float)
+            file.seek(offset + start * shape[1] * dtype.itemsize)
+            count = min(count, shape[0] - start) * shape[1]
+            return np.fromfile(file, dtype=dtype, count=count).astype(float).reshape(-1, shape[1])
+        mapped = None if array.flags.c_contiguous and offset is not None else array
+        del array
+        for start in range(0, max(shape[0], 1), step):
+            chunk = read(start, step)
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                row, column = np.argwhere(bad)[0]
+                raise PointsFileError(f"{path}: element [{start + row}, {column}] is {float(chunk[row, column])}; "
+                                      "points must be finite")
+            yield None, chunk
 
 
 def _is_header(cells):

@@ -104,3 +104,22 @@ def test_dask_arrays_are_traced_block_by_block():
     with dask.config.set(scheduler="synchronous"), pytest.raises(Exception, match=r"y at point \[12\] must be finite"):
         y[12] = np.inf
         trace(EXPRESSION, at={"x": da.from_array(x, chunks=9), "y": da.from_array(y, chunks=9)})
+
+
+def test_an_error_in_a_later_chunk_names_its_line_in_the_file(tmp_path):
+    from adcompare.points_file import PointsFileError, iter_points
+    rows = [f"{i}.5,{i}" for i in range(12)]
+    rows[8] = "8.5,eight"                       # line 10 of the file: the header is line 1
+    csv_path = tmp_path / "points.csv"
+    csv_path.write_text("x,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(PointsFileError, match=r"line 10, column 2: 'eight' is not a number"):
+        list(iter_points(csv_path, rows=4))
+    array = np.arange(24.0).reshape(12, 2)
+    array[9, 1] = np.nan
+    npy_path = tmp_path / "points.npy"
+    np.save(npy_path, array)
+    with pytest.raises(PointsFileError, match=r"element \[9, 1\] is nan"):
+        list(iter_points(npy_path, rows=4))
+    np.save(npy_path, np.arange(24.0).reshape(12, 2))
+    assert [(first, a.shape) for _, a, first in iter_points(npy_path, rows=5)] == [(0, (5, 2)), (5, (5, 2)),
+                                                                                  (10, (2, 2))]
