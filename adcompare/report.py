@@ -403,6 +403,8 @@ def trace_point_chunks(graph, chunks, *, methods=METHODS, fd_method="central", d
         if on_chunk is not None:
             on_chunk(results, comparison.n_points)
         combined.add(point, results, comparison)
+    if combined.offset == 0:
+        raise InputError("no points: the chunks are empty")
     return combined.report(_run_alone(graph, combined.worst_points(), options))
 
 
@@ -456,6 +458,8 @@ class _Combined:
             self._add_result(name, result, offset)
         if self.reference is None:
             self.reference = comparison.reference
+        # A chunk whose reference is another method (the first failed there) is counted, and
+        # the failure makes the verdict inconclusive; its errors against another reference are not merged.
         if comparison.reference is not None and comparison.reference == self.reference:
             for summary in comparison.summaries:
                 self._add_summary(summary, offset)
