@@ -32,11 +32,12 @@ from .backends.symbolic import DEFAULT_BUDGET
 from .compare import DEFAULT_TOLERANCES, Tolerance
 from .errors import AdcompareError, DomainError, ParseError
 from .parse import DEFAULT_LIMITS, parse
-from .points_file import (JACOBIAN_FILE_SUFFIXES, NUMBER, check_columns, is_points_file, points_by_name,
-                          read_points, write_jacobian)
+from .points_file import (JACOBIAN_FILE_SUFFIXES, NUMBER, JacobianWriter, check_columns, is_points_file, iter_points,
+                          points_by_name)
 from .render.dot import DEFAULT_DPI, RANKDIRS
 from .render.layout import DEFAULT_TABLES, TABLE_KINDS
-from .report import resolve_point, trace
+from .formula import name_outputs
+from .report import resolve_point, trace, trace_point_chunks
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
 METHOD_ALIASES = {"fd": "finite_difference", "finite-difference": "finite_difference", "sym": "symbolic",
@@ -366,7 +367,6 @@ def _check_digits(args):
 
 def run_trace(args):
     """The ``trace`` command; returns the exit code."""
-    from .render import FORMATS
     _check_digits(args)
     for option in ("rtol", "atol", "fd_rtol", "fd_atol"):
         value = getattr(args, option)
@@ -385,31 +385,68 @@ def run_trace(args):
     if is_points_file(args.at):
         if args.wrt is not None:
             raise UsageError("--wrt chooses a tangent trace, and a report over many points has no traces")
-        at, variables = _points(args.at, expression, variables, args.merge)
-    else:
-        at = parse_point(args.at)
-    report = trace(expression, at, variables=variables, methods=args.methods,
+        return _trace_points_file(args, expression, variables, tolerances, output_format)
+    report = trace(expression, parse_point(args.at), variables=variables, methods=args.methods,
                    merge_common=args.merge, fd_method=args.fd_method, tolerances=tolerances,
                    symbolic_budget=args.symbolic_budget, output_names=_output_names(args))
     if args.wrt is not None and args.wrt not in report.graph.variables:
         raise UsageError(f"--wrt: {args.wrt} is not a variable ({', '.join(report.graph.variables)})")
-    tables = None if args.table is None else [name for names in args.table for name in names]
-    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone,
-                                       tables=tables, columns=args.columns, rows=args.rows))
-    if args.jacobian_out is not None:
-        reverse = report.results["reverse"]
-        if reverse.jacobian is None:
-            print(f"adcompare: --jacobian-out: nothing written, reverse mode could not be computed: {reverse.error}",
-                  file=sys.stderr)
-            return EXIT_DISAGREE
-        write_jacobian(args.jacobian_out, report.graph, reverse.jacobian)
+    _emit_report(args, report, output_format)
     return report.comparison.verdict.exit_code
 
 
-def _points(path, expression, variables, merge):
-    """``--at FILE``: the points, as a mapping name → column (a file with a header) or a
-    2-D array in variable order, and the variable order."""
-    names, array = read_points(path)
+def _emit_report(args, report, output_format):
+    from .render import FORMATS
+    tables = None if args.table is None else [name for names in args.table for name in names]
+    _emit(args, FORMATS[output_format](report, digits=args.digits, wrt=args.wrt, standalone=args.standalone,
+                                       tables=tables, columns=args.columns, rows=args.rows))
+
+
+def _trace_points_file(args, expression, variables, tolerances, output_format):
+    """``trace --at FILE``: the file read and traced a chunk of `CHUNK_ROWS` points at a
+    time (`trace_point_chunks`), its Jacobian written a chunk at a time: memory is that of
+    one chunk, whatever the file's size."""
+    chunks = iter_points(args.at)
+    names, array, _ = next(chunks)
+    at, variables = _points(args.at, names, array, expression, variables, args.merge)
+    graph, first = resolve_point(expression, at, variables, args.merge)
+    if _output_names(args) is not None:
+        graph = name_outputs(graph, _output_names(args))
+
+    def points():
+        yield first
+        for names, array, _ in chunks:
+            at, _ = _points(args.at, names, array, expression, variables, args.merge)
+            yield tuple(at[name] for name in graph.variables) if names else tuple(array.T)
+    options = dict(methods=args.methods, fd_method=args.fd_method, tolerances=tolerances,
+                   symbolic_budget=args.symbolic_budget)
+    if args.jacobian_out is None:
+        report = trace_point_chunks(graph, points(), **options)
+        _emit_report(args, report, output_format)
+        return report.comparison.verdict.exit_code
+    failed = []
+    m, n = len(graph.outputs), graph.n_inputs
+    with JacobianWriter(args.jacobian_out, graph) as writer:
+        def write(results, count):
+            reverse = results.get("reverse")
+            if reverse is not None and reverse.jacobian is None:
+                failed.append(reverse.error)
+            elif not failed:
+                writer.add(np.full((m, n, count), np.nan) if reverse is None else reverse.jacobian)
+        report = trace_point_chunks(graph, points(), on_chunk=write, **options)
+        if failed:
+            writer.discard()
+    _emit_report(args, report, output_format)
+    if failed:
+        print(f"adcompare: --jacobian-out: nothing written, reverse mode could not be computed: {failed[0]}",
+              file=sys.stderr)
+        return EXIT_DISAGREE
+    return report.comparison.verdict.exit_code
+
+
+def _points(path, names, array, expression, variables, merge):
+    """A chunk of ``--at FILE``: the points, as a mapping name → column (a file with a
+    header) or a 2-D array in variable order, and the variable order."""
     order = variables or list(parse(expression, None, merge).variables)
     if names is None:
         check_columns(path, array, order)

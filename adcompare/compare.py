@@ -482,10 +482,61 @@ class EntrySummary:
     max_rel_error: float
     worst_point: tuple
     disagreeing: int
+    worst_ratio: float = None      # the error at the worst point as a multiple of its tolerance
+
+
+class _PointsVerdict:
+    """What a cross-check over many points concludes from its counts of points by state
+    (``state_counts()``), its summaries and its failures: shared by `PointsComparison` and
+    `CombinedPointsComparison`, so that both say the same."""
+
+    @property
+    def n_points(self):
+        """How many points were compared."""
+        return int(np.prod(self.shape))
+
+    @property
+    def points_at_kink(self):
+        """How many points are at a kink (not differentiable)."""
+        return self.state_counts()["not-differentiable"]
+
+    @property
+    def points_disagreeing(self):
+        """How many points the methods do not all agree at: out of tolerance, or at a kink."""
+        counts = self.state_counts()
+        return counts["disagree"] + counts["not-differentiable"]
+
+    @property
+    def agree(self):
+        """True when the verdict is ``agree``."""
+        return self.verdict.status == "agree"
+
+    @property
+    def verdict(self):
+        """The `Verdict` over all points: disagree when some point disagrees, else
+        not-differentiable when some point is at a kink, else inconclusive when a method
+        could not run, else agree."""
+        n = self.n_points
+        counts = self.state_counts()
+        wrong, kinks, unsure = counts["disagree"], counts["not-differentiable"], counts["inconclusive"]
+        ran = len({s.method for s in self.summaries}) + (self.reference is not None)
+        if wrong:
+            return Verdict("disagree", f"the methods disagree at {wrong:,} of {n:,} points.")
+        if kinks:
+            return Verdict("not-differentiable", f"not differentiable at {kinks:,} of {n:,} points (a kink).")
+        if unsure and not self.failures and self.reference is not None:
+            return Verdict("inconclusive", f"inconclusive at {unsure:,} of {n:,} points, where a method could not "
+                                           "compute the derivative; all methods agree at the others.")
+        if self.reference is None or self.failures:
+            return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
+                                           "derivative" + ("; all that ran agree." if self.reference else "."))
+        if ran < 2:
+            return Verdict("agree", "only one method ran; nothing to compare.")
+        return Verdict("agree", f"all {ran} methods agree at all {n:,} points.")
 
 
 @dataclass
-class PointsComparison:
+class PointsComparison(_PointsVerdict):
     """The cross-check over many points: per-entry summaries, failures, and per-point masks.
 
     ``disagree`` marks the points where some entry is out of tolerance or an operation is
@@ -521,40 +572,6 @@ class PointsComparison:
         """How many points are in each state, in the order of VERDICT_STATES."""
         counts = np.bincount(self.states().ravel(), minlength=max(VERDICT_STATES.values()) + 1)
         return {state: int(counts[code]) for state, code in VERDICT_STATES.items()}
-
-    @property
-    def n_points(self):
-        """How many points were compared."""
-        return int(np.prod(self.shape))
-
-    @property
-    def agree(self):
-        """True when the verdict is ``agree``."""
-        return self.verdict.status == "agree"
-
-    @property
-    def verdict(self):
-        """The `Verdict` over all points: disagree when some point disagrees, else
-        not-differentiable when some point is at a kink, else inconclusive when a method
-        could not run, else agree."""
-        n = self.n_points
-        wrong = int((self.disagree & ~self.at_kink).sum())
-        kinks = int(self.at_kink.sum())
-        ran = len({s.method for s in self.summaries}) + (self.reference is not None)
-        if wrong:
-            return Verdict("disagree", f"the methods disagree at {wrong:,} of {n:,} points.")
-        if kinks:
-            return Verdict("not-differentiable", f"not differentiable at {kinks:,} of {n:,} points (a kink).")
-        unsure = 0 if self.unsure is None else int(self.unsure.sum())
-        if unsure and not self.failures and self.reference is not None:
-            return Verdict("inconclusive", f"inconclusive at {unsure:,} of {n:,} points, where a method could not "
-                                           "compute the derivative; all methods agree at the others.")
-        if self.reference is None or self.failures:
-            return Verdict("inconclusive", f"inconclusive: {len(self.failures)} method(s) could not compute the "
-                                           "derivative" + ("; all that ran agree." if self.reference else "."))
-        if ran < 2:
-            return Verdict("agree", "only one method ran; nothing to compare.")
-        return Verdict("agree", f"all {ran} methods agree at all {n:,} points.")
 
     def worst_positions(self, count=5):
         """The indices of up to ``count`` disagreeing points, the worst first."""
@@ -607,6 +624,27 @@ def compare_points(results, shape, tolerances=None, at_kink=False, unsure=False)
                     if np.any(error != 0):
                         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), shape))
                     summaries.append(EntrySummary(k, j, name, tolerance, float(np.max(error)), float(np.max(relative)),
-                                                  worst, int(out.sum())))
+                                                  worst, int(out.sum()), None if worst is None else float(ratio[worst])))
     return PointsComparison(reference, shape, summaries, failures, at_kink, disagree, badness, unsure=unsure,
                             skipped=skipped)
+
+
+@dataclass
+class CombinedPointsComparison(_PointsVerdict):
+    """The cross-check over many points made of several `PointsComparison`s, one a chunk
+    of the points (`adcompare.report.trace_point_chunks`): counts instead of per-point
+    masks, so that its memory does not grow with the points. Its fields mean what
+    PointsComparison's do, with indices counted over all chunks."""
+
+    reference: str
+    shape: tuple
+    summaries: list
+    failures: dict
+    counts: dict                   # points in each state, as `state_counts`
+    worst: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+
+    def state_counts(self):
+        """How many points are in each state, in the order of VERDICT_STATES."""
+        return dict(self.counts)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .backends import METHODS, run_method, skipped_for_size
 from .backends.symbolic import DEFAULT_BUDGET, lost_to_rounding
-from .compare import compare, compare_points
+from .compare import VERDICT_STATES, CombinedPointsComparison, compare, compare_points
 from .errors import DomainError, InputError
 from .formula import name_outputs, primal_rows
 from .graph import (broadcast_point, evaluate, evaluate_where_defined, fold_constants, kink_mask, point_index,
@@ -104,6 +104,14 @@ class PointsReport(_Rendered):
         """The shape S of the points' arrays."""
         return self.comparison.shape
 
+    def ranges(self):
+        """Each variable's (lowest, highest) value over the points."""
+        return [(float(np.min(x)), float(np.max(x))) for x in self.point]
+
+    def coordinates(self, position):
+        """The point at index ``position``, one float a variable."""
+        return tuple(float(x[position]) for x in self.point)
+
     @property
     def jacobian(self):
         """The Jacobian at every point, shape (m, n, *S): reverse mode's, else that of the
@@ -112,6 +120,26 @@ class PointsReport(_Rendered):
             result = self.results.get(name)
             if result is not None and result.jacobian is not None:
                 return result.jacobian
+        return None
+
+
+@dataclass
+class ChunkedPointsReport(PointsReport):
+    """A `PointsReport` made chunk by chunk (`trace_point_chunks`): it keeps no array over
+    all points, only each variable's range and the coordinates of the points its report
+    names (``notable``: index → coordinates), so its Jacobian is None (write it per chunk)."""
+
+    ranges_: list = None
+    notable: dict = None
+
+    def ranges(self):
+        return self.ranges_
+
+    def coordinates(self, position):
+        return self.notable[tuple(position)]
+
+    @property
+    def jacobian(self):
         return None
 
 
@@ -201,6 +229,12 @@ def trace(expression, at, *, variables=None, methods=METHODS, merge_common=False
     Raises AdcompareError subclasses for bad input (syntax, unknown names, values,
     a point outside the domain or where a derivative does not exist).
     """
+    if isinstance(at, Mapping) and any(_is_dask(value) for value in at.values()):
+        graph, _ = resolve_point(expression, dict.fromkeys(at, 0.0), variables, merge_common)
+        if output_names is not None:
+            graph = name_outputs(graph, output_names)
+        return trace_point_chunks(graph, dask_chunks(graph, at), methods=methods, fd_method=fd_method, digits=digits,
+                                  tolerances=tolerances, symbolic_budget=symbolic_budget)
     graph, point = resolve_point(expression, at, variables, merge_common)
     if output_names is not None:
         graph = name_outputs(graph, output_names)
@@ -295,10 +329,21 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     never stops the others: it is inconclusive, and `PointsComparison.reasons` says why
     (one interpreted pass over those points alone).
     """
+    options = dict(methods=methods, fd_method=fd_method, digits=digits, tolerances=tolerances,
+                   symbolic_budget=symbolic_budget)
+    graph = fold_constants(graph)
+    point = broadcast_point(point)
+    results, comparison = _compare_chunk(graph, point, **options)
+    positions = comparison.worst_positions(WORST_POINTS)
+    comparison.worst = _run_alone(graph, [(p, tuple(float(x[p]) for x in point)) for p in positions], options)
+    return PointsReport(graph, point, results, comparison)
+
+
+def _compare_chunk(graph, point, *, methods, fd_method, digits, tolerances, symbolic_budget):
+    """Each method over the points (of one shape) and their cross-check, with the reasons
+    for inconclusive points: (results, `PointsComparison`), its ``worst`` not yet run."""
     from .backends.vector import failure_reasons
     from .graph import evaluate_where_defined
-    point = broadcast_point(point)
-    graph = fold_constants(graph)
     shape = point_shape(point)
     values, defined = evaluate_where_defined(graph, point)
     defined = np.broadcast_to(defined, shape)
@@ -315,15 +360,177 @@ def trace_points(graph, point, *, methods=METHODS, fd_method="central", digits=3
     comparison = compare_points(results, shape, tolerances, at_kink, unsure=~defined)
     if comparison.unsure is not None and comparison.unsure.any():
         comparison.reasons = failure_reasons(graph, point, comparison.unsure)
-    for position in comparison.worst_positions(WORST_POINTS):
-        single = tuple(float(x[position]) for x in point)
+    return results, comparison
+
+
+def _run_alone(graph, positions, options):
+    """(index, the single-point Report there, or the DomainError refusing it) for each
+    (index, coordinates) in ``positions``."""
+    worst = []
+    for position, single in positions:
         try:
-            alone = trace_graph(graph, single, methods=methods, fd_method=fd_method, digits=digits,
-                                tolerances=tolerances, symbolic_budget=symbolic_budget)
+            alone = trace_graph(graph, single, **options)
         except DomainError as error:      # run alone, the point is refused: that is its explanation
             alone = error
-        comparison.worst.append((position, alone))
-    return PointsReport(graph, point, results, comparison)
+        worst.append((position, alone))
+    return worst
+
+
+def trace_point_chunks(graph, chunks, *, methods=METHODS, fd_method="central", digits=30, tolerances=None,
+                       symbolic_budget=DEFAULT_BUDGET, on_chunk=None):
+    """`trace_points` over points given a chunk at a time: ``chunks`` yields tuples of 1-D
+    arrays (one a variable, in variable order), each chunk's points following the last's.
+    Each chunk is traced and cross-checked alone (``on_chunk(results, number of points)`` then
+    sees its Results, e.g. to write its Jacobian) and only counts, maxima and the up-to-five worst
+    points are kept, so memory is that of one chunk plus a constant. The report is the one
+    `trace_points` gives over all points at once (a `ChunkedPointsReport`), except that it
+    holds no Jacobian.
+
+        >>> import numpy as np
+        >>> from adcompare.parse import parse
+        >>> x = np.array([4.0, 1.0, 0.0, 9.0])
+        >>> report = trace_point_chunks(parse("sqrt(x)"), [(x[:2],), (x[2:],)])
+        >>> report.n_points, report.comparison.state_counts()["inconclusive"], report.ranges()
+        (4, 1, [(0.0, 9.0)])
+    """
+    options = dict(methods=methods, fd_method=fd_method, digits=digits, tolerances=tolerances,
+                   symbolic_budget=symbolic_budget)
+    graph = fold_constants(graph)
+    combined = _Combined(graph)
+    for point in chunks:
+        point = broadcast_point(point)
+        results, comparison = _compare_chunk(graph, point, **options)
+        if on_chunk is not None:
+            on_chunk(results, comparison.n_points)
+        combined.add(point, results, comparison)
+    if combined.offset == 0:
+        raise InputError("no points: the chunks are empty")
+    return combined.report(_run_alone(graph, combined.worst_points(), options))
+
+
+def _is_dask(value):
+    return type(value).__module__.split(".")[0] == "dask"
+
+
+def dask_chunks(graph, at):
+    """The points of ``at`` (name → Dask array, or a number) one block at a time, for
+    `trace_point_chunks`: the arrays broadcast to one shape, flattened and cut into the
+    same blocks, each block computed by Dask (its configured scheduler) when it is reached,
+    so memory is a block's. A value that is not finite is an InputError naming the point.
+    Needs the optional extra ``adcompare[dask]``."""
+    import dask
+    import dask.array as da
+    arrays = da.broadcast_arrays(*[da.asarray(at[name], dtype=float) for name in graph.variables])
+    arrays = [a.ravel() for a in arrays]
+    arrays = [a.rechunk(arrays[0].chunks) for a in arrays]
+    offset = 0
+    for blocks in zip(*(a.to_delayed().ravel() for a in arrays)):
+        point = tuple(dask.compute(*blocks))
+        for name, x in zip(graph.variables, point):
+            bad = ~np.isfinite(x)
+            if bad.any():
+                first = int(np.argmax(bad))
+                raise InputError(f"the value of {name} at point [{offset + first}] must be finite, got {x[first]!r}")
+        offset += len(point[0])
+        yield point
+
+
+class _Combined:
+    """The running combination of chunks' cross-checks for `trace_point_chunks`."""
+
+    def __init__(self, graph):
+        self.graph, self.offset, self.results, self.reference = graph, 0, {}, None
+        self.failures, self.skipped, self.summaries, self.reasons = {}, {}, {}, {}
+        self.counts = dict.fromkeys(VERDICT_STATES, 0)
+        self.ranges, self.worst, self.notable = None, [], {}
+
+    def add(self, point, results, comparison):
+        offset = self.offset
+        self.offset += comparison.n_points
+        ranges = [(float(np.min(x)), float(np.max(x))) for x in point]
+        self.ranges = ranges if self.ranges is None else [(min(a, c), max(b, d)) for (a, b), (c, d)
+                                                          in zip(self.ranges, ranges)]
+        for state, count in comparison.state_counts().items():
+            self.counts[state] += count
+        self.failures = {**comparison.failures, **self.failures}
+        self.skipped = {**comparison.skipped, **self.skipped}
+        for name, result in results.items():
+            self._add_result(name, result, offset)
+        if self.reference is None:
+            self.reference = comparison.reference
+        # A chunk whose reference is another method (the first failed there) is counted, and
+        # the failure makes the verdict inconclusive; its errors against another reference are not merged.
+        if comparison.reference is not None and comparison.reference == self.reference:
+            for summary in comparison.summaries:
+                self._add_summary(summary, offset)
+        for reason, count, (first,) in comparison.reasons:
+            if reason not in self.reasons:
+                self.reasons[reason] = [0, (offset + first,)]
+                self.notable[(offset + first,)] = tuple(float(x[first]) for x in point)
+            self.reasons[reason][0] += count
+        for (position,) in comparison.worst_positions(WORST_POINTS):
+            self.worst.append((-float(comparison.badness[position]), offset + position,
+                               tuple(float(x[position]) for x in point)))
+        self.worst = sorted(self.worst)[:WORST_POINTS]
+
+    def _add_result(self, name, result, offset):
+        """The first chunk's Result of each method (its cost is per point), without arrays,
+        or the first that failed; finite differences' counts summed over chunks."""
+        from dataclasses import replace
+        from .backends.finite_difference import failure_notes
+        kept = self.results.get(name)
+        if kept is None or (result.error is not None and kept.error is None):
+            details = {key: value for key, value in result.details.items() if not isinstance(value, np.ndarray)}
+            details["first_failure"] = _shift_point(details.get("first_failure"), offset)
+            self.results[name] = replace(result, value=(), jacobian=None, details=details)
+            if kept is None:
+                return
+            kept, result = self.results[name], kept
+        details = kept.details
+        for key in ("fallback_points", "failed_points"):
+            if key in result.details:
+                details[key] = details.get(key, 0) + result.details[key]
+        if details.get("first_failure") is None and result.details.get("first_failure"):
+            details["first_failure"] = _shift_point(result.details["first_failure"], offset)
+        if "failed_points" in details:
+            details["notes"] = failure_notes(details["failed_points"], details["first_failure"])
+
+    def _add_summary(self, summary, offset):
+        from dataclasses import replace
+        key = (summary.output, summary.variable, summary.method)
+        worst = None if summary.worst_point is None else (offset + summary.worst_point[0],)
+        summary = replace(summary, worst_point=worst)
+        kept = self.summaries.get(key)
+        if kept is None:
+            self.summaries[key] = summary
+            return
+        better = worst is not None and (kept.worst_point is None or summary.worst_ratio > kept.worst_ratio)
+        self.summaries[key] = replace(kept, max_abs_error=max(kept.max_abs_error, summary.max_abs_error),
+                                      max_rel_error=max(kept.max_rel_error, summary.max_rel_error),
+                                      disagreeing=kept.disagreeing + summary.disagreeing,
+                                      worst_point=summary.worst_point if better else kept.worst_point,
+                                      worst_ratio=summary.worst_ratio if better else kept.worst_ratio)
+
+    def worst_points(self):
+        """The worst disagreeing points of all chunks: (index, coordinates), the worst first."""
+        for _, index, coordinates in self.worst:
+            self.notable[(index,)] = coordinates
+        return [((index,), coordinates) for _, index, coordinates in self.worst]
+
+    def report(self, worst):
+        reasons = sorted(((reason, count, first) for reason, (count, first) in self.reasons.items()),
+                         key=lambda r: -r[1])
+        comparison = CombinedPointsComparison(self.reference, (self.offset,), list(self.summaries.values()),
+                                              self.failures, self.counts, worst, reasons, self.skipped)
+        return ChunkedPointsReport(self.graph, None, self.results, comparison, self.ranges, self.notable)
+
+
+def _shift_point(note, offset):
+    """A note naming ``point [i]`` of a chunk, naming it among all points."""
+    import re
+    if not offset or note is None:
+        return note
+    return re.sub(r"point \[(\d+)\]", lambda m: f"point [{int(m.group(1)) + offset}]", note)
 
 
 def _scattered(result, defined):
@@ -342,5 +549,12 @@ def _scattered(result, defined):
         if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == int(defined.sum()) and key != "steps":
             details[key] = spread(value, value.shape[:-1]) if value.dtype != bool else \
                 np.asarray(spread(value.astype(float), value.shape[:-1]) == 1.0)
+    if details.get("first_failure"):     # it names a point among those where f is defined: name it among all
+        import re
+        from .backends.finite_difference import failure_notes
+        where = np.argwhere(defined)
+        details["first_failure"] = re.sub(r"point \[(\d+)\]", lambda m: f"point {point_index(where[int(m.group(1))])}",
+                                          details["first_failure"], count=1)
+        details["notes"] = failure_notes(details["failed_points"], details["first_failure"])
     value = tuple(spread(np.asarray(v, dtype=float)) if np.ndim(v) else v for v in result.value)
     return replace(result, value=value, jacobian=jacobian, details=details)

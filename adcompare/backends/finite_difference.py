@@ -299,13 +299,18 @@ def _run_points(graph, point, method):
     used = {"central": 2, "richardson": 6}.get(method, 1)
     derivative_evaluations = 1 + n * used
     count = int(failed.sum())
-    notes = () if not count else (f"no derivative at {count:,} point{'s' if count > 1 else ''} (inconclusive "
-                                  f"there); the first, {first_failure}",)
+    notes = failure_notes(count, first_failure)
     details.update(steps=tuple(steps), error_estimate=errors, estimate_evaluations=n * (evaluations - used) + checks,
                    fallback_points=int(fallback.sum()), fallback=fallback, fallback_evaluations=fallback_evaluations,
-                   failed=failed, notes=notes)
+                   failed=failed, failed_points=count, first_failure=first_failure, notes=notes)
     return Result("finite_difference", tuple(center), jacobian,
                   Cost(derivative_evaluations, 0, derivative_evaluations * len(graph.nodes)), details=details)
+
+
+def failure_notes(count, first_failure):
+    """The note on the points where the single-point path found no derivative."""
+    return () if not count else (f"no derivative at {count:,} point{'s' if count > 1 else ''} (inconclusive "
+                                 f"there); the first, {first_failure}",)
 
 
 def step_study(graph, point, variable, output=0, steps=tuple(10.0 ** -k for k in range(1, 16))):

@@ -160,7 +160,7 @@ def points_report_to_dict(report):
                 "max_abs_error": s.max_abs_error, "max_rel_error": s.max_rel_error,
                 "worst_point": None if s.worst_point is None else list(s.worst_point), "points_out_of_tolerance": s.disagreeing,
                 "rtol": s.tolerance.rtol, "atol": s.tolerance.atol} for s in comparison.summaries]
-    worst = [{"index": list(position), "point": {name: float(x[position]) for name, x in zip(graph.variables, report.point)},
+    worst = [{"index": list(position), "point": dict(zip(graph.variables, report.coordinates(position))),
               **({"error": str(single)} if isinstance(single, Exception) else
                  {"comparison": report_to_dict(single)["comparison"], "agree": single.agree})}
              for position, single in comparison.worst]
@@ -171,8 +171,8 @@ def points_report_to_dict(report):
         "shape": list(report.shape),
         "methods": methods,
         "comparison": {"reference": comparison.reference, "entries": entries, "failures": dict(comparison.failures),
-                       "points_at_kink": int(comparison.at_kink.sum()),
-                       "points_disagreeing": int(comparison.disagree.sum()), "worst_points": worst,
+                       "points_at_kink": comparison.points_at_kink,
+                       "points_disagreeing": comparison.points_disagreeing, "worst_points": worst,
                        # each point's state (scale branch): counts, and why points were inconclusive
                        "points_by_state": comparison.state_counts(),
                        "inconclusive_reasons": [{"reason": reason, "points": count, "first_point": list(first)}

@@ -10,8 +10,6 @@ with the explanation a single-point run gives each. No traces: nobody reads 10‚Å
     at 2 points: x from 1 to 2, y = 3
 """
 
-import numpy as np
-
 from .layout import (BLANK, METHOD_TITLES, Cell, Note, Table, _error_cell, cost_table, derivative,
                      disagreement_notes, function_note, point_parts, skipped_notes)
 from ..formula import Var
@@ -22,11 +20,10 @@ FALLBACK_REASONS = ("a stencil point left the domain, straddled a kink or a pole
 
 
 def _where_note(report):
-    graph, point = report.graph, report.point
+    graph = report.graph
     shape = "" if len(report.shape) == 1 else f" (an array of shape {report.shape})"
     parts = [f"at {report.n_points:,} points{shape}"]
-    for i in range(graph.n_inputs):
-        low, high = float(np.min(point[i])), float(np.max(point[i]))
+    for i, (low, high) in enumerate(report.ranges()):
         parts += [": " if i == 0 else ", ", Cell("quantity", Var("x", i))]
         parts += [" = ", Cell("exact", low)] if low == high else [" from ", Cell("exact", low), " to ",
                                                                   Cell("exact", high)]
@@ -70,7 +67,7 @@ def cross_check_table(report):
 def fallback_notes(report):
     """How many points finite differences computed one at a time, and why."""
     result = report.results.get("finite_difference")
-    if result is None or result.jacobian is None or not result.details.get("fallback_points"):
+    if result is None or result.error is not None or not result.details.get("fallback_points"):
         return []
     count = result.details["fallback_points"]
     return [Note((f"Finite differences: {count:,} of {report.n_points:,} points used the single-point path "
@@ -82,12 +79,12 @@ def worst_point_notes(report):
     """Each of the worst disagreeing points, run alone, with its explanation."""
     comparison = report.comparison
     notes = []
-    if comparison.at_kink.any():
-        count = int(comparison.at_kink.sum())
+    if comparison.points_at_kink:
+        count = comparison.points_at_kink
         notes.append(Note((f"Not differentiable at {count:,} point{'s' if count != 1 else ''}: an operation is at a "
                            "kink there, where the methods may each return a different one-sided derivative.",)))
     if comparison.worst:
-        count = int(comparison.disagree.sum())
+        count = comparison.points_disagreeing
         shown = len(comparison.worst)
         which = (f"The worst {shown} of {count:,} points where the methods do not all agree, each" if shown < count
                  else "The points where the methods do not all agree, each" if count > 1
@@ -95,8 +92,8 @@ def worst_point_notes(report):
         notes.append(Note((f"{which} run alone as a single point:",)))
     for position, single in comparison.worst:
         if isinstance(single, Exception):
-            coordinates = tuple(float(x[position]) for x in report.point)
-            notes.append(Note((f"Point {point_index(position)}: ", *point_parts(report.graph, coordinates))))
+            notes.append(Note((f"Point {point_index(position)}: ",
+                               *point_parts(report.graph, report.coordinates(position)))))
             notes.append(Note((f"Run alone, it is refused: {single}",)))
             continue
         notes.append(Note((f"Point {point_index(position)}: ", *point_parts(report.graph, single.point))))
@@ -118,9 +115,8 @@ def state_notes(report):
     notes = [Note(("Points by state: " + ", ".join(f"{count:,} {words[state]}" for state, count in counts.items()
                                                     if count) + ".",))]
     for reason, count, first in comparison.reasons:
-        coordinates = tuple(float(x[first]) for x in report.point)
         notes.append(Note((f"Inconclusive at {count:,} point{'s' if count != 1 else ''}: {reason}; the first is "
-                           f"point {point_index(first)}: ", *point_parts(report.graph, coordinates))))
+                           f"point {point_index(first)}: ", *point_parts(report.graph, report.coordinates(first)))))
     return notes
 
 
