@@ -332,7 +332,12 @@ def check_one_sided(graph, point, analysis, digits=120):
         h = mpmath.mpf("1e-40") * (abs(mpmath.mpf(float(point[j]))) if point[j] != 0 else scale)
         with mpmath.workdps(digits + int(-mpmath.log10(h)) + 330):
             x = [mpmath.mpf(float(v)) for v in point]
-            center = functions[k](*x)
+            try:
+                center = functions[k](*x)
+            except (ValueError, ZeroDivisionError, TypeError):    # the oracle cannot evaluate f here
+                continue
+            if isinstance(center, mpmath.mpc):
+                continue
             for side, value in ((1, one.right), (-1, one.left)):
                 if value is None:
                     continue
@@ -378,11 +383,18 @@ def exact_stencil_agrees(graph, point, report, entry):
 
 
 def _undefined(value, near_pole=True):
+    """Whether sympy's exact value is not a finite real number; also where sympy cannot
+    decide (a Heaviside of an argument that is exactly 0 but not provably so: its value
+    cannot be established either)."""
     import sympy
     if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         return True
     number = sympy.N(value, 1000)
-    return not number.is_real or not number.is_finite or (near_pole and abs(number) > sympy.Float(10) ** 100)
+    try:
+        return bool(not number.is_real or not number.is_finite
+                    or (near_pole and abs(number) > sympy.Float(10) ** 100))
+    except TypeError:
+        return True
 
 
 def exact_value_undefined(graph, point, near_pole=True):
