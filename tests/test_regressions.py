@@ -199,6 +199,13 @@ CASES = {
     # 1e-40 once crossed that kink).
     "a kink closer than the oracle's step": (graph(2, ("max", (0, 1)), ("max", (2, 2))), (0.0, 9.483804843587813e-148),
                                              "differentiable at a kink; a convention or stencil misses it"),
+    # log(a, a) with a = acos(x^x) at x = 2.7e-235: x^x rounds to 1, so a is 0 and the float
+    # program takes log base 0; exactly a ≈ 3.5e-116 and f = max(1, ½) = 1 (the oracle's
+    # exact x^x of that rational did not finish).
+    "an exact power the oracle could not take": (
+        Graph(("x1", "x2", "x3"), (Node("pow", (2, 2)), Node("acos", (3,)), Node("log", (4, 4)),
+                                   Node("max", (5, HALF))), (6,)),
+        (0.0, 0.0, 2.6903312472904075e-235), "defined exactly, not in floats"),
 }
 
 
