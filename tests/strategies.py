@@ -358,7 +358,7 @@ def check_one_sided(graph, point, analysis, digits=120):
 
 def exact_stencil_agrees(graph, point, report, entry):
     """Whether the finite-difference stencil that was used, evaluated in exact arithmetic
-    (sympy, 40 digits) at the same float points, comes within finite differences' tolerance
+    (certified, 40 digits beyond the step's) at the same float points, comes within finite differences' tolerance
     of the reference, or ten times closer than in floats: then rounding in evaluating f,
     not truncation, made the mismatch."""
     from adcompare.certified import certify_graph
@@ -366,12 +366,15 @@ def exact_stencil_agrees(graph, point, report, entry):
     row = result.details["rows"][entry.variable]
     assert row.stencil in ("central", "forward", "one-sided forward", "one-sided backward"), row.stencil
 
+    # Enough digits that f(x + h) − f(x − h) keeps 40 of them at a step as small as 4.5e-306.
+    digits = 40 + max(0, int(-math.log10(abs(row.step)))) if row.step else 40
+
     def exact_f(offset):
         moved = list(point)
         moved[entry.variable] = point[entry.variable] + offset    # the float point f was evaluated at
-        return certify_graph(graph, moved, 40)[entry.output].value
+        return certify_graph(graph, moved, digits)[entry.output].value
 
-    with mpmath.workdps(50):
+    with mpmath.workdps(digits + 10):
         h = mpmath.mpf(row.step)
         if row.stencil == "central":
             exact_quotient = (exact_f(row.step) - exact_f(-row.step)) / (2 * h)

@@ -206,6 +206,12 @@ CASES = {
         Graph(("x1", "x2", "x3"), (Node("pow", (2, 2)), Node("acos", (3,)), Node("log", (4, 4)),
                                    Node("max", (5, HALF))), (6,)),
         (0.0, 0.0, 2.6903312472904075e-235), "defined exactly, not in floats"),
+    # x^|x| − atan(x^|x|) at 1e-300: x^|x| is 1 in floats near the point, so finite
+    # differences at a step of 4.5e-306 see a constant (0, within their estimate of 1e290);
+    # the oracle's exact stencil needed 346 digits, not 40, to see f change.
+    "an exact stencil that needs the step's digits": (
+        graph(1, ("abs", (0,)), ("abs", (1,)), ("pow", (0, 2)), ("atan", (3,)), ("abs", (4,)), ("sub", (3, 4))),
+        (1e-300,), "finite-difference error"),
 }
 
 
