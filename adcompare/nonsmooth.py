@@ -388,7 +388,8 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
     """f′(x; d): one forward sweep along ``direction`` (one tangent per input) through the
     piecewise-smooth function, exact where every node is Lipschitz.
 
-    Returns (tangents of every slot, the slots where the kink rule was used). A tangent
+    Returns (tangents of every slot, the slots where the kink rule was used, the piecewise
+    operations that dropped an undetermined tangent of a branch they do not read). A tangent
     is NaN where first-order information cannot decide (an infinite or undefined local
     partial meets a variable-dependent argument, even with a zero tangent) or where the
     direction leaves an operation's domain (asin at 1 moving up): "undetermined"; where a
@@ -401,6 +402,7 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
     """
     exact_sides = exact_sides or {}
     leaves_domain = False     # a live operation leaves its domain along d: f may be undefined there
+    dropped = set()           # piecewise operations that dropped an undetermined tangent
     tangents = list(direction)
     # Whether a slot depends on an input that moves at all: one that does not is exactly
     # constant along d, so an infinite partial with respect to it contributes exactly 0.
@@ -433,9 +435,12 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
                 if still:
                     local, overflowed = local_partial(partial, args, values[slot])
                     # A piecewise operation off its kink is one smooth piece near the point:
-                    # a partial of exactly 0 there means the piece does not read that argument.
+                    # a partial of exactly 0 there means the piece does not read that argument
+                    # (the caller checks that the exact values select the same piece).
                     if not (local == 0 and op.kink_rule is not None):
                         tangent += local * dot
+                    elif not math.isfinite(dot):
+                        dropped.add(slot)
                         finite = finite and math.isfinite(local) and math.isfinite(dot) and not overflowed
             # A tangent that overflowed from finite factors is finite in exact arithmetic:
             # the sweep cannot give it (undetermined), it is not infinite.
@@ -446,7 +451,7 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
         # domain does not make f defined there (min(cosh(√x), x) at 0 from the left).
         for slot in graph.outputs:
             tangents[slot] = math.nan
-    return tangents, kinked
+    return tangents, kinked, dropped
 
 
 def _on_side(op, args, sign):
@@ -500,7 +505,12 @@ def analyse(graph, point, values=None, confirm=True):
         sides = {}
         for sign in (1.0, -1.0):
             seed = [sign if i == j else 0.0 for i in range(n)]
-            tangents, kinked = directional_sweep(graph, primals, seed, exact_sides, undetermined)
+            tangents, kinked, dropped = directional_sweep(graph, primals, seed, exact_sides, undetermined)
+            if dropped and _selection_differs(graph, point, primals, dropped):
+                # The floats select another piece than the exact values do (max(acos(1 − x), x)
+                # at 2e-167: acos(1 − x) is 0 in floats, 6.5e-84 exactly): undetermined.
+                for slot in graph.outputs:
+                    tangents[slot] = math.nan
             sides[sign] = [tangents[slot] for slot in graph.outputs]
             sweeps.append(Sweep("tangent", j, lambda tangents=tangents, seed=seed, kinked=kinked:
                                 tangent_rows(graph, primals, tangents, seed, kink_rules=kinked),
@@ -512,6 +522,18 @@ def analyse(graph, point, values=None, confirm=True):
             if not any(v is not None and math.isinf(v) for v in (one.left, one.right)):
                 entries[(k, j)] = one
     return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps), tuple(edges))
+
+
+def _selection_differs(graph, point, primals, slots):
+    """Whether, at any of ``slots`` (piecewise operations off their kink in floats), the
+    exact kink argument has another sign than the float one, or one no precision settles."""
+    signs = exact_kink_signs(graph, point, slots)
+    for slot in slots:
+        op = OPERATIONS[graph.node(slot).op]
+        floats = np.sign(np.real(op.kink_side(*argument_values(graph.node(slot).args, primals))))
+        if signs.get(slot) != floats:
+            return True
+    return False
 
 
 class _Precise:

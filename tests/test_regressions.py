@@ -212,6 +212,12 @@ CASES = {
     "an exact stencil that needs the step's digits": (
         graph(1, ("abs", (0,)), ("abs", (1,)), ("pow", (0, 2)), ("atan", (3,)), ("abs", (4,)), ("sub", (3, 4))),
         (1e-300,), "finite-difference error"),
+    # max(acos(log(|x|, x) − x), x) at 2.1e-167: 1 − x is 1 in floats, so acos gives 0 and
+    # max reads x; exactly acos(1 − x) ≈ √(2x) = 6.5e-84 > x, and f′ = 1/√(2x − x²) ≈
+    # 1.54e83 (the one-sided sides were given as 1, from the piece the floats selected).
+    "a piece the floats select and the exact values do not": (
+        graph(1, ("abs", (0,)), ("log", (1, 0)), ("sub", (2, 0)), ("acos", (3,)), ("max", (4, 0))),
+        (2.0952241513617057e-167,), "finite-difference error"),
 }
 
 
