@@ -439,9 +439,9 @@ def directional_sweep(graph, values, direction, exact_sides=None, undetermined=(
                     # (the caller checks that the exact values select the same piece).
                     if not (local == 0 and op.kink_rule is not None):
                         tangent += local * dot
+                        finite = finite and math.isfinite(local) and math.isfinite(dot) and not overflowed
                     elif not math.isfinite(dot):
                         dropped.add(slot)
-                        finite = finite and math.isfinite(local) and math.isfinite(dot) and not overflowed
             # A tangent that overflowed from finite factors is finite in exact arithmetic:
             # the sweep cannot give it (undetermined), it is not infinite.
             tangents.append(math.nan if (finite or slot in undetermined) and not math.isfinite(tangent)
