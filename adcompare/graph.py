@@ -23,6 +23,8 @@ from functools import cached_property
 from fractions import Fraction
 from typing import Optional, Union
 
+import math
+
 import numpy as np
 
 from .errors import DomainError
@@ -94,6 +96,21 @@ class Graph:
     def node(self, slot):
         """The Node computing ``slot`` (a slot index of an operation, not an input)."""
         return self.nodes[slot - len(self.variables)]
+
+    @cached_property
+    def needed(self):
+        """For each slot, whether an output depends on it, through the slots that folded
+        constants stand for too: the slots `evaluate` computes (a node no output reads
+        changes nothing, and its domain is no concern of f's)."""
+        needed = list(self.live)
+        for slot in range(self.size - 1, self.n_inputs - 1, -1):
+            if needed[slot]:
+                for a in self.node(slot).args:
+                    if not isinstance(a, Const):
+                        needed[a] = True
+                    elif a.slot is not None:
+                        needed[a.slot] = True
+        return needed
 
     @cached_property
     def live(self):
@@ -334,12 +351,17 @@ def evaluate_where_defined(graph, point):
 
 
 def evaluate(graph, point):
-    """All slot values of ``graph`` at ``point`` (one value per variable, floats or arrays)."""
+    """All slot values of ``graph`` at ``point`` (one value per variable, floats or arrays);
+    NaN for a slot no output needs (`Graph.needed`)."""
     if len(point) != graph.n_inputs:
         raise ValueError(f"evaluate: {graph.n_inputs} values needed, got {len(point)}")
     values = list(point)
+    needed = graph.needed
     with quiet():
         for slot in range(graph.n_inputs, graph.size):
+            if not needed[slot]:
+                values.append(math.nan)     # read by no output: not evaluated (NaN)
+                continue
             values.append(apply(graph, slot, argument_values(graph.node(slot).args, values)))
     return values
 

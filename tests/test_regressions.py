@@ -218,6 +218,15 @@ CASES = {
     "a piece the floats select and the exact values do not": (
         graph(1, ("abs", (0,)), ("log", (1, 0)), ("sub", (2, 0)), ("acos", (3,)), ("max", (4, 0))),
         (2.0952241513617057e-167,), "finite-difference error"),
+    # tan(relu(acos(x₂))) with √(min(tan(cosh(x₂)), x₁)) unused, at x₁ = x₂ = 4.3e-187: the
+    # unused √ left its domain at x₁ − h, which sent finite differences to a one-sided
+    # stencil whose rounding on f ≈ 1.6e16 gave −786432; nodes no output reads are no
+    # longer evaluated.
+    "a dead node's domain": (
+        Graph(("x1", "x2"), (Node("cosh", (1,)), Node("tan", (2,)), Node("softplus", (3,)), Node("min", (3, 0)),
+                             Node("sqrt", (5,)), Node("neg", (6,)), Node("acos", (1,)), Node("relu", (8,)),
+                             Node("tan", (9,))), (10,)),
+        (4.3461638096502113e-187, 4.3461638096502113e-187), "rounding"),
 }
 
 
