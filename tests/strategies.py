@@ -332,8 +332,10 @@ def check_one_sided(graph, point, analysis, digits=120):
         # whatever the magnitudes of x and f (0.5 + 3.7e-96 + 1e-136 needs 136 digits).
         # The smallest nonzero coordinate bounds the distance to a kink between coordinates
         # (max(x1, x2) at (0, 9.5e-148) is x2 for x1 below 9.5e-148).
-        scale = min([abs(mpmath.mpf(float(v))) for v in point if v != 0] + [mpmath.mpf(1)])
-        h = mpmath.mpf("1e-40") * (abs(mpmath.mpf(float(point[j]))) if point[j] != 0 else scale)
+        # Ties broken by a power of a tiny coordinate are closer still (max(x3, tan(x3) + x1)
+        # at x3 = 3e-62 changes piece at x1 = −x3³/3): the eighth power bounds those.
+        scale = min([abs(mpmath.mpf(float(v))) for v in point if v != 0] + [mpmath.mpf(1)]) ** 8
+        h = mpmath.mpf("1e-40") * (min(abs(mpmath.mpf(float(point[j]))), scale) if point[j] != 0 else scale)
         with mpmath.workdps(digits + int(-mpmath.log10(h)) + 330):
             x = [mpmath.mpf(float(v)) for v in point]
             try:

@@ -227,6 +227,12 @@ CASES = {
                              Node("sqrt", (5,)), Node("neg", (6,)), Node("acos", (1,)), Node("relu", (8,)),
                              Node("tan", (9,))), (10,)),
         (4.3461638096502113e-187, 4.3461638096502113e-187), "rounding"),
+    # max(x3, tan(x3) + x1) at x3 = 3.1e-62: a tie in floats only, broken by x3³/3 ≈ 1e-185;
+    # ∂/∂x1 = 1 from both sides. The oracle's step (1e-40 of x3) crossed the change of piece.
+    "a tie broken by a cube": (
+        Graph(("x1", "x2", "x3"), (Node("tan", (2,)), Node("add", (3, 0)), Node("max", (2, 4)), Node("abs", (5,)),
+                                   Node("abs", (6,)), Node("abs", (7,))), (8,)),
+        (0.0, 0.0, 3.097459394783378e-62), "differentiable at a kink; a convention or stencil misses it"),
 }
 
 
