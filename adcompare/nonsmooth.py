@@ -494,7 +494,7 @@ def analyse(graph, point, values=None, confirm=True):
     edges = [Edge(e.slot, e.position, (e.slot, e.position) in rounded) for e in edges]
     undetermined = {slot for slot, _ in rounded}
     n, m = graph.n_inputs, len(graph.outputs)
-    primals = [float(np.real(v)) for v in values]
+    primals = [float(np.real(v)) + 0.0 for v in values]     # + 0.0: −0.0 (√ of −0.0 is −0.0, whose partial is −∞) reads as 0
     exact_sides = {kink.slot: kink.exact_side for kink in kinks if kink.exact_side}
     differences = None
     if confirm or singular:

@@ -233,6 +233,9 @@ CASES = {
         Graph(("x1", "x2", "x3"), (Node("tan", (2,)), Node("add", (3, 0)), Node("max", (2, 4)), Node("abs", (5,)),
                                    Node("abs", (6,)), Node("abs", (7,))), (8,)),
         (0.0, 0.0, 3.097459394783378e-62), "differentiable at a kink; a convention or stencil misses it"),
+    # relu(√(−x)) at 0: √(−0.0) is −0.0 in floats, whose partial 1/(2·−0.0) is −∞, and relu's
+    # kink rule max(−∞, 0) gave a left derivative of 0; it is −∞ (the quotient is −1/√t).
+    "a negative zero": (graph(1, ("neg", (0,)), ("sqrt", (1,)), ("relu", (2,))), (0.0,), "not differentiable"),
 }
 
 
