@@ -184,19 +184,7 @@ def node_arguments(ctx, node, values):
 def needed_slots(graph, slots=None):
     """For each slot, whether an output or one of ``slots`` depends on it, through the slots
     that folded constants stand for too."""
-    if not slots:
-        return list(graph.needed)
-    needed = list(graph.live)
-    for slot in slots:
-        needed[slot] = True
-    for slot in range(graph.size - 1, graph.n_inputs - 1, -1):
-        if needed[slot]:
-            for a in graph.node(slot).args:
-                if not isinstance(a, Const):
-                    needed[a] = True
-                elif a.slot is not None:
-                    needed[a.slot] = True
-    return needed
+    return list(graph.needed) if not slots else graph.needed_for(slots)
 
 
 def evaluate_graph(graph, point, ctx, slots=None):

@@ -102,7 +102,13 @@ class Graph:
         """For each slot, whether an output depends on it, through the slots that folded
         constants stand for too: the slots `evaluate` computes (a node no output reads
         changes nothing, and its domain is no concern of f's)."""
+        return self.needed_for(())
+
+    def needed_for(self, slots):
+        """`needed`, with the slots in ``slots`` (and what they read) needed too: a new list."""
         needed = list(self.live)
+        for slot in slots:
+            needed[slot] = True
         for slot in range(self.size - 1, self.n_inputs - 1, -1):
             if needed[slot]:
                 for a in self.node(slot).args:
