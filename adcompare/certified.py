@@ -348,7 +348,12 @@ class _Walker:
                     replacements[e] = choice
         if not replacements or sympy.count_ops(argument) > 200:
             return False
-        return sympy.expand(argument.xreplace(replacements)) == 0
+        # Again until nothing changes: a choice may itself hold a decided node
+        # (|min(a, b)| is min(a, b), which is b). Each pass removes a node, so this ends.
+        reduced, previous = argument.xreplace(replacements), argument
+        while reduced != previous:
+            reduced, previous = reduced.xreplace(replacements), reduced
+        return sympy.expand(reduced) == 0
 
     def decided(self, e):
         """What Abs, sign, Max, Min, re or im of real arguments is, where the arguments'

@@ -236,6 +236,14 @@ CASES = {
     # relu(√(−x)) at 0: √(−0.0) is −0.0 in floats, whose partial 1/(2·−0.0) is −∞, and relu's
     # kink rule max(−∞, 0) gave a left derivative of 0; it is −∞ (the quotient is −1/√t).
     "a negative zero": (graph(1, ("neg", (0,)), ("sqrt", (1,)), ("relu", (2,))), (0.0,), "not differentiable"),
+    # 2·max(|m|, m) with m = min(a, sin(atan(a))), a = asin(x1) at 1e-12: max ties for every
+    # m > 0, so f′ = 2m′ (both pieces). sympy's Heaviside(|Min(…)| − Min(…)) is exactly 0;
+    # proving it needs |Min(…)| → Min(…) → a/√(a² + 1) in turn, and one pass stopped at the
+    # first, so the symbolic value was "could not be established".
+    "a decided node inside a decided node": (
+        graph(2, ("asin", (0,)), ("atan", (2,)), ("sin", (3,)), ("min", (2, 4)), ("abs", (5,)), ("max", (6, 5)),
+              ("min", (7, 7)), ("div", (8, HALF))),
+        (1e-12, 1e-12), "kink or infinite partial, differentiable"),
 }
 
 
