@@ -143,8 +143,10 @@ class Graph:
             if not live[slot] or is_constant_node(node):
                 continue
             op = OPERATIONS[node.op]
+            # max(v, v) is v: a tie of one node with itself is no kink of the function.
+            same = len(node.args) == 2 and node.args[0] == node.args[1]
             found += [(slot, kind, side) for kind, side in (("kink", op.kink_side), ("pole", op.pole_side))
-                      if side is not None]
+                      if side is not None and not (kind == "kink" and same)]
         return tuple(found)
 
     def baydin_number(self, slot):

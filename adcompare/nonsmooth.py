@@ -58,6 +58,7 @@ from .errors import DomainError
 from .formula import Sweep, tangent_rows
 from .graph import Const, argument_values, evaluate, quiet, singular_sides
 from .ops import MINUS_ONE, ONE, OPERATIONS
+from .rounding import error_bounds
 
 TOLERANCE = (1e-12, 1e-12)
 """(rtol, atol) within which the left and right derivatives are the same number: both
@@ -77,6 +78,8 @@ high-precision ones evaluate f over enclosures at tens of steps, each at 50 digi
 EXACT = "directional forward mode"
 PRECISE = "high-precision one-sided differences"
 FLOAT = "one-sided differences"
+UNESTABLISHED = "could not be established"
+"""How a side's ``why`` begins where no method could give it: no claim about f."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,12 @@ class OneSided:
             return False
         rtol, atol = TOLERANCE if self.precise else CONFIRM_TOLERANCE
         return abs(self.left - self.right) <= atol + rtol * max(abs(self.left), abs(self.right))
+
+    @property
+    def established(self):
+        """False where a side could not be established by any method (its ``why`` begins
+        with `UNESTABLISHED`): the entry then says nothing about f's differentiability."""
+        return not any(w is not None and w.startswith(UNESTABLISHED) for w in self.why)
 
     @property
     def exact(self):
@@ -516,7 +525,8 @@ def analyse(graph, point, values=None, confirm=True):
                                 tangent_rows(graph, primals, tangents, seed, kink_rules=kinked),
                                 record={"direction": sign}))
         for k in range(m):
-            one = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences, precise)
+            one = _one_sided(k, j, sides[1.0][k], -sides[-1.0][k], differences, precise,
+                             lambda k, j: error_bounds(graph, point, k, j, {kink.slot for kink in kinks}).derivative)
             # A side finite but beyond the float range (acos(x)/x at 1e-300: −1.6e600) is no
             # float: the entry is left to the methods, which cannot give it either.
             if not any(v is not None and math.isinf(v) for v in (one.left, one.right)):
@@ -587,33 +597,35 @@ f has a one-sided derivative it stays (to O(h)); where the derivative is infinit
 (h^−½) it grows √8 ≈ 2.8 times."""
 
 
-def _one_sided(k, j, right, left, differences, precise=None):
+def _one_sided(k, j, right, left, differences, precise=None, sweep_bound=None):
     """The OneSided of one entry from the sweeps' values (NaN: undetermined; ±∞: an
     infinite one-sided derivative), the float one-sided differences ((left, right) lists
-    with None where f is undefined at their step) and ``precise(k, j, side)``, the
-    high-precision one-sided derivative (a `ReferenceValue`, or None where not computed).
+    with None where f is undefined at their step), ``precise(k, j, side)``, the
+    high-precision one-sided derivative (a `ReferenceValue`, or None where not computed),
+    and ``sweep_bound(k, j)``, the first-order bound on the rounding error of the swept
+    value (`adcompare.rounding.error_bounds`).
 
     A finite swept side stands: the sweep moved every operation inside its domain, so f
     is defined on that side (float differences whose step is wider than the distance to a
-    domain edge, ln at 1e-8, cannot say otherwise). An undetermined side is the
-    high-precision derivative, which shrinks its steps to the point's own scale."""
+    domain edge, ln at 1e-8, cannot say otherwise), unless neither difference confirms it
+    and the sweep's own rounding bound is wider than `CONFIRM_TOLERANCE` allows: then the
+    floats are not the function (tan of c^c at 1.3e10, whose argument carries an error of
+    4e-5; √ of cos(acos(|x|)) at 0, 6.1e-17 in floats and exactly 0), and the
+    high-precision derivative decides. An undetermined side is the high-precision
+    derivative, which shrinks its steps to the point's own scale. A side that no method
+    can give is "could not be established", not a claim about f."""
     measured = (None, None) if differences is None else (differences[0][k][j], differences[1][k][j])
     swept = (left, right)
     values, why = [None, None], [None, None]
     how = EXACT
     confirmed = differences is not None
+    kept, rounded = [], False       # sides the sweep gave; whether its rounding made one miss
     for side, name, sign in ((0, "left", -1), (1, "right", 1)):
         if math.isnan(swept[side]):
             numerical = precise(k, j, sign) if precise is not None else None
             if numerical is not None:
                 how = PRECISE if how != FLOAT else FLOAT
-                if numerical.established:
-                    # Within its own error estimate of 0 (e^−(x²+y²) at 0 gives ±1e-58), it is 0.
-                    values[side] = 0.0 if abs(numerical.value) <= numerical.error else float(numerical.value) + 0.0
-                elif "not defined" in numerical.how:
-                    why[side] = f"f is not defined {name} of the point"
-                else:
-                    why[side] = f"no finite limit: {numerical.how}"
+                values[side], why[side] = _from_precise(numerical, name)
             elif measured[side] is None and differences is not None:
                 why[side] = f"f is not defined {name} of the point"
             else:
@@ -630,9 +642,40 @@ def _one_sided(k, j, right, left, differences, precise=None):
                 # Float differences miss (a feature finer than their step, rounding, a
                 # domain edge within it): the high-precision ones decide.
                 numerical = precise(k, j, sign) if precise is not None else None
-                confirmed = confirmed and numerical is not None and numerical.established and \
-                    _close(swept[side], float(numerical.value))
+                agrees = numerical is not None and numerical.established and _close(swept[side], float(numerical.value))
+                if not agrees and numerical is not None and sweep_bound is not None \
+                        and not _within_rounding(swept[side], sweep_bound(k, j)):
+                    # The sweep's rounding alone could make it miss: the floats are not f.
+                    values[side], why[side] = _from_precise(numerical, name)
+                    how, rounded = (PRECISE if how != FLOAT else FLOAT), True
+                    continue
+                confirmed = confirmed and agrees
+            kept.append((side, name, sign))
+    if rounded:
+        # Both sides from one method: the swept one carries the same rounding, and two
+        # sides are compared within TOLERANCE.
+        for side, name, sign in kept:
+            values[side], why[side] = _from_precise(precise(k, j, sign), name)
+        confirmed = differences is not None
     return OneSided(k, j, values[0], values[1], how, tuple(measured), confirmed, tuple(why))
+
+
+def _from_precise(numerical, name):
+    """(value, why) of a side taken from the high-precision derivative ``numerical``."""
+    if numerical.established:
+        # Within its own error estimate of 0 (e^−(x²+y²) at 0 gives ±1e-58), it is 0.
+        return (0.0 if abs(numerical.value) <= numerical.error else float(numerical.value) + 0.0), None
+    if "not defined" in numerical.how:
+        return None, f"f is not defined {name} of the point"
+    if "could not be evaluated: " in numerical.how:       # f's exact value: no precision settles it
+        return None, f"{UNESTABLISHED} ({numerical.how.split('could not be evaluated: ', 1)[1]})"
+    return None, f"no finite limit: {numerical.how}"
+
+
+def _within_rounding(value, bound):
+    """Whether a swept value is accurate to `CONFIRM_TOLERANCE` by its rounding bound."""
+    rtol, atol = CONFIRM_TOLERANCE
+    return math.isfinite(bound) and bound <= atol + rtol * abs(value)
 
 
 def _close(a, b):

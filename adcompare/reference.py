@@ -42,6 +42,7 @@ RATIO = 4                # each step is the previous one divided by 4
 FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of min(|x|, 1)
 MAX_LEVELS = 40          # steps tried: down to 4^-40 ≈ 1e-24 of the first
 WINDOW = 10              # rows of the tableau kept (older ones are dropped)
+QUOTIENT_FLOOR = mpmath.ldexp(1, -1080)   # a quotient's radius that no float can show
 SHRINK_TRIES = 30        # where f is undefined at x ± h, the first step is divided by 2^10, this often
 
 
@@ -201,7 +202,9 @@ class _Differences:
                 with mpmath.workdps(30):
                     largest = max((abs(c.value - c0.value) for row in values for c, c0 in zip(row, center)
                                    if c.established and c0.established), default=mpmath.mpf(0))
-                return h, largest / h
+                # f constant at the first step (max(√(x²), 1e-10) at 0) gives no scale: then
+                # 10^-(digits+10) of it is 2^-1080, below half the smallest float.
+                return h, largest / h if largest != 0 else QUOTIENT_FLOOR * mpmath.mpf(10) ** (self.digits + 10)
             h = h / 1024
         side = {0: "on both sides", 1: "on the right", -1: "on the left"}[self.side]
         raise Undefined(f"f is not defined {side} of x within a step of {mpmath.nstr(h * 1024, 3)}")

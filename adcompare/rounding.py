@@ -39,10 +39,12 @@ class RoundingBounds(NamedTuple):
     derivative: float
 
 
-def error_bounds(graph, point, output, variable):
+def error_bounds(graph, point, output, variable, decided=()):
     """First-order bounds on the rounding error of output ``output`` and of
     ∂(output)/∂(variable) as forward mode computes them in float64 (infinite where a
-    partial is undefined within rounding)."""
+    partial is undefined within rounding). At the slots in ``decided`` (nodes on their
+    kink, whose piece a directional sweep takes from the exact values or the one-sided
+    rule, `adcompare.nonsmooth`), a partial that changes within rounding is no error."""
     n = graph.n_inputs
     values, errors = list(point), [0.0] * n
     tangents = [1.0 if i == variable else 0.0 for i in range(n)]
@@ -55,21 +57,25 @@ def error_bounds(graph, point, output, variable):
             arg_errors = [0.0 if isinstance(a, Const) else errors[a] for a in node.args]
             value, partials = _partials(op, args, node.args)
             sensitivity = [0.0] * op.arity
-            for sign in (1.0, -1.0):
+            for sign in (() if slot in decided else (1.0, -1.0)):
                 moved = [a + sign * e for a, e in zip(args, arg_errors)]
                 _, moved_partials = _partials(op, moved, node.args)
                 for i, (p, q) in enumerate(zip(partials, moved_partials)):
                     if p is not None:
                         change = abs(q - p)
                         sensitivity[i] = max(sensitivity[i], change if np.isfinite(change) else np.inf)
-            terms = [(p, a) for p, a in zip(partials, node.args) if p is not None]
-            errors.append(EPS * abs(value) + sum(abs(p) * errors[a] for p, a in terms))
+            # A piecewise operation that does not read an argument (partial 0, and still 0 with
+            # the arguments moved by their errors: max(√(x²), 1e-10) at 0) passes none of
+            # that argument's errors, even infinite ones.
+            terms = [(p, a, s) for p, a, s in zip(partials, node.args, sensitivity)
+                     if p is not None and not (p == 0 and s == 0 and op.kink_rule is not None)]
+            # An argument without error passes none, whatever its partial (√ at an exact 0).
+            errors.append(EPS * abs(value) + sum(abs(p) * errors[a] for p, a, _ in terms if errors[a] != 0))
             values.append(value)
-            tangent = sum(p * tangents[a] for p, a in terms)
+            tangent = sum(p * tangents[a] for p, a, _ in terms)
             tangent_errors.append(
-                EPS * (sum(abs(p * tangents[a]) for p, a in terms) + abs(tangent))
-                + sum(abs(p) * tangent_errors[a] + s * abs(tangents[a])
-                      for (p, a), s in zip(terms, [s for s, p in zip(sensitivity, partials) if p is not None])))
+                EPS * (sum(abs(p * tangents[a]) for p, a, _ in terms) + abs(tangent))
+                + sum(abs(p) * tangent_errors[a] + s * abs(tangents[a]) for p, a, s in terms))
             tangents.append(tangent)
     slot = graph.outputs[output]
     return RoundingBounds(float(errors[slot]), float(tangent_errors[slot]))

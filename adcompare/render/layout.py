@@ -218,7 +218,8 @@ def comparison_blocks(report):
         name = Cell("formula", derivative(entry.output, entry.variable))
         if entry.reference is None:
             rows.append((name, Cell("text", "one-sided derivatives"), Cell("text", sides_text(entry.one_sided)),
-                         BLANK, BLANK, BLANK, Cell("text", "not differentiable")))
+                         BLANK, BLANK, BLANK,
+                         Cell("text", "not differentiable" if entry.one_sided.established else "not established")))
         else:
             rows.append((name, Cell("text", METHOD_TITLES[entry.reference_method]),
                          Cell("reference", (entry.reference, entry.reference_method)), BLANK, BLANK, BLANK,
@@ -232,7 +233,8 @@ def comparison_blocks(report):
                 tolerance = "between the sides, " + tolerance if entry.one_sided.interval else "—"
             rows.append((BLANK, Cell("text", METHOD_TITLES[check.method]), Cell("exact", check.value),
                          _error_cell(check.abs_error), _error_cell(check.rel_error), Cell("text", tolerance),
-                         Cell("text", "ok" if check.ok else "MISMATCH")))
+                         Cell("text", "not checked" if entry.reference is None and not entry.one_sided.established
+                              else "ok" if check.ok else "MISMATCH")))
     cross_check = Table((reference_title(report),), (tuple(rows),),
                         headers=("", "method", "value", "abs error", "rel error", "tolerance", ""))
     return [cross_check, cost_table(report)]
@@ -260,6 +262,8 @@ def side_texts(one):
 def sides_text(one):
     """The one-sided derivatives of an entry in a cell: ``−1 (left), 1 (right)``."""
     left, right = side_texts(one)
+    if one.left is None and one.right is None and left == right:
+        return f"{left} (both sides)"
     return f"{left} (left), {right} (right)"
 
 
