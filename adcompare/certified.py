@@ -33,7 +33,7 @@ from mpmath import libmp
 
 from .graph import Const
 
-from .intervals import (Undefined, Unresolved, absolute, acos, asin, atan, atan2, check, context, cos, cosh,
+from .intervals import (EXACT_ORDER, Undefined, Unresolved, absolute, acos, asin, atan, atan2, check, context, cos, cosh,
                         exact_value, exp, finite, from_fraction, heaviside, is_exact, log, magnitude, maximum, minimum,
                         power, sign, sign_of, sin, sinh, sqrt, tan, tanh)
 
@@ -115,7 +115,7 @@ def _settled(x, digits, last=False):
     # Rounded up to a few more bits than asked: the exact difference of ends whose exponents
     # are far apart (1e-300000 and 1) is an integer too large to make.
     width = libmp.mpf_sub(b, a, bits + 64, libmp.round_up)
-    smaller = min(libmp.mpf_abs(a), libmp.mpf_abs(b), key=mpmath.mpf)
+    smaller = min(libmp.mpf_abs(a), libmp.mpf_abs(b), key=EXACT_ORDER)
     if libmp.mpf_gt(libmp.mpf_shift(width, bits), smaller):
         return None
     middle = libmp.mpf_shift(libmp.mpf_add(a, b, 0), -1)

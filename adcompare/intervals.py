@@ -18,12 +18,18 @@ operation table's code vocabulary (`adcompare.ops`).
     mpi('0.523598775598298873077107230546523', '0.523598775598298873077107230546621')
 """
 
+import functools
 import threading
 from fractions import Fraction
 
 import mpmath
 from mpmath import libmp
 from mpmath.ctx_iv import MPIntervalContext
+
+EXACT_ORDER = functools.cmp_to_key(libmp.mpf_cmp)
+"""A sort key that orders raw mpf values exactly (``key=mpmath.mpf`` rounds them to the
+global 53 bits first: sin(1.1e-35) and 1.1e-35, 2e-71 apart relative, compared equal, and
+max took the wrong one)."""
 
 GUARD_BITS = 40
 _MAX_MAGNITUDE = 1 << 14   # a transcendental function's argument beyond 2^16384 is not evaluated
@@ -305,7 +311,7 @@ def cosh(x):
         return _monotone(x, libmp.mpf_cosh, increasing=False)
     ctx = x.ctx
     wp = ctx.prec + GUARD_BITS
-    top = max(libmp.mpf_cosh(a, wp), libmp.mpf_cosh(b, wp), key=mpmath.mpf)
+    top = max(libmp.mpf_cosh(a, wp), libmp.mpf_cosh(b, wp), key=EXACT_ORDER)
     return ctx.make_mpf((_FONE, _widened(top, wp, ctx.prec, False)))
 
 
@@ -330,8 +336,8 @@ def atan2(y, x):
     # Continuous on the box and monotone along each edge: the extremes are at corners.
     wp = ctx.prec + GUARD_BITS
     corners = [libmp.mpf_atan2(v, u, wp) for v in (ya, yb) for u in (xa, xb)]
-    low = min(corners, key=mpmath.mpf)
-    high = max(corners, key=mpmath.mpf)
+    low = min(corners, key=EXACT_ORDER)
+    high = max(corners, key=EXACT_ORDER)
     return _make(ctx, low, high, wp)
 
 
@@ -386,13 +392,13 @@ def _interval(x, like):
 def maximum(x, y):
     x, y = _interval(x, y), _interval(y, x)
     (xa, xb), (ya, yb) = _ends(check(x)), _ends(check(y))
-    return x.ctx.make_mpf((max(xa, ya, key=mpmath.mpf), max(xb, yb, key=mpmath.mpf)))
+    return x.ctx.make_mpf((max(xa, ya, key=EXACT_ORDER), max(xb, yb, key=EXACT_ORDER)))
 
 
 def minimum(x, y):
     x, y = _interval(x, y), _interval(y, x)
     (xa, xb), (ya, yb) = _ends(check(x)), _ends(check(y))
-    return x.ctx.make_mpf((min(xa, ya, key=mpmath.mpf), min(xb, yb, key=mpmath.mpf)))
+    return x.ctx.make_mpf((min(xa, ya, key=EXACT_ORDER), min(xb, yb, key=EXACT_ORDER)))
 
 
 FUNCTIONS = {

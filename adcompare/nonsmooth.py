@@ -92,7 +92,9 @@ class OneSided:
     'no finite limit', …). ``how`` names the method ('directional forward mode' or
     'one-sided differences'); ``differences`` are the one-sided difference quotients of f
     that confirm it ((left, right), None where not evaluable), and ``confirmed`` whether
-    they agree with it within CONFIRM_TOLERANCE.
+    they agree with it within CONFIRM_TOLERANCE. ``swept`` holds the float directional
+    sweeps' (left, right) values as computed (NaN where undetermined), whichever side was
+    kept: forward mode's float value beside them tells a kink convention from rounding.
     """
 
     output: int
@@ -103,6 +105,7 @@ class OneSided:
     differences: tuple = (None, None)
     confirmed: bool = True
     why: tuple = (None, None)
+    swept: tuple = (math.nan, math.nan)
 
     @property
     def differentiable(self):
@@ -657,7 +660,7 @@ def _one_sided(k, j, right, left, differences, precise=None, sweep_bound=None):
         for side, name, sign in kept:
             values[side], why[side] = _from_precise(precise(k, j, sign), name)
         confirmed = differences is not None
-    return OneSided(k, j, values[0], values[1], how, tuple(measured), confirmed, tuple(why))
+    return OneSided(k, j, values[0], values[1], how, tuple(measured), confirmed, tuple(why), swept)
 
 
 def _from_precise(numerical, name):

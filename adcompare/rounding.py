@@ -32,6 +32,16 @@ def _partials(op, args, node_args):
     return value, [None if isinstance(a, Const) else p.value(*args, value) for a, p in zip(node_args, op.partials)]
 
 
+def _underflow(op, args, value):
+    """The absolute error a result below the normal range may carry (Higham, §2.1: the η
+    of fl(x op y) = (x op y)(1 + δ) + η): x2·x2 at 6.3e-187 is 0 in floats, 4e-373
+    exactly. Sums and differences below the normal range are exact, as are choices and
+    signs (`EXACT`), and a result made 0 by an argument that is 0 (0·y, sin 0)."""
+    if abs(value) >= TINY or op in EXACT or op in ("add", "sub") or any(np.real(a) == 0 for a in args):
+        return 0.0
+    return UNDERFLOW
+
+
 class RoundingBounds(NamedTuple):
     """First-order bounds on the rounding error of an output's float value and of its derivative."""
 
@@ -64,15 +74,25 @@ def error_bounds(graph, point, output, variable, decided=()):
                     if p is not None:
                         change = abs(q - p)
                         sensitivity[i] = max(sensitivity[i], change if np.isfinite(change) else np.inf)
+            if op.kink_rule is not None and np.real(op.kink_side(*args)) == 0:
+                # On its kink a piecewise operation's partials are a convention (abs′(0) = 0);
+                # on either side each is at most 1 in size (abs, relu, max and min are
+                # 1-Lipschitz): the bound takes 1, and the tangent at its largest.
+                partials = [None if p is None else 1.0 for p in partials]
+                tangent = sum(abs(tangents[a]) for p, a in zip(partials, node.args) if p is not None)
+            else:
+                tangent = None
             # A piecewise operation that does not read an argument (partial 0, and still 0 with
             # the arguments moved by their errors: max(√(x²), 1e-10) at 0) passes none of
             # that argument's errors, even infinite ones.
             terms = [(p, a, s) for p, a, s in zip(partials, node.args, sensitivity)
                      if p is not None and not (p == 0 and s == 0 and op.kink_rule is not None)]
             # An argument without error passes none, whatever its partial (√ at an exact 0).
-            errors.append(EPS * abs(value) + sum(abs(p) * errors[a] for p, a, _ in terms if errors[a] != 0))
+            errors.append(EPS * abs(value) + _underflow(node.op, args, value)
+                          + sum(abs(p) * errors[a] for p, a, _ in terms if errors[a] != 0))
             values.append(value)
-            tangent = sum(p * tangents[a] for p, a, _ in terms)
+            if tangent is None:
+                tangent = sum(p * tangents[a] for p, a, _ in terms)
             tangent_errors.append(
                 EPS * (sum(abs(p * tangents[a]) for p, a, _ in terms) + abs(tangent))
                 + sum(abs(p) * tangent_errors[a] + s * abs(tangents[a]) for p, a, s in terms))
@@ -90,6 +110,7 @@ are not correctly rounded but are within one ulp almost everywhere)."""
 EXACT = frozenset({"neg", "abs", "relu", "max", "min", "identity"})
 """Operations whose float result is exact: a change of sign, or a choice among their
 arguments (identity adds 0.0). They add no rounding of their own."""
+TINY = np.finfo(float).tiny     # the smallest normal float
 UNDERFLOW = np.finfo(float).smallest_subnormal
 """Each operation's absolute rounding error near zero: a result below the normal range keeps
 fewer digits, and one below the smallest subnormal is 0 (Higham, §2.1: fl(x op y) =

@@ -236,6 +236,8 @@ def check_agreement(graph, point):
     reference = report.results[comparison.reference].jacobian
     with mpmath.workdps(40):
         for entry, check in comparison.mismatches:
+            if check.explanation != "finite-difference error":
+                continue        # each other explanation was checked above, by its own oracle
             exact = mpmath.mpf(reference[entry.output, entry.variable])
             got = refined.jacobian[entry.output, entry.variable]
             resolved = abs(mpmath.mpf(got) - exact) < check.abs_error or math.isclose(
@@ -244,7 +246,7 @@ def check_agreement(graph, point):
             # better method's own estimate admits it too.
             honest = abs(mpmath.mpf(got) - exact) <= 2 * refined.details["error_estimate"][entry.output, entry.variable]
             assert resolved or honest, f"{better} neither resolves nor admits the mismatch {check}"
-    return "finite-difference error"
+    return "finite-difference error" if "finite-difference error" in kinds else "rounding of f"
 
 
 def central_stencil_leaves_or_straddles(graph, point):

@@ -211,13 +211,15 @@ CASES = {
     # the oracle's exact stencil needed 346 digits, not 40, to see f change.
     "an exact stencil that needs the step's digits": (
         graph(1, ("abs", (0,)), ("abs", (1,)), ("pow", (0, 2)), ("atan", (3,)), ("abs", (4,)), ("sub", (3, 4))),
-        (1e-300,), "finite-difference error"),
+        (1e-300,), "rounding of f"),      # (the outcome's name now follows the explanation)
     # max(acos(log(|x|, x) − x), x) at 2.1e-167: 1 − x is 1 in floats, so acos gives 0 and
     # max reads x; exactly acos(1 − x) ≈ √(2x) = 6.5e-84 > x, and f′ = 1/√(2x − x²) ≈
     # 1.54e83 (the one-sided sides were given as 1, from the piece the floats selected).
     "a piece the floats select and the exact values do not": (
         graph(1, ("abs", (0,)), ("log", (1, 0)), ("sub", (2, 0)), ("acos", (3,)), ("max", (4, 0))),
-        (2.0952241513617057e-167,), "finite-difference error"),
+        # Finite differences see the float function, in which 1 − x is 1: rounding of f
+        # (confirmed by the exact stencil), no longer the kink's "stencil across a kink".
+        (2.0952241513617057e-167,), "rounding of f"),
     # tan(relu(acos(x₂))) with √(min(tan(cosh(x₂)), x₁)) unused, at x₁ = x₂ = 4.3e-187: the
     # unused √ left its domain at x₁ − h, which sent finite differences to a one-sided
     # stencil whose rounding on f ≈ 1.6e16 gave −786432; nodes no output reads are no
@@ -261,6 +263,19 @@ CASES = {
     "a singular point that rounding moved the floats off": (
         graph(1, ("abs", (0,)), ("abs", (0,)), ("acos", (2,)), ("cos", (3,)), ("sqrt", (4,))),
         (0.0,), "one-sided derivatives not established"),
+    # max(max(sin x1, x1), x2) at x1 = x2 = 1.1e-35: sin x1 < x1 by x1³/6 (2e-71 relative),
+    # so the inner max is exactly x1 and the outer one a true tie: ∂⁺/∂x1 = 1. Interval max
+    # compared its ends rounded to 53 bits, took sin's enclosure, and called the tie broken.
+    "interval ends compared in 53 bits": (
+        graph(2, ("abs", (1,)), ("abs", (0,)), ("sin", (0,)), ("max", (4, 0)), ("max", (5, 1))),
+        (1.1392614833705481e-35, 1.1392614833705481e-35), "not differentiable"),
+    # |x2·x2/x2| at x2 = 6.3e-187: x2·x2 underflows to 0, so the float sweep's quotient rule
+    # gives 2 − 0 = 2; exactly f = |x2|, ∂/∂x2 = 1. The rounding bound now counts underflow
+    # (Higham's η) and abs's partial of size 1 on its kink, so the sweep is not trusted.
+    "an underflow the sweep's quotient rule cannot see": (
+        graph(2, ("abs", (1,)), ("abs", (2,)), ("abs", (0,)), ("mul", (1, 1)), ("div", (5, 1)), ("max", (6, 6)),
+              ("abs", (7,))),
+        (0.0, 6.29518969462162e-187), "differentiable at a kink; a convention or stencil misses it"),
 }
 
 
