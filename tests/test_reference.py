@@ -195,6 +195,21 @@ def test_each_interval_function_encloses_mpmaths_value_at_high_precision(name, d
             assert hi - lo <= mpmath.mpf(2) ** (20 - ctx.prec) * max(abs(lo), abs(hi), mpmath.mpf(2) ** -1070)
 
 
+@pytest.mark.parametrize("function", ["maximum", "minimum"])
+def test_max_and_min_compare_enclosures_at_their_full_precision(function):
+    # Two enclosures 2^-200 apart, both the same number in 53 bits: the maximum is the
+    # upper one, exactly, and the minimum the lower one (ends compared in 53 bits took the
+    # first argument's ends).
+    ctx = context(100)
+    low = ctx.mpf(1)
+    high = ctx.make_mpf((mpmath.mpf(1)._mpf_, mpmath.mpf(1)._mpf_))
+    high = high + ctx.ldexp(ctx.mpf(1), -200)
+    got = getattr(intervals, function)(low, high)
+    want = high if function == "maximum" else low
+    assert got._mpi_ == want._mpi_
+    assert getattr(intervals, function)(high, low)._mpi_ == want._mpi_
+
+
 def test_atan2_is_continuous_only_off_the_cut():
     ctx = context(30)
     zero, one = ctx.mpf(0), ctx.mpf(1)
