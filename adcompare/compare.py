@@ -309,10 +309,10 @@ def explain(result, output, variable, error, reference, kinks, rounding=None, lo
     if at_kink and result.method in ("forward", "reverse", "symbolic"):
         return "kink convention"
     if at_kink and result.method == "finite_difference":
-        # Their own estimate first: within it, that says more than the kink does (|x − 3|²
-        # is smooth at 3; beside tan of a rounded 1.3e10, rounding of f made the error).
+        # Rounding of f first: where it made the error, that says more than the kink does
+        # (|x − 3|² is smooth at 3; beside tan of a rounded 1.3e10, rounding made it).
         why = _explain_differences(result, output, variable, error, reference, lost)
-        return why if why in ("finite-difference error", "rounding of f") else "stencil across a kink"
+        return why if why == "rounding of f" else "stencil across a kink"
     if kinks:
         return "kink"
     if result.method == "symbolic":
