@@ -250,7 +250,8 @@ def power(x, y):
     if _sign(a) == 0 and _sign(ya) > 0:
         top = exp(y * log(ctx.make_mpf((b, b))))
         return ctx.make_mpf((_FZERO, top._mpi_[1]))
-    if _sign(b) < 0 and is_exact(y):
+    if _sign(b) < 0 and libmp.mpf_gt(libmp.mpf_ceil(ya), yb):
+        # Every exponent in the enclosure lies strictly between two integers.
         raise Undefined("a negative base to a non-integer power")
     raise Unresolved("the base of a non-integer power may be ≤ 0")
 

@@ -32,6 +32,13 @@ def _partials(op, args, node_args):
     return value, [None if isinstance(a, Const) else p.value(*args, value) for a, p in zip(node_args, op.partials)]
 
 
+def _times(factor, amount):
+    """factor · amount, 0 where the amount is 0 whatever the factor: an argument without
+    error, or without tangent, passes none (√′ = ∞ at an exact 0; x^c·ln x at x = 0 for an
+    exponent that does not move)."""
+    return 0.0 if amount == 0 else factor * amount
+
+
 def _underflow(op, args, value):
     """The absolute error a result below the normal range may carry (Higham, §2.1: the η
     of fl(x op y) = (x op y)(1 + δ) + η): x2·x2 at 6.3e-187 is 0 in floats, 4e-373
@@ -87,15 +94,14 @@ def error_bounds(graph, point, output, variable, decided=()):
             # that argument's errors, even infinite ones.
             terms = [(p, a, s) for p, a, s in zip(partials, node.args, sensitivity)
                      if p is not None and not (p == 0 and s == 0 and op.kink_rule is not None)]
-            # An argument without error passes none, whatever its partial (√ at an exact 0).
             errors.append(EPS * abs(value) + _underflow(node.op, args, value)
-                          + sum(abs(p) * errors[a] for p, a, _ in terms if errors[a] != 0))
+                          + sum(_times(abs(p), errors[a]) for p, a, _ in terms))
             values.append(value)
             if tangent is None:
-                tangent = sum(p * tangents[a] for p, a, _ in terms)
+                tangent = sum(_times(p, tangents[a]) for p, a, _ in terms)
             tangent_errors.append(
-                EPS * (sum(abs(p * tangents[a]) for p, a, _ in terms) + abs(tangent))
-                + sum(abs(p) * tangent_errors[a] + s * abs(tangents[a]) for p, a, s in terms))
+                EPS * (sum(_times(abs(p), abs(tangents[a])) for p, a, _ in terms) + abs(tangent))
+                + sum(_times(abs(p), tangent_errors[a]) + _times(s, abs(tangents[a])) for p, a, s in terms))
             tangents.append(tangent)
     slot = graph.outputs[output]
     return RoundingBounds(float(errors[slot]), float(tangent_errors[slot]))

@@ -282,6 +282,22 @@ CASES = {
     "a stencil across a kink, within its own estimate": (
         graph(2, ("max", (0, 1)), ("cos", (2,))), (0.0, 0.0),
         "differentiable at a kink; a convention or stencil misses it"),
+    # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
+    # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
+    # on the left a negative base to a power no integer is in the enclosure of: undefined
+    # (it was "may be ≤ 0", unresolved, since c is not exact).
+    "a negative base to an inexact non-integer power": (
+        Graph(("x1", "x2", "x3"), (Node("cos", (1,)), Node("abs", (0,)), Node("asin", (3,)),
+                                   Node("pow", (5, Const(0.1, Fraction(3602879701896397, 36028797018963968), "0.1"))),
+                                   Node("pow", (0, 6))), (7,)),
+        (0.0, 0.0, 0.0), "not differentiable"),
+    # atan(|x|/1.4e-45) at 0: sides ±7.1e44. The oracle's step of 1e-40 was far beyond the
+    # scale the constant sets; its scale now counts constants.
+    "a constant that sets a tiny scale": (
+        Graph(("x1",), (Node("abs", (0,)), Node("div", (1, Const(1.401298464324817e-45, Fraction(1, 2 ** 149),
+                                                                 "1.401298464324817e-45"))),
+                        Node("atan", (2,))), (3,)),
+        (0.0,), "not differentiable"),
 }
 
 
