@@ -243,6 +243,41 @@ def kinks_at(graph, values, point=None):
             for kink in found]
 
 
+def hidden_kinks(graph, point, values):
+    """Live nodes off their kink in floats but within their rounding error of it, whose
+    exact kink argument no precision separates from 0: `Kink`s that rounding may have
+    moved the floats off (|cos(acos x)| at 0 is |6.1e-17| in floats and |x| exactly).
+    The float sweeps cannot see them; the sides come from the high-precision differences.
+    Looked for only in a Graph of at most `PRECISE_LIMIT` operations, where those can be
+    taken, and only at nodes whose float kink argument is within the first-order error
+    bound of the float program (`adcompare.rounding.float_error_bounds`)."""
+    if graph.size - graph.n_inputs > PRECISE_LIMIT:
+        return []
+    near = [slot for slot, kind, side in singular_sides(graph, values) if kind == "kink" and np.all(np.real(side) != 0)]
+    if not near:
+        return []
+    from .rounding import float_error_bounds
+    _, errors, _ = float_error_bounds(graph, point)
+    candidates = []
+    for slot in near:
+        node = graph.node(slot)
+        args = [float(np.real(a)) for a in argument_values(node.args, values)]
+        gap = abs(args[0] if len(args) == 1 else args[0] - args[1])
+        error = sum(float(errors[a]) for a in node.args if not isinstance(a, Const))
+        if gap <= 2 * error:
+            candidates.append(slot)
+    if not candidates:
+        return []
+    signs = exact_kink_signs(graph, point, candidates)
+    found = []
+    for slot in candidates:
+        if signs.get(slot, 0) == 0:
+            op = OPERATIONS[graph.node(slot).op]
+            found.append(Kink(slot, f"{op.kink_text} exactly, or within 10^-2560 of it", "the side the floats are "
+                                    "on (rounding moved them off the kink by less than its error bound)"))
+    return found
+
+
 def _exact_side_text(graph, slot, sign):
     op = graph.node(slot).op
     if op in ("max", "min"):
@@ -499,8 +534,10 @@ def analyse(graph, point, values=None, confirm=True):
         values = evaluate(graph, point)
     kinks, singular = kinks_at(graph, values, point), singular_partials(graph, values)
     edges = domain_edges(graph, values)
-    if not kinks and not singular and not edges:
+    hidden = hidden_kinks(graph, point, values)
+    if not kinks and not singular and not edges and not hidden:
         return None
+    kinks = [*kinks, *hidden]
     rounded = rounded_arguments(graph, point, values, {(e.slot, e.position) for e in (*singular, *edges)})
     singular = [Singular(e.slot, e.position, e.partial, (e.slot, e.position) in rounded) for e in singular]
     edges = [Edge(e.slot, e.position, (e.slot, e.position) in rounded) for e in edges]
@@ -518,9 +555,10 @@ def analyse(graph, point, values=None, confirm=True):
         for sign in (1.0, -1.0):
             seed = [sign if i == j else 0.0 for i in range(n)]
             tangents, kinked, dropped = directional_sweep(graph, primals, seed, exact_sides, undetermined)
-            if dropped and _selection_differs(graph, point, primals, dropped):
+            if hidden or dropped and _selection_differs(graph, point, primals, dropped):
                 # The floats select another piece than the exact values do (max(acos(1 − x), x)
-                # at 2e-167: acos(1 − x) is 0 in floats, 6.5e-84 exactly): undetermined.
+                # at 2e-167: acos(1 − x) is 0 in floats, 6.5e-84 exactly), or may (a kink that
+                # rounding moved the floats off): undetermined.
                 for slot in graph.outputs:
                     tangents[slot] = math.nan
             sides[sign] = [tangents[slot] for slot in graph.outputs]

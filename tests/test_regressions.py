@@ -62,7 +62,14 @@ CASES = {
     # tan(acos(0)): a pole in exact arithmetic that rounding moved off the point.
     "pole moved by rounding": (graph(1, ("acos", (0,)), ("tan", (1,))), (0.0,), "undefined in exact arithmetic"),
     # |cos(acos(x))| at 0 is exactly |x|, at its kink; in floats cos(acos(0)) = 6.1e-17.
-    "kink moved by rounding": (graph(1, ("acos", (0,)), ("cos", (1,)), ("abs", (2,))), (0.0,), "rounding"),
+    # Was "rounding"; now the kink is found (within its rounding error of 0, and no
+    # precision separates it), and the sides −1, 1 come from the high-precision differences.
+    "kink moved by rounding": (graph(1, ("acos", (0,)), ("cos", (1,)), ("abs", (2,))), (0.0,), "not differentiable"),
+    # The same kink under max (max(x, |cos(acos x)|) = |x|): finite differences' 0 had been
+    # called "rounding of f".
+    "a kink rounding moved the floats off, under max": (
+        graph(1, ("acos", (0,)), ("cos", (1,)), ("abs", (0,)), ("abs", (0,)), ("abs", (0,)), ("abs", (2,)),
+              ("max", (0, 6))), (0.0,), "not differentiable"),
     # σ′ = σ(1 − σ) was 0 where σ(386) rounds to 1; the chain multiplies it by 1e168.
     "saturated sigmoid": (graph(1, ("abs", (0,)), ("ln", (1,)), ("abs", (2,)), ("sigmoid", (3,))),
                           (9.304689481996413e-169,), "agree"),
