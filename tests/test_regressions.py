@@ -305,6 +305,13 @@ CASES = {
                                                                  "1.401298464324817e-45"))),
                         Node("atan", (2,))), (3,)),
         (0.0,), "not differentiable"),
+    # min(sin(cosh(e^(2x) + ½)), 2) at 2: cosh is 4.4e23, whose ulp (8e6) is beyond sin's
+    # period, so sin's float value is lost; finite differences' "rounding of f" is right
+    # (a value f depends on is lost), though the exact stencil at their step is no better.
+    "a value lost beyond a period": (
+        graph(1, ("add", (0, 0)), ("exp", (1,)), ("add", (2, HALF)), ("cosh", (3,)), ("sin", (4,)),
+              ("min", (5, Const(2.0, Fraction(2), "2.0")))),
+        (2.0,), "rounding"),
 }
 
 
