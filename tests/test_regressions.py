@@ -312,6 +312,12 @@ CASES = {
         graph(1, ("add", (0, 0)), ("exp", (1,)), ("add", (2, HALF)), ("cosh", (3,)), ("sin", (4,)),
               ("min", (5, Const(2.0, Fraction(2), "2.0")))),
         (2.0,), "rounding"),
+    # atan(tan(asin(cos x))) at 8.8e-175: exactly π/2 − |x| (f′ = −1), in floats cos x = 1
+    # and f is constant: finite differences' 0 is "rounding of f", though the exact stencil
+    # at their step straddles the exact kink at 0 and is no better (tan's value is lost).
+    "rounding of f where the exact stencil straddles a kink": (
+        graph(1, ("cos", (0,)), ("abs", (0,)), ("asin", (1,)), ("tan", (3,)), ("atan", (4,))),
+        (8.784747820609391e-175,), "rounding of f"),
 }
 
 
