@@ -269,6 +269,7 @@ class _Walker:
         self.sympy = sympy
         self.ctx = ctx
         self.memo = {symbol: exact_value(ctx, value) for symbol, value in substitutions.items()}
+        self.substitutions = substitutions
         self.rules = _sympy_rules()
 
     def value(self, root):
@@ -346,14 +347,20 @@ class _Walker:
                 choice = self.decided(e)
                 if choice is not None:
                     replacements[e] = choice
-        if not replacements or sympy.count_ops(argument) > 200:
+        if sympy.count_ops(argument) > 200:
             return False
         # Again until nothing changes: a choice may itself hold a decided node
         # (|min(a, b)| is min(a, b), which is b). Each pass removes a node, so this ends.
         reduced, previous = argument.xreplace(replacements), argument
         while reduced != previous:
             reduced, previous = reduced.xreplace(replacements), reduced
-        return sympy.expand(reduced) == 0
+        if sympy.expand(reduced) == 0:
+            return True
+        # Or 0 at this point: sympy's own exact evaluation at the point's rationals
+        # (|atan(cos x)/cos x| − atan(cos x) at x = 0, where cos 0 is 1).
+        point = {symbol: sympy.Rational(float(value)) for symbol, value in self.substitutions.items()
+                 if symbol in reduced.free_symbols}
+        return sympy.expand(reduced.xreplace(point)) == 0
 
     def decided(self, e):
         """What Abs, sign, Max, Min, re or im of real arguments is, where the arguments'

@@ -318,6 +318,12 @@ CASES = {
     "rounding of f where the exact stencil straddles a kink": (
         graph(1, ("cos", (0,)), ("abs", (0,)), ("asin", (1,)), ("tan", (3,)), ("atan", (4,))),
         (8.784747820609391e-175,), "rounding of f"),
+    # max(|atan(cos x)/cos x|, atan(cos x)) at 0: a tie at x = 0 only (cos 0 = 1), touching
+    # (both pieces have derivative 0). sympy's Heaviside argument is 0 there by sympy's own
+    # exact evaluation at the point, which no enclosure can show.
+    "a step function's argument that is 0 at the point only": (
+        graph(1, ("cos", (0,)), ("atan", (1,)), ("abs", (0,)), ("div", (2, 1)), ("abs", (4,)), ("max", (5, 2))),
+        (0.0,), "kink or infinite partial, differentiable"),
 }
 
 
