@@ -93,7 +93,9 @@ def _entry(graph, comparison, entry, report):
     one = entry.one_sided
     if one is not None:
         item["one_sided"] = {"left": one.left, "right": one.right, "why": {"left": one.why[0], "right": one.why[1]},
-                             "found_by": one.how, "differentiable": one.differentiable,
+                             "found_by": one.how,
+                             # null where no method could establish a side: nothing is claimed
+                             "differentiable": one.differentiable if one.established else None,
                              "one_sided_differences": {"left": one.differences[0], "right": one.differences[1]},
                              "confirmed": one.confirmed}
     return item
