@@ -283,6 +283,47 @@ def test_an_infinite_partial_made_by_underflow_is_finite_exactly():
     assert (one.left, one.right) == (-1.0, -1.0) and one.differentiable
 
 
+# ----------------------------------------------------------------------------- floats that are not f
+
+def test_a_sweep_rounding_makes_wrong_gives_way_to_the_high_precision_sides():
+    # tan(cosh(x)^cosh(x)) + |x − 3|² at 3: |u|² = u² is smooth, so f′ = sec²(y)·y′ with
+    # y = c^c, c = cosh 3, y′ = y·(ln c + 1)·sinh 3 (mpmath at 60 digits below). y ≈ 1.3e10
+    # carries a rounding error near 4e-5 in floats, so the float sweep is off by 1.8e-5.
+    import mpmath
+    with mpmath.workdps(60):
+        c, s = mpmath.cosh(3), mpmath.sinh(3)
+        y = c ** c
+        exact = mpmath.sec(y) ** 2 * y * (mpmath.log(c) + 1) * s
+    report = trace("tan(cosh(x)^cosh(x)) + abs(x-3)*abs(x-3)", at=[3.0])
+    one = report.comparison.analysis.entry(0, 0)
+    for side in (one.left, one.right):
+        assert abs(side - float(exact)) <= 1e-12 * abs(float(exact))
+    # Forward mode's value is the float sweep's: rounding, not the kink's convention.
+    reasons = {c.method: c.explanation for c in report.comparison.entries[0].checks if not c.ok}
+    assert reasons["forward"] == reasons["reverse"] == "rounding"
+
+
+def test_a_kink_that_rounding_moved_the_floats_off_is_found():
+    # |cos(acos x)| at 0: cos(acos x) = x on [−1, 1], so f = |x|, sides −1 and 1; in floats
+    # cos(acos 0) = 6.1e-17 and abs is off its kink.
+    report = trace("abs(cos(acos(x)))", at=[0.0])
+    one = report.comparison.analysis.entry(0, 0)
+    assert (one.left, one.right) == (-1.0, 1.0)
+    assert report.comparison.verdict.status == "not-differentiable"
+
+
+def test_sides_no_method_can_give_make_the_verdict_inconclusive(capsys):
+    # √(cos(acos|x|)) at 0 is √|x| exactly (sides ±∞); in floats cos(acos 0) = 6.1e-17, the
+    # sweep gives ±6.4e7, and no enclosure shows √'s argument is not negative at 0. Nothing
+    # is claimed: exit 4, and JSON's "differentiable" is null.
+    code, out, _ = cli(capsys, "trace", "sqrt(cos(acos(abs(x))))", "--at", "0", "--format", "json")
+    data = json.loads(out)
+    assert code == 4 and data["verdict"]["status"] == "inconclusive"
+    one = data["comparison"]["entries"][0]["one_sided"]
+    assert one["left"] is None and one["right"] is None and one["differentiable"] is None
+    assert one["why"]["right"].startswith("could not be established")
+
+
 # ----------------------------------------------------------------------------- property
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
