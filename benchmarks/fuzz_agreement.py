@@ -6,7 +6,8 @@ Random traces over the whole operation table at random points: the four back end
 agree, or disagree for a classified reason that is checked to be right (see
 tests/strategies.py). Prints how many examples were tried and how they were classified;
 a failure prints the shrunk counterexample. With FUZZ_CASE_LOG=path set, each case is
-written there before it is checked (a run stopped by a memory limit leaves its case).
+written there before it is checked, after a line with how many were checked so far (a run
+stopped by a memory limit leaves its case; a long run shows its progress).
 """
 
 import collections
@@ -31,13 +32,14 @@ def main(examples=20_000, max_operations=9):
         if log is not None:      # written before the check: a process the kernel kills leaves its case here
             log.seek(0)
             log.truncate()
+            log.write(f"# {sum(outcomes.values())} examples checked in {time.perf_counter() - start:.0f} s; the next:\n")
             log.write(repr(case) + "\n")
             log.flush()
         outcomes[check_agreement(*case)] += 1
 
     log = open(os.environ["FUZZ_CASE_LOG"], "w") if os.environ.get("FUZZ_CASE_LOG") else None
-
     start = time.perf_counter()
+
     property_holds()
     seconds = time.perf_counter() - start
     tried = sum(outcomes.values())
