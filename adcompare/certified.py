@@ -207,7 +207,12 @@ def evaluate_graph(graph, point, ctx, slots=None):
             values.append(failed)
             continue
         try:
-            value = check(interval_function(node.op)(*args), f"the value of {node.op} (a divisor may be 0)")
+            if node.op == "mul" and node.args[0] == node.args[1]:
+                # u·u is u², never negative: the product of an enclosure with itself is not
+                # (u = [−δ, δ] gives [−δ², δ²], and √(u·u) then "may be negative").
+                value = check(power(args[0], ctx.mpf(2)), "the value of mul")
+            else:
+                value = check(interval_function(node.op)(*args), f"the value of {node.op} (a divisor may be 0)")
         except (Unresolved, Undefined, ZeroDivisionError) as error:
             exact = all(is_exact(a) for a in args)
             if isinstance(error, ZeroDivisionError):

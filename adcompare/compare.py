@@ -450,8 +450,8 @@ def _convention_made_it(analysis, one, value):
     float directional sweeps give, which apply each kink's one-sided rule to the same
     float primals (where it is, the convention changed nothing, and rounding of the float
     program is what is left: tan of a rounded 1.3e10 beside |x − 3|² at 3)."""
-    if not (analysis and analysis.kinks):
-        return False
+    if not (analysis and any(not kink.hidden for kink in analysis.kinks)):
+        return False        # no node on its kink in floats: no convention was taken
     if one is None or not math.isfinite(float(value)):
         return True
     from .nonsmooth import TOLERANCE

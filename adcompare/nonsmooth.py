@@ -163,12 +163,15 @@ class Kink:
     convention forward and reverse mode follow there (see `adcompare.ops.KinkRule`).
     ``exact_side`` is 0 for a kink of the exact function, and −1 or +1, the sign of the
     exact kink argument, where only rounding put the node on its kink (the float program
-    sees a tie; the function does not)."""
+    sees a tie; the function does not). ``hidden``: the reverse, the floats are off the
+    kink by less than their rounding error and exactly no precision separates it (the
+    methods took the side the floats are on, no convention)."""
 
     slot: int
     text: str
     convention: str
     exact_side: int = 0
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,8 +203,9 @@ class Edge:
 class Analysis:
     """What non-smoothness means at one point for the whole function.
 
-    ``kinks`` (`Kink`), ``singular`` (`Singular`) and ``edges`` (`Edge`) are the nodes that
-    made the analysis necessary; ``entries`` maps (output, variable) to `OneSided`; ``sweeps`` holds the
+    ``kinks`` (`Kink`), ``singular`` (`Singular`), ``edges`` (`Edge`) and ``hidden``
+    (`Hidden`: a domain edge, pole or infinite partial rounding may have moved the floats
+    off) are the nodes that made the analysis necessary; ``entries`` maps (output, variable) to `OneSided`; ``sweeps`` holds the
     directional tangent sweeps as traces (`formula.Sweep`, kind 'tangent', seed j, with
     ``direction`` +1 or −1 in ``record``), for a lecturer's slide of the sweep along −eⱼ.
     """
@@ -211,6 +215,7 @@ class Analysis:
     entries: dict = field(default_factory=dict)
     sweeps: tuple = ()
     edges: tuple = ()
+    hidden: tuple = ()
 
     def entry(self, output, variable):
         """The `OneSided` of entry (output, variable), or None where the analysis gives
@@ -243,39 +248,95 @@ def kinks_at(graph, values, point=None):
             for kink in found]
 
 
-def hidden_kinks(graph, point, values):
-    """Live nodes off their kink in floats but within their rounding error of it, whose
-    exact kink argument no precision separates from 0: `Kink`s that rounding may have
-    moved the floats off (|cos(acos x)| at 0 is |6.1e-17| in floats and |x| exactly).
-    The float sweeps cannot see them; the sides come from the high-precision differences.
-    Looked for only in a Graph of at most `PRECISE_LIMIT` operations, where those can be
-    taken, and only at nodes whose float kink argument is within the first-order error
-    bound of the float program (`adcompare.rounding.float_error_bounds`)."""
+@dataclass(frozen=True)
+class Hidden:
+    """A node whose argument at ``position`` is off ``value``, a point where the operation
+    stops being smooth (``what``: 'domain edge', 'pole' or 'infinite partial'), by less
+    than its rounding error in floats, while exactly no precision separates it from that
+    point (√ of cos(acos x) at 0: 6.1e-17 in floats, 0 exactly). The float program's
+    derivatives do not see it."""
+
+    slot: int
+    position: int
+    value: float
+    what: str
+
+
+def hidden_points(graph, point, values):
+    """(kinks, singular points) that rounding may have moved the floats off: live nodes
+    off their kink, a domain edge, a pole or an infinite partial in floats, but within the
+    first-order error bound of the float program (`adcompare.rounding.float_error_bounds`)
+    of it, whose exact argument no precision separates from it (|cos(acos x)| at 0 is
+    |6.1e-17| in floats and |x| exactly). The float sweeps cannot see them: the sides come
+    from the high-precision differences. Looked for only in a Graph of at most
+    `PRECISE_LIMIT` operations, where those can be taken. Returns a list of `Kink` and a
+    list of `Hidden`."""
     if graph.size - graph.n_inputs > PRECISE_LIMIT:
-        return []
-    near = [slot for slot, kind, side in singular_sides(graph, values) if kind == "kink" and np.all(np.real(side) != 0)]
-    if not near:
-        return []
-    from .rounding import float_error_bounds
-    _, errors, _ = float_error_bounds(graph, point)
-    candidates = []
-    for slot in near:
-        node = graph.node(slot)
-        args = [float(np.real(a)) for a in argument_values(node.args, values)]
-        gap = abs(args[0] if len(args) == 1 else args[0] - args[1])
-        error = sum(float(errors[a]) for a in node.args if not isinstance(a, Const))
-        if gap <= 2 * error:
-            candidates.append(slot)
+        return [], []
+    errors = None
+    candidates = {}          # key → (slot, quantity whose exact sign is sought, what)
+    with quiet():
+        for slot, op, args, position in _variable_arguments(graph, values):
+            node = graph.node(slot)
+            real = [float(np.real(a)) for a in args]
+            found = []
+            if op.kink_rule is not None and position == 0 and np.real(op.kink_side(*args)) != 0:
+                gap = abs(real[0] if len(real) == 1 else real[0] - real[1])
+                found.append(((slot, "kink"), gap, [a for a in node.args if not isinstance(a, Const)],
+                              lambda a: a[0] if len(a) == 1 else a[0] - a[1], "kink"))
+            for value in EDGE_VALUES:
+                if real[position] == value or not math.isfinite(real[position]):
+                    continue
+                what = _singular_at(op, args, position, value)
+                if what is not None:
+                    found.append(((slot, position, value), abs(real[position] - value), [node.args[position]],
+                                  lambda a, p=position, v=value: a[p] - v, what))
+            for key, gap, reads, quantity, what in found:
+                if gap > 1e-3 * max(1.0, abs(real[position])):
+                    continue                  # far from it: no rounding error can be that large
+                if errors is None:
+                    from .rounding import float_error_bounds
+                    errors = float_error_bounds(graph, point)[1]
+                if gap <= 2 * sum(float(errors[a]) for a in reads):
+                    candidates[key] = (slot, quantity, what)
     if not candidates:
-        return []
-    signs = exact_kink_signs(graph, point, candidates)
-    found = []
-    for slot in candidates:
-        if signs.get(slot, 0) == 0:
+        return [], []
+    signs = exact_signs(graph, point, {key: (slot, quantity) for key, (slot, quantity, _) in candidates.items()})
+    kinks, singular = [], []
+    for key, (slot, _, what) in candidates.items():
+        if signs.get(key, 0) != 0:
+            continue                          # exactly off it, on the side the floats are on
+        if what == "kink":
             op = OPERATIONS[graph.node(slot).op]
-            found.append(Kink(slot, f"{op.kink_text} exactly, or within 10^-2560 of it", "the side the floats are "
-                                    "on (rounding moved them off the kink by less than its error bound)"))
-    return found
+            kinks.append(Kink(slot, f"{op.kink_text} exactly, or within 10^-2560 of it", "the side the floats are "
+                                    "on (rounding moved them off the kink by less than its error bound)",
+                              hidden=True))
+        else:
+            singular.append(Hidden(slot, key[1], key[2], what))
+    return kinks, singular
+
+
+def _singular_at(op, args, position, value):
+    """What the operation has where argument ``position`` is ``value`` (the others as they
+    are): 'pole', 'domain edge', 'infinite partial', or None."""
+    moved = list(args)
+    moved[position] = value
+    if op.pole_side is not None and np.real(op.pole_side(*moved)) == 0:
+        return "pole"
+    if op.domain is not None:
+        for toward in (math.inf, -math.inf):
+            beside = list(moved)
+            beside[position] = np.nextafter(value, toward)
+            if not op.domain(*beside):
+                return "domain edge"
+        if not op.domain(*moved):
+            return "domain edge"
+    partial = op.partials[position]
+    if partial.kind not in (ONE, MINUS_ONE):
+        local, overflowed = local_partial(partial, moved, op.evaluate(*moved))
+        if not math.isfinite(local) and not overflowed:
+            return "infinite partial"
+    return None
 
 
 def _exact_side_text(graph, slot, sign):
@@ -534,10 +595,10 @@ def analyse(graph, point, values=None, confirm=True):
         values = evaluate(graph, point)
     kinks, singular = kinks_at(graph, values, point), singular_partials(graph, values)
     edges = domain_edges(graph, values)
-    hidden = hidden_kinks(graph, point, values)
-    if not kinks and not singular and not edges and not hidden:
+    hidden_kinks, hidden = hidden_points(graph, point, values)
+    if not kinks and not singular and not edges and not hidden_kinks and not hidden:
         return None
-    kinks = [*kinks, *hidden]
+    kinks = [*kinks, *hidden_kinks]
     rounded = rounded_arguments(graph, point, values, {(e.slot, e.position) for e in (*singular, *edges)})
     singular = [Singular(e.slot, e.position, e.partial, (e.slot, e.position) in rounded) for e in singular]
     edges = [Edge(e.slot, e.position, (e.slot, e.position) in rounded) for e in edges]
@@ -555,7 +616,7 @@ def analyse(graph, point, values=None, confirm=True):
         for sign in (1.0, -1.0):
             seed = [sign if i == j else 0.0 for i in range(n)]
             tangents, kinked, dropped = directional_sweep(graph, primals, seed, exact_sides, undetermined)
-            if hidden or dropped and _selection_differs(graph, point, primals, dropped):
+            if hidden or hidden_kinks or dropped and _selection_differs(graph, point, primals, dropped):
                 # The floats select another piece than the exact values do (max(acos(1 − x), x)
                 # at 2e-167: acos(1 − x) is 0 in floats, 6.5e-84 exactly), or may (a kink that
                 # rounding moved the floats off): undetermined.
@@ -572,7 +633,7 @@ def analyse(graph, point, values=None, confirm=True):
             # float: the entry is left to the methods, which cannot give it either.
             if not any(v is not None and math.isinf(v) for v in (one.left, one.right)):
                 entries[(k, j)] = one
-    return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps), tuple(edges))
+    return Analysis(tuple(kinks), tuple(singular), entries, tuple(sweeps), tuple(edges), tuple(hidden))
 
 
 def _selection_differs(graph, point, primals, slots):

@@ -195,11 +195,13 @@ class _Differences:
         first step), sets the accuracy sought for a derivative that is 0 or nearly so.
         (max |f| / |x| does not: at x = 2e-313 it is 1e313, and accepts anything.)"""
         h = self.first_step
-        center = certify_graph(self.graph, self._moved(mpmath.mpf(0)), 10)
+        # At the digits sought: f(x ± h) − f(x) may be far below f (|x| + acos x at 0 varies
+        # as h³/6, 3e-32 of f at the first step, which 10 digits read as no variation).
+        center = certify_graph(self.graph, self._moved(mpmath.mpf(0)), self.digits + 10)
         for _ in range(SHRINK_TRIES):
-            values = [certify_graph(self.graph, self._moved(offset), 10) for offset in self._offsets(h)]
+            values = [certify_graph(self.graph, self._moved(offset), self.digits + 10) for offset in self._offsets(h)]
             if not any(c.failure == "undefined" for row in values for c in row):
-                with mpmath.workdps(30):
+                with mpmath.workdps(self.digits + 20):
                     largest = max((abs(c.value - c0.value) for row in values for c, c0 in zip(row, center)
                                    if c.established and c0.established), default=mpmath.mpf(0))
                 # f constant at the first step (max(√(x²), 1e-10) at 0) gives no scale: then

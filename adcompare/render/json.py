@@ -108,8 +108,10 @@ def report_to_dict(report):
     entries = [_entry(graph, comparison, e, report) for e in comparison.entries]
     analysis = comparison.analysis
     kinks = [{"node": describe_slot(graph, slot), "kink": text} for slot, text in comparison.kinks]
-    singular, edges = [], []
+    singular, edges, hidden = [], [], []
     if analysis is not None:
+        hidden = [{"node": describe_slot(graph, h.slot), "argument": h.position, "at": h.value, "what": h.what}
+                  for h in analysis.hidden]
         kinks += [{"node": describe_slot(graph, k.slot), "kink": k.text, "convention": k.convention}
                   for k in analysis.kinks]
         singular = [{"node": describe_slot(graph, s.slot), "argument": s.position,
@@ -136,6 +138,7 @@ def report_to_dict(report):
                                     "how": d.numerical.how, "text": d.text}
                                    for (k, j), d in comparison.referee.items()],
                        "kinks": kinks, "infinite_partials": singular, "domain_edges": edges,
+                       "within_rounding_of": hidden,
                        "lost_to_rounding": [{"node": describe_slot(graph, slot), "float": value,
                                              "exact": str(exact)} for slot, value, exact in comparison.lost]},
         "agree": comparison.agree,

@@ -361,6 +361,12 @@ def disagreement_notes(report):
             notes.append(Note(("At the edge of its domain: ", *slot_cells(graph, edge.slot),
                                f" (its argument {edge.position + 1} is where the operation stops being defined "
                                "on one side), so f may be defined on one side of the point only.")))
+        for hidden in analysis.hidden:
+            notes.append(Note((f"Within rounding of a {hidden.what}: ", *slot_cells(graph, hidden.slot),
+                               f" (its argument {hidden.position + 1} is off {hidden.value:g} in floats by less than "
+                               "its rounding error, and exactly no precision up to 2,560 digits separates it from "
+                               f"{hidden.value:g}); the float program's derivatives do not see it, so the one-sided "
+                               "derivatives come from high-precision differences of f.",)))
         if all(entry.differentiable for entry in comparison.entries):
             notes.append(Note(("The function is differentiable here all the same: its one-sided derivatives agree "
                                "at every entry (see the one-sided derivatives above).",)))
