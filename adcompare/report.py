@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from functools import partial
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
 
 from .backends import METHODS, run_method, skipped_for_size
@@ -260,10 +261,13 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     try:
         values = evaluate(graph, point)
     except DomainError as error:
-        if error.kind != "domain" or not defined_exactly(graph, point, error.node):
-            raise       # f undefined, or beyond the float range (refused as documented)
         # Rounding moved the float program out of its domain (1 − tanh(20) is 0 in floats,
-        # 8.5e-18 exactly): f is defined, and only the exact methods can say more.
+        # 8.5e-18 exactly), or a node overflows where f is within the float range
+        # (exp(x)/exp(x) at 800): f is defined, and only the exact methods can say more.
+        inside = defined_exactly(graph, point, error.node) if error.kind == "domain" else \
+            error.kind == "overflow" and defined_exactly(graph, point, within_floats=True)
+        if not inside:
+            raise       # f undefined, or beyond the float range (refused as documented)
         results = {m: _run(m, graph, point, options) if m == "symbolic" else
                    _left_by_rounding(m, error, options.get(m, {})) for m in METHODS if m in methods}
         values, _ = evaluate_where_defined(graph, point)
@@ -290,23 +294,31 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     return Report(graph, point, results, primal_rows(graph, values), comparison)
 
 
-def defined_exactly(graph, point, slot=None):
+def defined_exactly(graph, point, slot=None, within_floats=False):
     """Whether every output of ``graph``, and the node at ``slot`` (where the float
     evaluation failed) when it is given and live, have certified finite values at ``point``
-    (floats, taken exactly): f is defined there, whatever its float evaluation does."""
+    (floats, taken exactly): f is defined there, whatever its float evaluation does. With
+    ``within_floats``, the outputs must also lie within the float range."""
     from .certified import certify_graph
     if slot is not None and not graph.live[slot]:
         return False
     slots = list(graph.outputs) + ([] if slot is None else [slot])
-    return all(c.established for c in certify_graph(graph, point, 17, slots))
+    values = certify_graph(graph, point, 17, slots)
+    if not all(c.established for c in values):
+        return False
+    largest = mpmath.mpf(np.finfo(float).max)
+    return not within_floats or all(abs(c.value) <= largest for c in values[:len(graph.outputs)])
 
 
 def _left_by_rounding(method, error, options):
     from .backends import Cost, Result
-    return Result(method, (), None, Cost(0, 0, 0), details=dict(options),
-                  error=f"the float program leaves its domain here ({error}), though f is defined at this point "
-                        "(exactly, the operation's argument is inside its domain: rounding moved it out)",
-                  error_kind="domain")
+    if error.kind == "overflow":
+        why = (f"the float program overflows here ({error}), though f is defined at this point and within the "
+               "float range (exactly, only an intermediate value is beyond it)")
+    else:
+        why = (f"the float program leaves its domain here ({error}), though f is defined at this point "
+               "(exactly, the operation's argument is inside its domain: rounding moved it out)")
+    return Result(method, (), None, Cost(0, 0, 0), details=dict(options), error=why, error_kind="domain")
 
 
 def _run(method, graph, point, options):

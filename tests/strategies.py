@@ -91,7 +91,8 @@ def check_agreement(graph, point):
         assume(False)   # outside the domain, or no finite derivative: bad input, not a test case
     comparison = report.comparison
     analysis = comparison.analysis
-    left = [m for m, r in report.results.items() if r.error and r.error.startswith("the float program leaves its domain")]
+    left = [m for m, r in report.results.items() if r.error and r.error.startswith(
+        ("the float program leaves its domain", "the float program overflows here"))]
     if left:
         # Right when the float program really raises at the point while f, evaluated node by
         # node in sympy's exact arithmetic, is a finite real number there (acos(cos(t))/t at
@@ -100,6 +101,10 @@ def check_agreement(graph, point):
             evaluate(graph, point)
         # 1/x at 6.7e-270 is 1.5e269: finite. 2,000 digits resolve every float point's nodes.
         assert not exact_value_undefined(graph, point, near_pole=False, digits=2000), left
+        if any("overflows" in report.results[m].error for m in left):
+            # And f itself is within the float range (exp(x)/exp(x) at 800 is 1).
+            exact = exact_node_values(graph, point)
+            assert all(abs(exact[slot]) <= np.finfo(float).max for slot in graph.outputs), left
         assert comparison.verdict.status in ("inconclusive", "disagree"), comparison.verdict
         return "defined exactly, not in floats"
     if analysis is not None:
@@ -385,21 +390,27 @@ def a_value_is_lost(graph, point):
     each operation in 200-digit Floats from the point's floats (not adcompare's certified
     enclosures), the float one by the Graph's primal evaluation."""
     import sympy
-    from adcompare.backends.symbolic import to_sympy_constant
-    digits = 200
     floats = evaluate(graph, point)
     live = graph.live
+    for slot, exact in enumerate(exact_node_values(graph, point)):
+        if slot < graph.n_inputs or not live[slot] or not (exact.is_real and exact.is_finite):
+            continue
+        if abs(exact - sympy.Float(float(np.real(floats[slot])), 200)) > sympy.Float("1e-8") * abs(exact):
+            return True
+    return False
+
+
+def exact_node_values(graph, point, digits=200):
+    """Every slot's value, node by node with sympy's counterpart of each operation in
+    ``digits``-digit Floats from the point's floats (not adcompare's certified enclosures)."""
+    import sympy
+    from adcompare.backends.symbolic import to_sympy_constant
     values = [sympy.Float(float(v), digits) for v in point]
     for slot in range(graph.n_inputs, graph.size):
         node = graph.node(slot)
         args = [to_sympy_constant(a) if isinstance(a, Const) else values[a] for a in node.args]
-        exact = sympy.N(OPERATIONS[node.op].to_sympy(*args), digits)
-        values.append(exact)
-        if not live[slot] or not (exact.is_real and exact.is_finite):
-            continue
-        if abs(exact - sympy.Float(float(np.real(floats[slot])), digits)) > sympy.Float("1e-8") * abs(exact):
-            return True
-    return False
+        values.append(sympy.N(OPERATIONS[node.op].to_sympy(*args), digits))
+    return values
 
 
 def exact_stencil_agrees(graph, point, report, entry):

@@ -114,7 +114,6 @@ def test_binary_standard_input_is_refused():
     ("x^y", "0,0", "0^0 = 1"),
     ("x^y", "-2,0.5", "(-2)^0.5 = undefined"),
     ("exp(x)", "1000", "overflow"),
-    ("exp(x)*0", "1000", "overflow"),
     ("asin(x)", "2", "asin 2 = undefined"),
 ])
 def test_special_values_name_the_node(expression, at, message):

@@ -370,6 +370,23 @@ def test_a_point_where_only_the_float_program_leaves_the_domain_is_not_bad_input
         assert abs(report.comparison.entries[0].reference - right) <= 1e-25 * abs(right)
 
 
+@pytest.mark.parametrize("expression, at, derivative", [
+    # exp(x)/exp(x) ≡ 1 (f′ = 0); exp(800) = 2.7e347 overflows in floats only.
+    ("exp(x)/exp(x)", "800", 0.0),
+    # x·1e200·1e200/1e300 = 1e100·x (f′ = 1e100); 1e200·1e200 overflows in floats only.
+    ("x*1e200*1e200/1e300", "1", 1e100),
+    # exp(x)·0 ≡ 0 (f′ = 0): once refused as bad input for the overflow of exp(1000).
+    ("exp(x)*0", "1000", 0.0),
+])
+def test_an_intermediate_overflow_where_f_is_within_the_float_range_is_not_bad_input(capsys, expression, at,
+                                                                                     derivative):
+    code, out, err = cli(capsys, "trace", expression, "--at", at)
+    assert code == 4 and err == ""
+    assert "the float program overflows here" in out
+    report = trace(expression, at=[float(at)])
+    assert float(report.results["symbolic"].jacobian[0, 0]) == pytest.approx(derivative, rel=1e-15, abs=1e-300)
+
+
 def test_a_point_outside_the_exact_domain_is_still_bad_input(capsys):
     # ln 0 and 1/(x − x): undefined exactly, not only in floats.
     for expression, at in (("ln(x)", "0"), ("1/(x-x)", "1")):
