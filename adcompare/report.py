@@ -278,8 +278,11 @@ def trace_graph(graph, point, *, methods=METHODS, fd_method="central", digits=30
     lost_constants = lost_to_rounding(graph, point, values, constants_only=True)
     refuted = refute_expression(graph, point, results.get("symbolic"), lost_constants)
     comparison = compare(results, tolerances, lost=lost_constants, analysis=analysis, names=names, referee=refuted)
+    # A step too coarse is a guess from the step and the reference alone: where rounding
+    # has destroyed a value f depends on (x2 − (x3 − tanh x1) at x2 = x3: 0 in floats,
+    # tanh x1 exactly), no step resolves it, and rounding of f is the cause.
     unexplained = {(entry.output, entry.variable) for entry, check in comparison.mismatches
-                   if check.explanation is None}
+                   if check.explanation in (None, "step too coarse")}
     if unexplained:
         # Costly, so only when a disagreement is unexplained: can rounding account for it,
         # and has it destroyed a value on the way?

@@ -7,6 +7,7 @@ docs/guarantees.md.
 """
 
 import math
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -116,7 +117,19 @@ def test_error_estimates_bound_the_actual_error_on_the_full_corpus():
         assert counts["held"] >= 0.99 * counts["entries"], (method, counts)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+KNOWN_MISSES = {
+    # f's floats do not depend on x1 at all (x3 − tanh x1 is x3 in floats), so no float
+    # evaluation can estimate the error: listed in docs/guarantees.md ("A dependence lost").
+    "a value lost, not a step too coarse",
+}
+
+
+def test_known_misses_are_listed_in_the_guarantees():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "guarantees.md").read_text()
+    assert "A dependence lost to rounding" in text and KNOWN_MISSES <= set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - KNOWN_MISSES))
 def test_estimates_hold_at_the_cases_found_by_fuzzing(name):
     graph, point, _ = CASES[name]
     outcomes = fd_corpus.measure(fd_corpus.Case("regression", graph, point))

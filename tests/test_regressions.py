@@ -299,6 +299,21 @@ CASES = {
     "a domain edge rounding moved the floats off": (
         graph(1, ("acos", (0,)), ("cos", (1,)), ("pow", (2, Const(2.0, Fraction(2), "2"))), ("sqrt", (3,))), (0.0,),
         "not differentiable"),
+    # σ((x2 − (x3 − tanh x1))/x3²) at x2 = x3 = 1.2e-38, x1 = 1.4e-99: x3 − tanh x1 is x3 in
+    # floats, so f does not depend on x1 in floats; f′ = σ′/x3² = 1.8e75. Finite differences'
+    # miss was called "step too coarse" (no step resolves it): it is rounding of f.
+    "a value lost, not a step too coarse": (
+        graph(3, ("mul", (2, 2)), ("ln", (3,)), ("tanh", (4,)), ("tanh", (0,)), ("sub", (2, 6)), ("sub", (1, 7)),
+              ("div", (8, 3)), ("sigmoid", (9,))),
+        (1.4333791235072934e-99, 1.1754943508222875e-38, 1.1754943508222875e-38), "rounding of f"),
+    # cosh(cosh(x1^x3)) at (0, 0, 0.936): sympy's formula has no value at x1 = 0, and its
+    # limit with x3 = 8431…/9007… (the float, exactly) ran out of memory: no limit is taken
+    # over a rational with a numerator or denominator above 1,000.
+    "a limit over a float exponent": (
+        Graph(("x1", "x2", "x3"), (Node("pow", (0, 2)), Node("add", (0, Const(1.5, Fraction(3, 2), "1.5"))),
+                                   Node("div", (1, Const(1.5, Fraction(3, 2), "1.5"))), Node("atan", (2,)),
+                                   Node("mul", (2, 6)), Node("cosh", (3,)), Node("cosh", (8,))), (9,)),
+        (0.0, 0.0, 0.9360591900789519), "not differentiable"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined

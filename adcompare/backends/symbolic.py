@@ -91,6 +91,10 @@ LIMIT_SIZE = 100
 the point gives no value; and none with a piecewise function in it (_PIECEWISE), over which
 sympy's limit took 37 s for min(cosh(√x), x) at 0."""
 _PIECEWISE = (sympy.Min, sympy.Max, sympy.Abs, sympy.Heaviside, sympy.sign, sympy.Piecewise)
+LIMIT_DENOMINATOR = 1000
+"""The largest numerator or denominator of a rational in a formula whose limit is taken:
+a float is a rational with a denominator up to 2^1074, and sympy's limit of x^(p/q) with
+q = 2^53 (cosh(cosh(x1^0.936)) at x1 = 0) ran out of memory."""
 
 
 def _at_the_point(graph, point, failed, digits):
@@ -118,6 +122,9 @@ def _at_the_point(graph, point, failed, digits):
             continue
         if tree_size([d]) > LIMIT_SIZE or d.has(*_PIECEWISE):
             continue        # sympy's limit can take minutes over piecewise functions
+        if any(abs(r.q) > LIMIT_DENOMINATOR or abs(r.p) > LIMIT_DENOMINATOR
+               for r in [*exact, *d.atoms(sympy.Rational)]):
+            continue            # x1^(8431…/9007…) (a float, exactly): sympy's limit ran out of memory
         for i, symbol in enumerate(symbols):
             rest = d.subs({t: exact[m] for m, t in enumerate(symbols) if m != i})
             if rest.has(sympy.nan, sympy.zoo):
