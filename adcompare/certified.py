@@ -247,6 +247,7 @@ def _sympy_rules():
         sympy.asin: asin, sympy.acos: acos, sympy.atan: atan, sympy.sinh: sinh, sympy.cosh: cosh,
         sympy.tanh: tanh, sympy.Abs: absolute, sympy.sign: sign,
         sympy.re: lambda x: x, sympy.im: lambda x: x.ctx.mpf(0), sympy.arg: _arg,
+        sympy.conjugate: lambda x: x,       # of a real value (every enclosure here is real)
         sympy.sec: lambda x: 1 / _nonzero(cos(x), "sec"), sympy.csc: lambda x: 1 / _nonzero(sin(x), "csc"),
         sympy.cot: lambda x: 1 / _nonzero(tan(x), "cot"),
     }
@@ -348,7 +349,7 @@ class _Walker:
             return False                   # the enclosure decides the sign: no need
         replacements = {}
         for e in sympy.preorder_traversal(argument):
-            if e.func in (sympy.Abs, sympy.sign, sympy.re, sympy.im, sympy.Max, sympy.Min):
+            if e.func in (sympy.Abs, sympy.sign, sympy.re, sympy.im, sympy.conjugate, sympy.Max, sympy.Min):
                 choice = self.decided(e)
                 if choice is not None:
                     replacements[e] = choice
@@ -374,7 +375,7 @@ class _Walker:
         values = [self.memo.get(a) for a in e.args]
         if any(v is None or isinstance(v, ArithmeticError) for v in values):
             return None
-        if e.func is sympy.re:
+        if e.func in (sympy.re, sympy.conjugate):
             return e.args[0]
         if e.func is sympy.im:
             return sympy.S.Zero

@@ -314,6 +314,10 @@ CASES = {
                                    Node("div", (1, Const(1.5, Fraction(3, 2), "1.5"))), Node("atan", (2,)),
                                    Node("mul", (2, 6)), Node("cosh", (3,)), Node("cosh", (8,))), (9,)),
         (0.0, 0.0, 0.9360591900789519), "not differentiable"),
+    # |tanh(ln|x|)| at 2: sympy's derivative holds sign(tanh(conjugate(log(Abs(x1))))), and the
+    # certified evaluator did not know conjugate (of a real value, the value itself).
+    "sympy's conjugate": (graph(1, ("abs", (0,)), ("abs", (0,)), ("ln", (1,)), ("tanh", (3,)), ("abs", (4,))),
+                          (2.0,), "agree"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined
