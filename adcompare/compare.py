@@ -350,10 +350,11 @@ def _explain_differences(result, output, variable, error, reference, lost):
         # an earlier rounding (acos(cos x) near 0), and the quotient divides it by the step.
         # Only where rounding clearly dominates (4×): where the two parts are alike, the split
         # of the estimate cannot say which made the error (acos(x₁/c) near 1 at a step of 1e-44).
-        # And only beyond the truncation part: below it, the step alone may have made the
-        # error (tan of c^c at a step of 6.8e-14: exact arithmetic at the same points is
-        # further off than the floats).
-        if row.rounding[output] >= 4 * row.truncation[output] and error > row.truncation[output] \
+        # And only well beyond the truncation part (twice, the slack the estimate is held to):
+        # below it, the step alone may have made the error (tan of c^c at a step of 6.8e-14,
+        # tan(ln(ln(cosh x))) near a pole of tan: exact arithmetic at the same points is as
+        # far off as the floats).
+        if row.rounding[output] >= 4 * row.truncation[output] and error > 2 * row.truncation[output] \
                 and row.noise[output] > 8 * EPS * abs(center):
             return "rounding of f"
         return "finite-difference error"
