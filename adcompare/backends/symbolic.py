@@ -91,6 +91,10 @@ LIMIT_SIZE = 100
 the point gives no value; and none with a piecewise function in it (_PIECEWISE), over which
 sympy's limit took 37 s for min(cosh(√x), x) at 0."""
 _PIECEWISE = (sympy.Min, sympy.Max, sympy.Abs, sympy.Heaviside, sympy.sign, sympy.Piecewise)
+LIMIT_FUNCTIONS = (sympy.log, sympy.exp)
+"""The only functions a formula whose limit is taken may hold, besides sums, products and
+powers (x^y·ln x at (0, 2)): sympy's limit of acos(cosh(acos(cosh x)))′ at 0 did not
+finish in 40 s."""
 LIMIT_DENOMINATOR = 1000
 """The largest numerator or denominator of a rational in a formula whose limit is taken:
 a float is a rational with a denominator up to 2^1074, and sympy's limit of x^(p/q) with
@@ -120,8 +124,9 @@ def _at_the_point(graph, point, failed, digits):
             found[(k, j)] = (certified, d, "differentiated again with the signs of the variables at the point as "
                                            "assumptions (they hold near it)")
             continue
-        if tree_size([d]) > LIMIT_SIZE or d.has(*_PIECEWISE):
-            continue        # sympy's limit can take minutes over piecewise functions
+        if tree_size([d]) > LIMIT_SIZE or d.has(*_PIECEWISE) \
+                or any(not isinstance(f, LIMIT_FUNCTIONS) for f in d.atoms(sympy.Function)):
+            continue        # sympy's limit can take minutes over piecewise or nested functions
         if any(abs(r.q) > LIMIT_DENOMINATOR or abs(r.p) > LIMIT_DENOMINATOR
                for r in [*exact, *d.atoms(sympy.Rational)]):
             continue            # x1^(8431…/9007…) (a float, exactly): sympy's limit ran out of memory
