@@ -269,8 +269,11 @@ def hidden_points(graph, point, values):
     of it, whose exact argument no precision separates from it (|cos(acos x)| at 0 is
     |6.1e-17| in floats and |x| exactly). The float sweeps cannot see them: the sides come
     from the high-precision differences. Looked for only in a Graph of at most
-    `PRECISE_LIMIT` operations, where those can be taken. Returns a list of `Kink` and a
-    list of `Hidden`."""
+    `PRECISE_LIMIT` operations, where those can be taken, and only within 10^-3 of the point
+    (relative to max(1, |argument|)): the error bound is computed only when some argument
+    is that close, so a value rounding has destroyed entirely (tan of 1e38) is not looked
+    at here (`adcompare.backends.symbolic.lost_to_rounding` says it is lost). Returns a
+    list of `Kink` and a list of `Hidden`."""
     if graph.size - graph.n_inputs > PRECISE_LIMIT:
         return [], []
     errors = None

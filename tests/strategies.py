@@ -335,11 +335,11 @@ def check_one_sided(graph, point, analysis, digits=120):
     the directional sweeps but the expression."""
     import sympy
     from adcompare.backends.symbolic import to_sympy
-    symbols, outputs = to_sympy(graph)
     try:
+        symbols, outputs = to_sympy(graph)
         functions = [sympy.lambdify(symbols, f, modules="mpmath") for f in outputs]
     except (KeyError, TypeError, ValueError):       # sympy's f is zoo (tan(acos(0))): nothing to compare
-        return
+        return                                      # (max(x, zoo) raises ValueError as it is built)
     for (k, j), one in analysis.entries.items():
         if not one.precise:        # float one-sided differences: estimates, checked by their tolerance
             continue
