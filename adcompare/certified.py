@@ -40,6 +40,10 @@ from .intervals import (EXACT_ORDER, Undefined, Unresolved, absolute, acos, asin
 MAX_DIGITS = 2560
 """The highest working precision, in decimal digits. A value still unresolved there is
 reported as "could not be established"."""
+POINT_RATIONAL = 1000
+"""The largest numerator or denominator of a point's coordinate that sympy's exact
+evaluation is asked to substitute (0, ½, 3 are; a float such as 0.1 or 2.2e-313 is a
+rational with a denominator of 2^55 or 2^1074, over which sympy's algebra can take minutes)."""
 _ZERO_EXPONENT = -1080     # |value| < 2^-1080: rounds to 0 in float64 (whose least is 2^-1074)
 _FZERO, _FONE = libmp.fzero, libmp.fone
 
@@ -363,9 +367,13 @@ class _Walker:
         if sympy.expand(reduced) == 0:
             return True
         # Or 0 at this point: sympy's own exact evaluation at the point's rationals
-        # (|atan(cos x)/cos x| − atan(cos x) at x = 0, where cos 0 is 1).
+        # (|atan(cos x)/cos x| − atan(cos x) at x = 0, where cos 0 is 1), where they are
+        # small: with −2.2e-313 (a denominator of 2^1074) under a cosine and a power, sympy's
+        # expansion took minutes.
         point = {symbol: sympy.Rational(float(value)) for symbol, value in self.substitutions.items()
                  if symbol in reduced.free_symbols}
+        if any(abs(r.p) > POINT_RATIONAL or r.q > POINT_RATIONAL for r in point.values()):
+            return False
         return sympy.expand(reduced.xreplace(point)) == 0
 
     def decided(self, e):

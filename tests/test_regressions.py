@@ -339,6 +339,14 @@ CASES = {
     "sympy's max of zoo": (
         graph(1, ("sub", (0, 0)), ("abs", (0,)), ("abs", (0,)), ("cos", (1,)), ("max", (4, 4)), ("asin", (5,)),
               ("tan", (6,)), ("max", (0, 7))), (0.0,), "one-sided derivatives not established"),
+    # relu(cos(x2) − x3^x2) at (1/3, −2.2e-313, 1/3): a tie; proving the Heaviside argument 0 by
+    # sympy's exact evaluation at the point's rationals (a denominator of 2^1074) took
+    # minutes: that evaluation now takes small rationals only.
+    "an exact evaluation at a float's rational": (
+        Graph(("x1", "x2", "x3"), (Node("pow", (2, 1)), Node("cos", (1,)), Node("sub", (3, 4)), Node("relu", (5,))),
+              (6,)),
+        (0.3333333333333333, -2.2250738585e-313, 0.3333333333333333),
+        "differentiable at a kink; a convention or stencil misses it"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined
