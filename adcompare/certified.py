@@ -418,11 +418,64 @@ class _Walker:
         raise Unresolved(f"the certified evaluator does not know sympy's {expression}")
 
 
-def certify_sympy(expressions, substitutions, digits):
+def certify_sympy(expressions, substitutions, digits, steps_free=True):
     """Certified values of sympy ``expressions`` with ``substitutions`` (symbol → float,
-    taken exactly): a list of `Certified`, in order."""
+    taken exactly): a list of `Certified`, in order.
+
+    Where a value is unresolved because a Heaviside or sign has an argument no precision
+    settles (max(x, asin(sin x)) at 7.6e-298: x − asin(sin x) is 0 exactly, which no
+    enclosure shows), and ``steps_free``, the expression is evaluated again with each such
+    argument taken negative, 0 and positive in turn (`_whatever_the_steps`): where every
+    choice gives the same value, that value is established, whatever the argument is."""
     def evaluate(ctx, indices):
         walker = _Walker(ctx, substitutions)
         return [walker.value(expressions[k]) for k in indices]
 
-    return certify(evaluate, len(expressions), digits)
+    results = certify(evaluate, len(expressions), digits)
+    if steps_free:
+        for k, result in enumerate(results):
+            if result.failure == "unresolved" and ("Heaviside" in result.reason or "sign" in result.reason):
+                results[k] = _whatever_the_steps(expressions[k], substitutions, digits) or result
+    return results
+
+
+STEP_GROUPS = 3
+"""At most this many undecided step arguments (up to sign) are tried every way: 3³ = 27
+evaluations."""
+
+
+def _whatever_the_steps(expression, substitutions, digits):
+    """The Certified value of ``expression`` when it is the same for every sign of the
+    arguments of its Heaviside and sign functions (an argument and its negation taken
+    together; Heaviside(0) is sympy's ½ or its second argument), or None."""
+    import itertools
+
+    import sympy
+    steps = [e for e in sympy.preorder_traversal(expression) if e.func in (sympy.Heaviside, sympy.sign)]
+    groups = []
+    for e in steps:
+        if not any(sympy.expand(e.args[0] - g) == 0 or sympy.expand(e.args[0] + g) == 0 for g in groups):
+            groups.append(e.args[0])
+    if not groups or len(groups) > STEP_GROUPS:
+        return None
+    found = []
+    for signs in itertools.product((-1, 0, 1), repeat=len(groups)):
+        replace = {}
+        for e in steps:
+            s = next(sg if sympy.expand(e.args[0] - g) == 0 else -sg for g, sg in zip(groups, signs)
+                     if sympy.expand(e.args[0] - g) == 0 or sympy.expand(e.args[0] + g) == 0)
+            if e.func is sympy.sign:
+                replace[e] = sympy.Integer(s)
+            else:
+                replace[e] = (e.args[1] if len(e.args) > 1 else sympy.S.Half) if s == 0 else sympy.Integer(s > 0)
+        value = certify_sympy([expression.xreplace(replace)], substitutions, digits, steps_free=False)[0]
+        if not value.established:
+            return None
+        found.append(value)
+    with mpmath.workdps(digits + 20):
+        low = min(v.value - v.radius for v in found)
+        high = max(v.value + v.radius for v in found)
+        middle, radius = (low + high) / 2, (high - low) / 2
+        if radius > mpmath.mpf(10) ** -digits * max(abs(middle), mpmath.ldexp(1, _ZERO_EXPONENT)):
+            return None
+    return Certified(middle, radius, max(v.digits for v in found))

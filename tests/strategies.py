@@ -355,7 +355,8 @@ def check_one_sided(graph, point, analysis, digits=120):
         scale = min([abs(mpmath.mpf(float(v))) for v in point if v != 0] + constants + [mpmath.mpf(1)]) ** 8
         h = mpmath.mpf("1e-40") * (min(abs(mpmath.mpf(float(point[j]))), scale) if point[j] != 0 else scale)
         finer = h * mpmath.mpf("1e-20")
-        with mpmath.workdps(digits + int(-mpmath.log10(finer)) + 330):
+        # Twice the step's digits: f may square it (cos(h) = 1 − h²/2 under acos).
+        with mpmath.workdps(digits + 2 * int(-mpmath.log10(finer)) + 330):
             x = [mpmath.mpf(float(v)) for v in point]
             try:
                 center = functions[k](*x)

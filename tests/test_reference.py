@@ -195,6 +195,18 @@ def test_each_interval_function_encloses_mpmaths_value_at_high_precision(name, d
             assert hi - lo <= mpmath.mpf(2) ** (20 - ctx.prec) * max(abs(lo), abs(hi), mpmath.mpf(2) ** -1070)
 
 
+def test_a_step_function_no_precision_decides_is_established_only_where_its_value_does_not_matter():
+    # x − asin(sin x) is 0 exactly for |x| ≤ π/2, which no enclosure shows. H(g)·1 + H(−g)·1
+    # is 1 whatever g is (H(0) = ½ gives ½ + ½); H(g)·1 + H(−g)·2 is 1, 2 or 1.5: not
+    # established.
+    x = sympy.Symbol("x", real=True)
+    g = x - sympy.asin(sympy.sin(x))
+    same, different = certify_sympy([sympy.Heaviside(g) + sympy.Heaviside(-g),
+                                     sympy.Heaviside(g) + 2 * sympy.Heaviside(-g)], {x: 7.6e-298}, 30)
+    assert same.established and same.value == 1
+    assert not different.established
+
+
 @pytest.mark.parametrize("function", ["maximum", "minimum"])
 def test_max_and_min_compare_enclosures_at_their_full_precision(function):
     # Two enclosures 2^-200 apart, both the same number in 53 bits: the maximum is the

@@ -347,6 +347,17 @@ CASES = {
               (6,)),
         (0.3333333333333333, -2.2250738585e-313, 0.3333333333333333),
         "differentiable at a kink; a convention or stencil misses it"),
+    # max(x, |asin(sin x)|) at 7.6e-298: asin(sin x) = x exactly, a tie no enclosure shows, and
+    # sympy's Heaviside(x − asin(sin x)) could not be decided; its derivative is 1 whichever
+    # way the tie goes, and that is now established (each sign tried).
+    "a step function whose value does not matter": (
+        graph(1, ("sin", (0,)), ("asin", (1,)), ("abs", (2,)), ("max", (0, 2))), (7.616250262844473e-298,),
+        "kink or infinite partial, differentiable"),
+    # ||acos(cos x1)|| at 0 is |x1|: sides −1, 1. The oracle's quotient at a step of 1e-586
+    # needed twice the step's digits (cos h = 1 − h²/2 under acos), not once.
+    "an oracle step that acos(cos) squares": (
+        graph(2, ("cos", (0,)), ("abs", (0,)), ("acos", (2,)), ("abs", (0,)), ("abs", (5,)), ("abs", (0,)),
+              ("abs", (0,)), ("abs", (4,)), ("abs", (9,))), (0.0, 3.490975795638221e-69), "not differentiable"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined
