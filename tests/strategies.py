@@ -524,8 +524,11 @@ def exact_kink(graph, point):
             continue
         args = [sympy.Rational(a.value) if isinstance(a, Const) else expressions[a] for a in node.args]
         difference = args[0] if len(args) == 1 else args[0] - args[1]
-        if sympy.simplify(difference.subs(at)) == 0:
-            return True
+        try:
+            if sympy.simplify(difference.subs(at)) == 0:
+                return True
+        except (ValueError, TypeError):     # sympy cannot simplify it (a Max of a complex rewrite)
+            continue
     return False
 
 

@@ -358,6 +358,11 @@ CASES = {
     "an oracle step that acos(cos) squares": (
         graph(2, ("cos", (0,)), ("abs", (0,)), ("acos", (2,)), ("abs", (0,)), ("abs", (5,)), ("abs", (0,)),
               ("abs", (0,)), ("abs", (4,)), ("abs", (9,))), (0.0, 3.490975795638221e-69), "not differentiable"),
+    # |tan(|acos(max(x, tan x))|)| at 3.1e-139: the oracle's search for an exact kink met sympy
+    # raising ValueError as it simplified (a Max of a complex rewrite).
+    "sympy's simplify raising in the oracle": (
+        graph(1, ("abs", (0,)), ("tan", (0,)), ("max", (0, 2)), ("acos", (3,)), ("abs", (0,)), ("tan", (4,)),
+              ("abs", (6,))), (3.1116731686404512e-139,), "rounding"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined
