@@ -241,6 +241,14 @@ def check_agreement(graph, point):
     if refined.jacobian is None:    # the complex step overflowed where real arithmetic did not
         better = "richardson"
         refined = run_method("finite_difference", graph, point, method=better)
+    if refined.jacobian is None:
+        # No better method computes here (Richardson's stencils leave the domain): the claim
+        # is then only that the error is within twice finite differences' own estimate.
+        estimate = report.results["finite_difference"].details["error_estimate"]
+        for entry, check in comparison.mismatches:
+            if check.explanation == "finite-difference error":
+                assert check.abs_error <= 2 * estimate[entry.output, entry.variable], check
+        return "finite-difference error" if "finite-difference error" in kinds else "rounding of f"
     reference = report.results[comparison.reference].jacobian
     with mpmath.workdps(40):
         for entry, check in comparison.mismatches:

@@ -363,6 +363,12 @@ CASES = {
     "sympy's simplify raising in the oracle": (
         graph(1, ("abs", (0,)), ("tan", (0,)), ("max", (0, 2)), ("acos", (3,)), ("abs", (0,)), ("tan", (4,)),
               ("abs", (6,))), (3.1116731686404512e-139,), "rounding"),
+    # ||max(x2, cos(acos x2))|| at (0, −0.59375), a tie: Richardson could not compute where the oracle
+    # asked it to confirm a finite-difference error; the claim is then checked against
+    # finite differences' own estimate.
+    "no better difference method": (
+        graph(2, ("abs", (0,)), ("acos", (1,)), ("cos", (3,)), ("max", (1, 4)), ("abs", (5,)), ("abs", (6,))),
+        (0.0, -0.59375), "finite-difference error"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined
