@@ -442,6 +442,11 @@ def exact_stencil_agrees(graph, point, report, entry):
 
     with mpmath.workdps(digits + 10):
         h = mpmath.mpf(row.step)
+        offsets = {"central": (row.step, -row.step), "forward": (row.step, 0.0)}.get(
+            row.stencil, (0.0, row.step, 2 * row.step) if row.stencil == "one-sided forward"
+            else (0.0, -row.step, -2 * row.step))
+        if any(exact_f(offset) is None for offset in offsets):
+            return False        # f is not established at a stencil point: no exact stencil to compare
         if row.stencil == "central":
             exact_quotient = (exact_f(row.step) - exact_f(-row.step)) / (2 * h)
         elif row.stencil == "forward":

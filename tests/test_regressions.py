@@ -369,6 +369,11 @@ CASES = {
     "no better difference method": (
         graph(2, ("abs", (0,)), ("acos", (1,)), ("cos", (3,)), ("max", (1, 4)), ("abs", (5,)), ("abs", (6,))),
         (0.0, -0.59375), "finite-difference error"),
+    # acos(|x1^x2|) at (5.7e-254, 5.7e-254) (x1·x2 unused): the oracle's exact stencil met a point
+    # where f could not be established, and crashed.
+    "an exact stencil point not established": (
+        graph(2, ("mul", (0, 1)), ("pow", (0, 2)), ("abs", (3,)), ("acos", (4,))),
+        (5.7070367700188784e-254, 5.7070367700188784e-254), "domain edge"),
     # x1^c, c = asin(cos x2)^0.1 ≈ 1.046, at 0: right derivative 0 (the oracle's quotient
     # t^0.046 at t = 1e-40 is still 0.014: it now skips a quotient that has not converged);
     # on the left a negative base to a power no integer is in the enclosure of: undefined
