@@ -452,18 +452,21 @@ def _whatever_the_steps(expression, substitutions, digits):
 
     import sympy
     steps = [e for e in sympy.preorder_traversal(expression) if e.func in (sympy.Heaviside, sympy.sign)]
-    groups = []
+    groups, placed = [], []           # distinct arguments up to sign; each step's (group, ±1)
     for e in steps:
-        if not any(sympy.expand(e.args[0] - g) == 0 or sympy.expand(e.args[0] + g) == 0 for g in groups):
+        same = next(((k, 1 if sympy.expand(e.args[0] - g) == 0 else -1) for k, g in enumerate(groups)
+                     if sympy.expand(e.args[0] - g) == 0 or sympy.expand(e.args[0] + g) == 0), None)
+        if same is None:
             groups.append(e.args[0])
+            same = (len(groups) - 1, 1)
+        placed.append(same)
     if not groups or len(groups) > STEP_GROUPS:
         return None
     found = []
     for signs in itertools.product((-1, 0, 1), repeat=len(groups)):
         replace = {}
-        for e in steps:
-            s = next(sg if sympy.expand(e.args[0] - g) == 0 else -sg for g, sg in zip(groups, signs)
-                     if sympy.expand(e.args[0] - g) == 0 or sympy.expand(e.args[0] + g) == 0)
+        for e, (k, orientation) in zip(steps, placed):
+            s = orientation * signs[k]
             if e.func is sympy.sign:
                 replace[e] = sympy.Integer(s)
             else:

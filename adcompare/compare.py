@@ -37,6 +37,7 @@ import numpy as np
 
 from .backends import METHOD_TITLES
 from .graph import float_text
+from .nonsmooth import TOLERANCE
 
 EPS = np.finfo(float).eps
 
@@ -455,7 +456,6 @@ def _convention_made_it(analysis, one, value):
         return False        # no node on its kink in floats: no convention was taken
     if one is None or not math.isfinite(float(value)):
         return True
-    from .nonsmooth import TOLERANCE
     rtol, atol = TOLERANCE
     return not any(math.isfinite(s) and abs(float(value) - s) <= atol + rtol * abs(s) for s in one.swept)
 

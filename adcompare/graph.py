@@ -106,30 +106,27 @@ class Graph:
 
     def needed_for(self, slots):
         """`needed`, with the slots in ``slots`` (and what they read) needed too: a new list."""
-        needed = list(self.live)
-        for slot in slots:
-            needed[slot] = True
-        for slot in range(self.size - 1, self.n_inputs - 1, -1):
-            if needed[slot]:
-                for a in self.node(slot).args:
-                    if not isinstance(a, Const):
-                        needed[a] = True
-                    elif a.slot is not None:
-                        needed[a.slot] = True
-        return needed
+        return self._reached(set(self.outputs) | set(slots), through_folded=True)
 
     @cached_property
     def live(self):
         """For each slot, whether some output depends on it (dead nodes change nothing)."""
-        live = [False] * self.size
-        for slot in self.outputs:
-            live[slot] = True
+        return self._reached(set(self.outputs), through_folded=False)
+
+    def _reached(self, seeds, through_folded):
+        """For each slot, whether one of the slots in ``seeds`` reads it, directly or not;
+        ``through_folded``: also through the slot a folded constant stands for."""
+        reached = [False] * self.size
+        for slot in seeds:
+            reached[slot] = True
         for slot in range(self.size - 1, self.n_inputs - 1, -1):
-            if live[slot]:
-                for arg in self.node(slot).args:
-                    if not isinstance(arg, Const):
-                        live[arg] = True
-        return live
+            if reached[slot]:
+                for a in self.node(slot).args:
+                    if not isinstance(a, Const):
+                        reached[a] = True
+                    elif through_folded and a.slot is not None:
+                        reached[a.slot] = True
+        return reached
 
     @cached_property
     def singular_slots(self):

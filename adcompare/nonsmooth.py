@@ -284,9 +284,8 @@ def hidden_points(graph, point, values):
             real = [float(np.real(a)) for a in args]
             found = []
             if op.kink_rule is not None and position == 0 and np.real(op.kink_side(*args)) != 0:
-                gap = abs(real[0] if len(real) == 1 else real[0] - real[1])
-                found.append(((slot, "kink"), gap, [a for a in node.args if not isinstance(a, Const)],
-                              lambda a: a[0] if len(a) == 1 else a[0] - a[1], "kink"))
+                found.append(((slot, "kink"), abs(kink_argument(real)),
+                              [a for a in node.args if not isinstance(a, Const)], kink_argument, "kink"))
             for value in EDGE_VALUES:
                 if real[position] == value or not math.isfinite(real[position]):
                     continue
@@ -326,19 +325,10 @@ def _singular_at(op, args, position, value):
     moved[position] = value
     if op.pole_side is not None and np.real(op.pole_side(*moved)) == 0:
         return "pole"
-    if op.domain is not None:
-        for toward in (math.inf, -math.inf):
-            beside = list(moved)
-            beside[position] = np.nextafter(value, toward)
-            if not op.domain(*beside):
-                return "domain edge"
-        if not op.domain(*moved):
-            return "domain edge"
-    partial = op.partials[position]
-    if partial.kind not in (ONE, MINUS_ONE):
-        local, overflowed = local_partial(partial, moved, op.evaluate(*moved))
-        if not math.isfinite(local) and not overflowed:
-            return "infinite partial"
+    if op.domain is not None and (_on_edge(op, moved, position) or not op.domain(*moved)):
+        return "domain edge"
+    if _singular_partial(op, moved, position, op.evaluate(*moved)) is not None:
+        return "infinite partial"
     return None
 
 
@@ -353,8 +343,13 @@ def exact_kink_signs(graph, point, slots):
     """{slot: the sign (−1, 0 or +1) of the exact kink argument (``kink_side``: the
     argument of abs or relu, a − b of max or min)} for nodes at ``slots``, evaluated over
     certified enclosures at ``point`` (see `exact_signs`)."""
-    return exact_signs(graph, point, {slot: (slot, lambda a: a[0] if len(a) == 1 else a[0] - a[1])
-                                      for slot in slots})
+    return exact_signs(graph, point, {slot: (slot, kink_argument) for slot in slots})
+
+
+def kink_argument(args):
+    """The quantity whose sign places a piecewise operation on its kink: the argument of
+    abs or relu, a − b of max or min (the operation table's ``kink_side`` is its sign)."""
+    return args[0] if len(args) == 1 else args[0] - args[1]
 
 
 def rounded_arguments(graph, point, values, items):
@@ -421,13 +416,20 @@ def singular_partials(graph, values):
     found = []
     with quiet():
         for slot, op, args, position in _variable_arguments(graph, values):
-            partial = op.partials[position]
-            if partial.kind in (ONE, MINUS_ONE):      # ±1: finite
-                continue
-            local, overflowed = local_partial(partial, args, values[slot])
-            if not math.isfinite(local) and not overflowed:
+            local = _singular_partial(op, args, position, values[slot])
+            if local is not None:
                 found.append(Singular(slot, position, local))
     return found
+
+
+def _singular_partial(op, args, position, value):
+    """The local partial with respect to argument ``position`` where it is infinite or
+    undefined (±∞ or NaN), or None where it is finite or only overflowed."""
+    partial = op.partials[position]
+    if partial.kind in (ONE, MINUS_ONE):      # ±1: finite
+        return None
+    local, overflowed = local_partial(partial, args, value)
+    return local if not math.isfinite(local) and not overflowed else None
 
 
 EDGE_VALUES = (0.0, 1.0, -1.0)
@@ -441,15 +443,19 @@ def domain_edges(graph, values):
     found = []
     with quiet():
         for slot, op, args, position in _variable_arguments(graph, values):
-            if op.domain is None or np.real(args[position]) not in EDGE_VALUES:
-                continue
-            for toward in (math.inf, -math.inf):
-                moved = list(args)
-                moved[position] = np.nextafter(np.real(args[position]), toward)
-                if not op.domain(*moved):
-                    found.append(Edge(slot, position))
-                    break
+            if op.domain is not None and np.real(args[position]) in EDGE_VALUES and _on_edge(op, args, position):
+                found.append(Edge(slot, position))
     return found
+
+
+def _on_edge(op, args, position):
+    """Whether moving argument ``position`` one float either way leaves the domain."""
+    for toward in (math.inf, -math.inf):
+        moved = list(args)
+        moved[position] = np.nextafter(np.real(args[position]), toward)
+        if not op.domain(*moved):
+            return True
+    return False
 
 
 def local_partial(partial, args, value):

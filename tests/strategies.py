@@ -103,7 +103,7 @@ def check_agreement(graph, point):
         assert not exact_value_undefined(graph, point, near_pole=False, digits=2000), left
         if any("overflows" in report.results[m].error for m in left):
             # And f itself is within the float range (exp(x)/exp(x) at 800 is 1).
-            exact = exact_node_values(graph, point)
+            exact = dict(sympy_node_values(graph, point, 200))
             assert all(abs(exact[slot]) <= np.finfo(float).max for slot in graph.outputs), left
         assert comparison.verdict.status in ("inconclusive", "disagree"), comparison.verdict
         return "defined exactly, not in floats"
@@ -401,25 +401,36 @@ def a_value_is_lost(graph, point):
     import sympy
     floats = evaluate(graph, point)
     live = graph.live
-    for slot, exact in enumerate(exact_node_values(graph, point)):
-        if slot < graph.n_inputs or not live[slot] or not (exact.is_real and exact.is_finite):
+    for slot, exact in sympy_node_values(graph, point, 200):
+        if not live[slot] or not (exact.is_real and exact.is_finite):
             continue
         if abs(exact - sympy.Float(float(np.real(floats[slot])), 200)) > sympy.Float("1e-8") * abs(exact):
             return True
     return False
 
 
-def exact_node_values(graph, point, digits=200):
-    """Every slot's value, node by node with sympy's counterpart of each operation in
-    ``digits``-digit Floats from the point's floats (not adcompare's certified enclosures)."""
+def sympy_node_values(graph, point, digits=None):
+    """(slot, value) for each operation, in slot order: its value with sympy's counterpart
+    of each operation (not adcompare's certified enclosures) from the point's exact
+    rationals, or, with ``digits``, from Floats of that many digits, each node evaluated to
+    them (sympy's exact x^x of a rational with a 700-digit denominator does not finish).
+    A folded constant is its own slot's value; a node no output needs is None. Raises
+    ValueError or TypeError where sympy refuses to build a node (Max(zoo, ½))."""
     import sympy
     from adcompare.backends.symbolic import to_sympy_constant
-    values = [sympy.Float(float(v), digits) for v in point]
+    needed = graph.needed
+    values = [sympy.Rational(float(v)) if digits is None else sympy.Float(float(v), digits) for v in point]
     for slot in range(graph.n_inputs, graph.size):
         node = graph.node(slot)
-        args = [to_sympy_constant(a) if isinstance(a, Const) else values[a] for a in node.args]
-        values.append(sympy.N(OPERATIONS[node.op].to_sympy(*args), digits))
-    return values
+        value = None
+        if needed[slot]:
+            args = [(values[a.slot] if a.slot is not None else to_sympy_constant(a)) if isinstance(a, Const)
+                    else values[a] for a in node.args]
+            value = OPERATIONS[node.op].to_sympy(*args)
+            if digits is not None:
+                value = sympy.N(value, digits)
+        values.append(value)
+        yield slot, value
 
 
 def exact_stencil_agrees(graph, point, report, entry):
@@ -482,24 +493,12 @@ def exact_value_undefined(graph, point, near_pole=True, digits=None):
     pole), or sympy refuses to build it. With ``digits``, in sympy Floats of that many
     digits instead (sympy's exact x^x of a rational with a 700-digit denominator does not
     finish)."""
-    import sympy
-    from adcompare.backends.symbolic import to_sympy_constant
-    from adcompare.certified import needed_slots
-    needed = needed_slots(graph)
-    values = [sympy.Rational(float(v)) if digits is None else sympy.Float(float(v), digits) for v in point]
-    for slot in range(graph.n_inputs, graph.size):
-        node = graph.node(slot)
-        if not needed[slot]:
-            values.append(None)
-            continue
-        args = [(values[a.slot] if a.slot is not None else to_sympy_constant(a)) if isinstance(a, Const)
-                else values[a] for a in node.args]
-        try:
-            values.append(OPERATIONS[node.op].to_sympy(*args))
-        except (ValueError, TypeError):
-            return True
-        if _undefined(values[-1], near_pole):
-            return True
+    try:
+        for _, value in sympy_node_values(graph, point, digits):
+            if value is not None and _undefined(value, near_pole):
+                return True
+    except (ValueError, TypeError):
+        return True
     return False
 
 
