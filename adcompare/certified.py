@@ -351,19 +351,9 @@ class _Walker:
         a, b = value._mpi_
         if libmp.mpf_sign(a) > 0 or libmp.mpf_sign(b) < 0:
             return False                   # the enclosure decides the sign: no need
-        replacements = {}
-        for e in sympy.preorder_traversal(argument):
-            if e.func in (sympy.Abs, sympy.sign, sympy.re, sympy.im, sympy.conjugate, sympy.Max, sympy.Min):
-                choice = self.decided(e)
-                if choice is not None:
-                    replacements[e] = choice
         if sympy.count_ops(argument) > 200:
             return False
-        # Again until nothing changes: a choice may itself hold a decided node
-        # (|min(a, b)| is min(a, b), which is b). Each pass removes a node, so this ends.
-        reduced, previous = argument.xreplace(replacements), argument
-        while reduced != previous:
-            reduced, previous = reduced.xreplace(replacements), reduced
+        reduced = self.reduced(argument)
         if sympy.expand(reduced) == 0:
             return True
         # Or 0 at this point: sympy's own exact evaluation at the point's rationals
@@ -375,6 +365,23 @@ class _Walker:
         if any(abs(r.p) > POINT_RATIONAL or r.q > POINT_RATIONAL for r in point.values()):
             return False
         return sympy.expand(reduced.xreplace(point)) == 0
+
+    def reduced(self, expression):
+        """``expression`` (already evaluated by `value`) with each Abs, sign, Max, Min, re
+        and im in it replaced by what the enclosures of their arguments decide."""
+        sympy = self.sympy
+        replacements = {}
+        for e in sympy.preorder_traversal(expression):
+            if e.func in (sympy.Abs, sympy.sign, sympy.re, sympy.im, sympy.conjugate, sympy.Max, sympy.Min):
+                choice = self.decided(e)
+                if choice is not None:
+                    replacements[e] = choice
+        # Again until nothing changes: a choice may itself hold a decided node
+        # (|min(a, b)| is min(a, b), which is b). Each pass removes a node, so this ends.
+        reduced, previous = expression.xreplace(replacements), expression
+        while reduced != previous:
+            reduced, previous = reduced.xreplace(replacements), reduced
+        return reduced
 
     def decided(self, e):
         """What Abs, sign, Max, Min, re or im of real arguments is, where the arguments'
@@ -452,12 +459,28 @@ def _whatever_the_steps(expression, substitutions, digits):
 
     import sympy
     steps = [e for e in sympy.preorder_traversal(expression) if e.func in (sympy.Heaviside, sympy.sign)]
-    groups, placed = [], []           # distinct arguments up to sign; each step's (group, ±1)
+    # The arguments with their decided Max, Min, Abs, … replaced: x − Max(½, asin(sin x)) and
+    # asin(sin x) − Max(½, x) at 0.92 are u and −u, one argument, not two.
+    # Those whose sign the enclosures settle are left to the evaluator.
+    walker = _Walker(context(MAX_DIGITS), substitutions)
+    undecided, arguments = [], []
     for e in steps:
-        same = next(((k, 1 if sympy.expand(e.args[0] - g) == 0 else -1) for k, g in enumerate(groups)
-                     if sympy.expand(e.args[0] - g) == 0 or sympy.expand(e.args[0] + g) == 0), None)
+        value = walker.value(e.args[0])
+        if not isinstance(value, ArithmeticError):
+            try:
+                sign_of(value, "")
+                continue
+            except Unresolved:
+                pass
+        undecided.append(e)
+        arguments.append(walker.reduced(e.args[0]))
+    steps = undecided
+    groups, placed = [], []           # distinct arguments up to sign; each step's (group, ±1)
+    for argument in arguments:
+        same = next(((k, 1 if sympy.expand(argument - g) == 0 else -1) for k, g in enumerate(groups)
+                     if sympy.expand(argument - g) == 0 or sympy.expand(argument + g) == 0), None)
         if same is None:
-            groups.append(e.args[0])
+            groups.append(argument)
             same = (len(groups) - 1, 1)
         placed.append(same)
     if not groups or len(groups) > STEP_GROUPS:

@@ -177,7 +177,9 @@ def from_fraction(ctx, fraction):
 
 def exact_value(ctx, value):
     """The exact enclosure [value, value] of a float (every float is a binary rational) or
-    of an mpmath mpf."""
+    of an mpmath mpf; an enclosure of ``ctx`` is returned as it is."""
+    if hasattr(value, "_mpi_"):
+        return value
     if isinstance(value, mpmath.mpf):
         return _exact_number(ctx, value._mpf_)
     return _exact_number(ctx, libmp.from_float(float(value)))

@@ -16,7 +16,13 @@ error is estimated from its neighbours, and a value is accepted once that estima
 This is an estimate, not a proof: it holds when the tableau has reached the asymptotic
 regime, which agreement to 50 digits across steps that differ by 4^k makes very likely but
 cannot prove (a feature of f finer than every step tried would go unseen). Rounding is
-controlled (the enclosures), truncation is estimated.
+controlled (the enclosures), truncation is estimated. One kind of fine feature is ruled
+out: a piecewise operation (abs, relu, max, min) that is off its kink at x but changes
+piece within the first step (x/max(asin x, y) at x = y = 2.8e-85, where asin x exceeds y
+by x³/6 ≈ 3.7e-255). Before any quotient is taken, each such operation's kink argument is
+enclosed over the whole stencil interval (interval arithmetic over [x, x + h]), and the
+step is shrunk until the enclosure keeps the sign the argument has at x, so that every
+step of the tableau stays on the piece that holds at x.
 
 A central derivative (``side=0``) is returned only when both one-sided derivatives exist
 and agree with it: at a kink the central quotient converges to their mean, which is not a
@@ -35,8 +41,8 @@ from typing import Optional
 import mpmath
 from mpmath import libmp
 
-from .certified import MAX_DIGITS, certify_graph, evaluate_graph
-from .intervals import Undefined, Unresolved, context
+from .certified import MAX_DIGITS, certify_graph, evaluate_graph, node_arguments, schedule
+from .intervals import Undefined, Unresolved, context, sign_of
 
 RATIO = 4                # each step is the previous one divided by 4
 FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of min(|x|, 1)
@@ -44,6 +50,7 @@ MAX_LEVELS = 40          # steps tried: down to 4^-40 ≈ 1e-24 of the first
 WINDOW = 10              # rows of the tableau kept (older ones are dropped)
 QUOTIENT_FLOOR = mpmath.ldexp(1, -1080)   # a quotient's radius that no float can show
 SHRINK_TRIES = 30        # where f is undefined at x ± h, the first step is divided by 2^10, this often
+PIECE_BITS = 3_600       # a piece change is sought down to 2^-3600 (about 10^-1084) of the first step
 
 
 @dataclass(frozen=True)
@@ -189,27 +196,104 @@ class _Differences:
         moved[self.variable] = mpmath.mp.make_mpf(libmp.mpf_add(self.x._mpf_, offset._mpf_, 0))
         return moved
 
+    def _kink_signs(self, low, high, working):
+        """{slot: the sign of its kink argument, or None where the enclosure does not
+        settle it} for each live piecewise operation whose arguments can be enclosed (where
+        they cannot, f's domain is `_start`'s concern), with the variable enclosed over
+        [x + low, x + high] (offsets exact mpf), at ``working`` digits."""
+        from .nonsmooth import kink_argument
+        from .ops import OPERATIONS
+        slots = [slot for slot in range(self.graph.n_inputs, self.graph.size)
+                 if self.graph.live[slot] and OPERATIONS[self.graph.node(slot).op].kink_side is not None]
+        ctx = context(working)
+        point = list(self.point)
+        point[self.variable] = ctx.make_mpf(tuple(libmp.mpf_add(self.x._mpf_, o._mpf_, 0) for o in (low, high)))
+        values = evaluate_graph(self.graph, point, ctx, set(slots))
+        signs = {}
+        for slot in slots:
+            args = node_arguments(ctx, self.graph.node(slot), values)
+            if any(isinstance(a, ArithmeticError) for a in args):
+                continue
+            try:
+                signs[slot] = sign_of(kink_argument(args), "a kink argument")
+            except Unresolved:
+                signs[slot] = None
+        return signs
+
+    def _within_pieces(self, h):
+        """The largest step, h or a power of two below it, whose whole stencil interval keeps
+        every kink argument that is not 0 at x on the sign it has at x (see the module's
+        docstring): the pieces at x hold at every step of the tableau. Raises Unresolved
+        when no step down to 2^-`PIECE_BITS` of h does."""
+        if not hasattr(self, "_piece_signs"):
+            zero, signs = mpmath.mpf(0), {}
+            for working in schedule(17):
+                signs = self._kink_signs(zero, zero, working)
+                if all(s is not None for s in signs.values()):
+                    break
+            # On its kink at x (sign 0) the point's own kink, which the sides are about;
+            # unsettled at every precision, nothing to keep.
+            self._piece_signs = {slot: s for slot, s in signs.items() if s}, working
+        signs, working = self._piece_signs
+        if not signs:
+            return h
+        low, high = {0: (-1, 1), 1: (0, 1), -1: (-1, 0)}[self.side]
+
+        def fits(exponent):
+            step = mpmath.ldexp(mpmath.mpf(1), exponent)
+            found = self._kink_signs(low * step, high * step, working + 10)
+            return all(found.get(slot, s) == s for slot, s in signs.items())
+
+        top = int(mpmath.frexp(h)[1]) - 1        # h is a power of two: 2^top
+        if fits(top):
+            return h
+        bottom = top - PIECE_BITS
+        if not fits(bottom):
+            raise Unresolved(f"a piecewise operation may change piece within every step down to "
+                             f"{mpmath.nstr(mpmath.ldexp(1, bottom), 3)}")
+        while top - bottom > 1:        # bottom fits, top does not
+            middle = (top + bottom) // 2
+            top, bottom = (top, middle) if fits(middle) else (middle, bottom)
+        return mpmath.ldexp(mpmath.mpf(1), bottom)
+
     def _start(self):
-        """The first step at which f is defined on the stencil: (h, scale), where scale,
-        the largest |f(x ± h) − f(x)| / h from certified values (how fast f varies at the
-        first step), sets the accuracy sought for a derivative that is 0 or nearly so.
-        (max |f| / |x| does not: at x = 2e-313 it is 1e313, and accepts anything.)"""
+        """The first step at which f is defined on the stencil and the stencil stays on the
+        pieces that hold at x (`_within_pieces`): (h, `_scale` at h)."""
         h = self.first_step
-        # At the digits sought: f(x ± h) − f(x) may be far below f (|x| + acos x at 0 varies
-        # as h³/6, 3e-32 of f at the first step, which 10 digits read as no variation).
-        center = certify_graph(self.graph, self._moved(mpmath.mpf(0)), self.digits + 10)
         for _ in range(SHRINK_TRIES):
+            h = self._within_pieces(h)
             values = [certify_graph(self.graph, self._moved(offset), self.digits + 10) for offset in self._offsets(h)]
             if not any(c.failure == "undefined" for row in values for c in row):
-                with mpmath.workdps(self.digits + 20):
-                    largest = max((abs(c.value - c0.value) for row in values for c, c0 in zip(row, center)
-                                   if c.established and c0.established), default=mpmath.mpf(0))
-                # f constant at the first step (max(√(x²), 1e-10) at 0) gives no scale: then
-                # 10^-(digits+10) of it is 2^-1080, below half the smallest float.
-                return h, largest / h if largest != 0 else QUOTIENT_FLOOR * mpmath.mpf(10) ** (self.digits + 10)
+                return h, self._scale(h)
             h = h / 1024
         side = {0: "on both sides", 1: "on the right", -1: "on the left"}[self.side]
         raise Undefined(f"f is not defined {side} of x within a step of {mpmath.nstr(h * 1024, 3)}")
+
+    def _scale(self, h):
+        """How fast f varies at step h, the largest |f(x ± h) − f(x)| / h of certified
+        values, which sets the accuracy sought for a derivative that is 0 or nearly so
+        (max |f| / |x| does not: at x = 2e-313 it is 1e313, and accepts anything).
+
+        Only a difference beyond the two values' radii counts, read at the first precision
+        of `adcompare.certified.schedule` that shows one: the variation may be far below f
+        (|x| + acos x at 0 varies as h³/6, 3e-32 of f at the first step; x/asin x at
+        x = 2.8e-85 by about 1e-340 of f at h = 2e-255), and read at too few digits the
+        values' own noise was taken for it (a scale of 1e214, which accepted any quotient).
+        Where no precision shows a difference (f constant at the stencil: max(√(x²), 1e-10)
+        at 0), the scale is such that 10^-(digits+10) of it is 2^-1080, below half the
+        smallest float."""
+        zero = mpmath.mpf(0)
+        for working in schedule(self.digits):
+            center = certify_graph(self.graph, self._moved(zero), working)
+            rows = [certify_graph(self.graph, self._moved(offset), working) for offset in self._offsets(h)]
+            pairs = [(c, c0) for row in rows for c, c0 in zip(row, center) if c.established and c0.established]
+            with mpmath.workdps(working + 20):
+                seen = [abs(c.value - c0.value) for c, c0 in pairs if abs(c.value - c0.value) > 2 * (c.radius + c0.radius)]
+            if seen:
+                return max(seen) / h
+            if all(c.radius == 0 and c0.radius == 0 for c, c0 in pairs):
+                break                  # exact values, and equal: f is constant at the stencil
+        return QUOTIENT_FLOOR * mpmath.mpf(10) ** (self.digits + 10)
 
     def _offsets(self, h):
         return {0: (h, -h), 1: (mpmath.mpf(0), h), -1: (mpmath.mpf(0), -h)}[self.side]
@@ -223,6 +307,8 @@ class _Differences:
             h, scale = self._start()
         except Undefined as error:
             return [ReferenceValue(None, None, str(error), self.side)] * self.m
+        except Unresolved as error:
+            return [ReferenceValue(None, None, f"the {name} quotients could not be evaluated: {error}", self.side)] * self.m
         order = 2 if self.side == 0 else 1           # the truncation error's powers of h
         rows = [[] for _ in range(self.m)]             # per output: tableau rows of (value, radius)
         best = [None] * self.m                          # per output: (error, value, level, k)

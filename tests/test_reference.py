@@ -207,6 +207,17 @@ def test_a_step_function_no_precision_decides_is_established_only_where_its_valu
     assert not different.established
 
 
+def test_step_functions_of_one_argument_under_decided_max_are_tried_together():
+    # At x = 0.92, Max(½, asin(sin|x|)) is asin(sin x) and Max(½, x) is x, so the two
+    # Heaviside arguments are g and −g with g = x − asin(sin x), exactly 0 there and
+    # undecided: ½ + ½ = 1 (either sign of g gives 1 + 0 or 0 + 1).
+    x = sympy.Symbol("x", real=True)
+    s = sympy.asin(sympy.sin(sympy.Abs(x)))
+    value, = certify_sympy([sympy.Heaviside(x - sympy.Max(sympy.S.Half, s))
+                            + sympy.Heaviside(s - sympy.Max(sympy.S.Half, x))], {x: 0.9243122748163737}, 30)
+    assert value.established and value.value == 1
+
+
 @pytest.mark.parametrize("function", ["maximum", "minimum"])
 def test_max_and_min_compare_enclosures_at_their_full_precision(function):
     # Two enclosures 2^-200 apart, both the same number in 53 bits: the maximum is the
@@ -318,6 +329,17 @@ def test_one_sided_derivatives_at_the_edge_of_the_domain_and_at_a_kink():
     assert central.value is None and "one-sided derivatives are -1.0 (left) and 1.0 (right)" in central.how
     with pytest.raises(ValueError):
         numerical_derivative(graph, (0.0,), side=2)
+
+
+@pytest.mark.parametrize("side", [-1, 0, 1])
+def test_the_steps_stay_on_the_piece_that_holds_at_the_point(side):
+    # x/max(asin x, y) at x = y = 2.8e-85: asin x − y = x³/6 + … ≈ 3.7e-255 > 0, so near x
+    # f = x/asin x, whose derivative is (asin x − x/√(1 − x²))/asin²x ≈ −x/3 (mpmath below).
+    # Steps wider than 3.7e-255 on the left meet f = x/y, whose slope is 1/y = 3.6e84.
+    a = 2.810602682746854e-85
+    r = numerical_derivative(parse("x/max(asin(x), abs(y))"), (a, a), side=side, digits=30)
+    exact = by_hand(lambda: (mpmath.asin(a) - a / mpmath.sqrt(1 - mpmath.mpf(a) ** 2)) / mpmath.asin(a) ** 2, 600)
+    assert close(r.value, exact, 1e-25)
 
 
 def test_numerical_derivative_of_a_tiny_derivative_keeps_its_digits():

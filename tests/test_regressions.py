@@ -409,6 +409,21 @@ CASES = {
     "a step function's argument that is 0 at the point only": (
         graph(1, ("cos", (0,)), ("atan", (1,)), ("abs", (0,)), ("div", (2, 1)), ("abs", (4,)), ("max", (5, 2))),
         (0.0,), "kink or infinite partial, differentiable"),
+    # x1/max(asin x1, |x2|) at x1 = x2 = 2.8e-85: a tie in floats only (asin x1 exceeds |x2|
+    # by x1³/6 ≈ 3.7e-255), so the left derivative is −x1/3 ≈ −9.4e-86; the high-precision
+    # differences' steps (1e-95 and below) crossed the piece change and gave 1/x2 = 3.6e84.
+    "a piece change closer than every high-precision step": (
+        graph(3, ("asin", (0,)), ("abs", (0,)), ("abs", (0,)), ("abs", (1,)), ("max", (3, 6)), ("abs", (0,)),
+              ("abs", (8,)), ("div", (0, 7))),
+        (2.810602682746854e-85, 2.810602682746854e-85, 0.0), "differentiable at a kink; a convention or stencil misses it"),
+    # |max(max(asin(sin|x|), ½), x)| at 0.92: asin(sin x) − x is exactly 0, which no
+    # precision decides; sympy's derivative holds Heaviside(x − Max(½, asin(sin|x|))) and
+    # Heaviside(asin(sin|x|) − Max(½, x)), one argument and its negation once the decided
+    # Max and Abs are replaced. Taken as two, the tries disagreed and the derivative (1)
+    # was "not established".
+    "two step functions of one undecided argument, under decided Max": (
+        graph(1, ("abs", (0,)), ("sin", (1,)), ("asin", (2,)), ("max", (3, HALF)), ("max", (4, 0)), ("abs", (5,))),
+        (0.9243122748163737,), "kink or infinite partial, differentiable"),
 }
 
 
