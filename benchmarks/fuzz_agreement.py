@@ -7,7 +7,8 @@ agree, or disagree for a classified reason that is checked to be right (see
 tests/strategies.py). Prints how many examples were tried and how they were classified;
 a failure prints the shrunk counterexample. With FUZZ_CASE_LOG=path set, each case is
 written there before it is checked, after a line with how many were checked so far (a run
-stopped by a memory limit leaves its case; a long run shows its progress).
+stopped by a memory limit leaves its case; a long run shows its progress), and the first
+case that fails, before hypothesis shrinks it, to that path + ".first".
 """
 
 import collections
@@ -35,7 +36,14 @@ def main(examples=20_000, max_operations=9):
             log.write(f"# {sum(outcomes.values())} examples checked in {time.perf_counter() - start:.0f} s; the next:\n")
             log.write(repr(case) + "\n")
             log.flush()
-        outcomes[check_agreement(*case)] += 1
+        try:
+            outcomes[check_agreement(*case)] += 1
+        except BaseException:
+            # The first failure is kept apart: hypothesis then shrinks it, and the log above
+            # holds the last case tried (a MemoryError's shrunk case may run in 0.04 s).
+            if log is not None and not os.path.exists(log.name + ".first"):
+                Path(log.name + ".first").write_text(repr(case) + "\n")
+            raise
 
     log = open(os.environ["FUZZ_CASE_LOG"], "w") if os.environ.get("FUZZ_CASE_LOG") else None
     start = time.perf_counter()

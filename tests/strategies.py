@@ -103,7 +103,10 @@ def check_agreement(graph, point):
         assert not exact_value_undefined(graph, point, near_pole=False, digits=2000), left
         if any("overflows" in report.results[m].error for m in left):
             # And f itself is within the float range (exp(x)/exp(x) at 800 is 1).
-            exact = dict(sympy_node_values(graph, point, 200))
+            try:
+                exact = dict(sympy_node_values(graph, point, 200))
+            except OverflowError:
+                return "defined exactly, not in floats; f beyond the oracle"
             assert all(abs(exact[slot]) <= np.finfo(float).max for slot in graph.outputs), left
         assert comparison.verdict.status in ("inconclusive", "disagree"), comparison.verdict
         return "defined exactly, not in floats"
@@ -401,11 +404,14 @@ def a_value_is_lost(graph, point):
     import sympy
     floats = evaluate(graph, point)
     live = graph.live
-    for slot, exact in sympy_node_values(graph, point, 200):
-        if not live[slot] or not (exact.is_real and exact.is_finite):
-            continue
-        if abs(exact - sympy.Float(float(np.real(floats[slot])), 200)) > sympy.Float("1e-8") * abs(exact):
-            return True
+    try:
+        for slot, exact in sympy_node_values(graph, point, 200):
+            if not live[slot] or not (exact.is_real and exact.is_finite):
+                continue
+            if abs(exact - sympy.Float(float(np.real(floats[slot])), 200)) > sympy.Float("1e-8") * abs(exact):
+                return True
+    except OverflowError:       # beyond the oracle (sympy_node_values): not shown lost
+        pass
     return False
 
 
@@ -415,10 +421,17 @@ def sympy_node_values(graph, point, digits=None):
     rationals, or, with ``digits``, from Floats of that many digits, each node evaluated to
     them (sympy's exact x^x of a rational with a 700-digit denominator does not finish).
     A folded constant is its own slot's value; a node no output needs is None. Raises
-    ValueError or TypeError where sympy refuses to build a node (Max(zoo, ½))."""
+    ValueError or TypeError where sympy refuses to build a node (Max(zoo, ½)).
+
+    With ``digits``, as many more digits as the point's smallest nonzero coordinate has
+    leading zeros (acos(−9.6e-293) − π/2 is not 0 at 200 digits, and tan of it is then
+    1e200 of the wrong sign), and raises OverflowError for an operation on a value beyond
+    10^(10^6), which sympy's evalf does not finish (exp of exp(1e200))."""
     import sympy
     from adcompare.backends.symbolic import to_sympy_constant
     needed = graph.needed
+    if digits is not None:
+        digits += max([0] + [-math.floor(math.log10(abs(v))) for v in point if v != 0])
     values = [sympy.Rational(float(v)) if digits is None else sympy.Float(float(v), digits) for v in point]
     for slot in range(graph.n_inputs, graph.size):
         node = graph.node(slot)
@@ -426,6 +439,10 @@ def sympy_node_values(graph, point, digits=None):
         if needed[slot]:
             args = [(values[a.slot] if a.slot is not None else to_sympy_constant(a)) if isinstance(a, Const)
                     else values[a] for a in node.args]
+            # A Float's _mpf_ is (sign, mantissa, exponent, bits): beyond 2^3321929 ≈ 10^(10^6).
+            if digits is not None and any(isinstance(a, sympy.Float) and a._mpf_[1] and sum(a._mpf_[2:]) > 3_321_929
+                                          for a in args):
+                raise OverflowError(f"{node.op} of a value beyond 10^(10^6), which this oracle does not evaluate")
             value = OPERATIONS[node.op].to_sympy(*args)
             if digits is not None:
                 value = sympy.N(value, digits)
@@ -499,6 +516,8 @@ def exact_value_undefined(graph, point, near_pole=True, digits=None):
                 return True
     except (ValueError, TypeError):
         return True
+    except OverflowError:
+        pass            # a value beyond 10^(10^6) (sympy_node_values): finite, and not evaluated on
     return False
 
 

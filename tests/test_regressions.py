@@ -424,6 +424,12 @@ CASES = {
     "two step functions of one undecided argument, under decided Max": (
         graph(1, ("abs", (0,)), ("sin", (1,)), ("asin", (2,)), ("max", (3, HALF)), ("max", (4, 0)), ("abs", (5,))),
         (0.9243122748163737,), "kink or infinite partial, differentiable"),
+    # exp(|exp(tan(acos x))|) at −9.6e-293: tan(acos x) is −1.0e292 exactly (1.6e16 in
+    # floats, where exp overflows), so f = exp(e^−1e292) = 1. The oracle's 200-digit check
+    # took acos x as π/2, tan of it as +1e200, and sympy then never finished exp of exp(1e200).
+    "an oracle's digits below the point's scale": (
+        graph(1, ("acos", (0,)), ("tan", (1,)), ("exp", (2,)), ("abs", (3,)), ("exp", (4,))),
+        (-9.618552462563357e-293,), "defined exactly, not in floats"),
 }
 
 
