@@ -135,6 +135,7 @@ class _Differences:
         scale = min(abs(x), 1.0) if x != 0 else 1.0
         self.first_step = mpmath.ldexp(mpmath.mpf(1), math.frexp(scale)[1] - 1 - FIRST_STEP_BITS)   # exact
         self.x = mpmath.mpf(x)
+        self.piece_signs = None     # (the kink arguments' signs at x, the digits that settled them)
 
     # -- f over enclosures
 
@@ -225,7 +226,7 @@ class _Differences:
         every kink argument that is not 0 at x on the sign it has at x (see the module's
         docstring): the pieces at x hold at every step of the tableau. Raises Unresolved
         when no step down to 2^-`PIECE_BITS` of h does."""
-        if not hasattr(self, "_piece_signs"):
+        if self.piece_signs is None:
             zero, signs = mpmath.mpf(0), {}
             for working in schedule(17):
                 signs = self._kink_signs(zero, zero, working)
@@ -233,8 +234,8 @@ class _Differences:
                     break
             # On its kink at x (sign 0) the point's own kink, which the sides are about;
             # unsettled at every precision, nothing to keep.
-            self._piece_signs = {slot: s for slot, s in signs.items() if s}, working
-        signs, working = self._piece_signs
+            self.piece_signs = {slot: s for slot, s in signs.items() if s}, working
+        signs, working = self.piece_signs
         if not signs:
             return h
         low, high = {0: (-1, 1), 1: (0, 1), -1: (-1, 0)}[self.side]
