@@ -278,7 +278,8 @@ class _Walker:
         import sympy
         self.sympy = sympy
         self.ctx = ctx
-        self.memo = {symbol: exact_value(ctx, value) for symbol, value in substitutions.items()}
+        self.memo = {symbol: from_fraction(ctx, value) if isinstance(value, Fraction) else exact_value(ctx, value)
+                     for symbol, value in substitutions.items()}
         self.substitutions = substitutions
         self.rules = _sympy_rules()
 
@@ -360,8 +361,8 @@ class _Walker:
         # (|atan(cos x)/cos x| − atan(cos x) at x = 0, where cos 0 is 1), where they are
         # small: with −2.2e-313 (a denominator of 2^1074) under a cosine and a power, sympy's
         # expansion took minutes.
-        point = {symbol: sympy.Rational(float(value)) for symbol, value in self.substitutions.items()
-                 if symbol in reduced.free_symbols}
+        point = {symbol: sympy.Rational(value if isinstance(value, Fraction) else float(value))
+                 for symbol, value in self.substitutions.items() if symbol in reduced.free_symbols}
         if any(abs(r.p) > POINT_RATIONAL or r.q > POINT_RATIONAL for r in point.values()):
             return False
         return sympy.expand(reduced.xreplace(point)) == 0
@@ -427,7 +428,7 @@ class _Walker:
 
 def certify_sympy(expressions, substitutions, digits, steps_free=True):
     """Certified values of sympy ``expressions`` with ``substitutions`` (symbol → float,
-    taken exactly): a list of `Certified`, in order.
+    taken exactly, or Fraction, enclosed): a list of `Certified`, in order.
 
     Where a value is unresolved because a Heaviside or sign has an argument no precision
     settles (max(x, asin(sin x)) at 7.6e-298: x − asin(sin x) is 0 exactly, which no

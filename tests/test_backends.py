@@ -194,6 +194,30 @@ def test_symbolic_reference_uses_exact_literals():
     assert result.details["derivatives"][0][0] == sympy.Rational(1, 10)
 
 
+def test_a_large_literal_is_a_named_constant_in_sympy_and_exact_in_the_value():
+    # 0.1 as a float is 3602879701896397/2^55: sympy's exp simplification made c^c of it
+    # (5.6e16 digits, one C call that ran out of memory). It is a named constant instead,
+    # printed as the literal, and its exact value enters only the certified evaluation:
+    # ∂(x·c·c)/∂x = c², with c the float 0.1 taken exactly (Fraction below).
+    from fractions import Fraction
+    from adcompare.graph import Const
+    c = Const(0.1, Fraction(0.1), "0.1000000000000000055511151231257827021181583404541015625")
+    graph = Graph(("x",), (Node("mul", (0, c)), Node("mul", (1, c))), (2,))
+    result = run_method("symbolic", graph, (1.0,))
+    derivative = result.details["derivatives"][0][0]
+    assert not derivative.atoms(sympy.Rational) - {sympy.Integer(2)}
+    assert sympy.sstr(derivative) == f"{c.text}**2"
+    import mpmath
+    exact = Fraction(0.1) ** 2
+    with mpmath.workdps(60):
+        assert abs(result.jacobian[0, 0] - mpmath.mpf(exact.numerator) / exact.denominator) < 1e-31
+    # The case that ran out of memory, now in a second.
+    c = Const(0.1, Fraction(0.1), c.text)
+    graph = Graph(("x1", "x3"), (Node("log", (1, c)), Node("div", (2, c)), Node("tan", (3,)), Node("asin", (4,)),
+                                 Node("softplus", (5,)), Node("max", (0, 6))), (7,))
+    assert run_method("symbolic", graph, (0.0, 1.0)).error is None
+
+
 def test_no_user_text_reaches_eval_exec_or_sympify(text_guard):
     marker = "zqmarker"
     report = adcompare.trace(f"ln({marker}) + {marker}*y - sin(y)", at=(2, 5))

@@ -437,6 +437,21 @@ CASES = {
     "rounding of f that is most, not all, of the error": (
         graph(1, ("acos", (0,)), ("add", (0, 1)), ("cosh", (2,)), ("sinh", (3,)), ("sinh", (4,))),
         (0.0,), "rounding of f"),
+    # max(x1, softplus(asin(tan(log(x3, c)/c)))) with c the float 0.1 (3602879701896397/2^55):
+    # sympy's exp simplification built c^c's integer, 5.6e16 digits, and ran out of memory
+    # in one C call that no time limit interrupts. c is now a named constant in sympy.
+    "a float literal whose power sympy could not build": (
+        graph(3, ("log", (2, Const(0.1, Fraction(0.1), "0.1"))), ("div", (3, Const(0.1, Fraction(0.1), "0.1"))),
+              ("tan", (4,)), ("asin", (5,)), ("softplus", (6,)), ("max", (0, 7))),
+        (0.0, 0.0, 1.0), "agree"),
+    # tan(cos x2)/x1 at x1 = x2 = 1e-146: x2 ± h rounds to ±h, so the float central quotient
+    # in x2 is 0, where ∂f/∂x2 = −sec²(1)·sin(x2)/x1 = −3.43. "Rounding of f" is right: the
+    # rounding of x2 ± h, which the division by x1 magnifies; the oracle's exact stencil at
+    # the float points was 0 too, and it is now also taken at the exact points.
+    "rounding of the stencil's points": (
+        graph(2, ("ln", (1,)), ("asin", (1,)), ("cosh", (3,)), ("cos", (3,)), ("sub", (2, 1)), ("atan", (6,)),
+              ("cos", (1,)), ("tan", (8,)), ("div", (9, 0))),
+        (1.0081378681590542e-146, 1.0081378681590542e-146), "rounding of f"),
 }
 
 

@@ -44,16 +44,38 @@ from . import Cost, Result
 _NAMED_CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
 
 
-def to_sympy_constant(const):
-    """The exact sympy value of a literal."""
-    if isinstance(const.exact, Fraction):
-        return sympy.Rational(const.exact.numerator, const.exact.denominator)
-    return _NAMED_CONSTANTS[const.exact]
+CONSTANT_LIMIT = 1000
+"""A literal whose exact rational has a numerator or denominator beyond this enters the
+symbolic method's formulas as a named real constant (a Symbol printed as the literal), and
+its value only when they are evaluated (`to_sympy` with ``constants``). sympy does number
+theory on the rationals it holds: exp's own simplification turns c·ln c into ln(c^c),
+and for a float's rational (0.1 is 3602879701896397/2^55) c^c has 5.6e16 digits, one C
+call that no time limit can interrupt and that ran out of memory
+(max(x1, softplus(asin(tan(log(x3, 0.1)/0.1)))) with 0.1 a float)."""
 
 
-def slot_expressions(graph, needed=None, point=None):
+def to_sympy_constant(const, constants=None):
+    """The exact sympy value of a literal; with ``constants`` (a dict), a literal beyond
+    `CONSTANT_LIMIT` is a named constant instead, a real Symbol of the literal's sign
+    printed as its text, and ``constants`` maps it to its exact value (a Fraction)."""
+    if not isinstance(const.exact, Fraction):
+        return _NAMED_CONSTANTS[const.exact]
+    exact = const.exact
+    if constants is None or (abs(exact.numerator) <= CONSTANT_LIMIT and exact.denominator <= CONSTANT_LIMIT):
+        return sympy.Rational(exact.numerator, exact.denominator)
+    name = const.text or repr(float(exact))
+    while sympy.Symbol(name, **_sign_assumption(exact)) in constants and \
+            constants[sympy.Symbol(name, **_sign_assumption(exact))] != exact:
+        name += "′"        # two literals printed alike, of different values
+    symbol = sympy.Symbol(name, **_sign_assumption(exact))
+    constants[symbol] = exact
+    return symbol
+
+
+def slot_expressions(graph, needed=None, point=None, constants=None):
     """The variables' symbols and one sympy expression per slot, built from the Graph (for
-    the slots marked in ``needed`` only, None for the others, when it is given).
+    the slots marked in ``needed`` only, None for the others, when it is given); with
+    ``constants`` (a dict), large literals are named constants (`to_sympy_constant`).
 
     With ``point``, each variable whose value there is not 0 is declared positive or
     negative: that holds in a neighbourhood of the point, where derivatives are decided,
@@ -67,22 +89,23 @@ def slot_expressions(graph, needed=None, point=None):
             continue
         # A folded constant (Const.slot set) is that slot's own exact expression.
         args = [expressions[a.slot] if isinstance(a, Const) and a.slot is not None
-                else to_sympy_constant(a) if isinstance(a, Const) else expressions[a] for a in node.args]
+                else to_sympy_constant(a, constants) if isinstance(a, Const) else expressions[a] for a in node.args]
         expressions.append(OPERATIONS[node.op].to_sympy(*args))
     return symbols, expressions
 
 
 def _sign_assumption(value):
-    if value is None or value == 0 or not math.isfinite(value):
+    if value is None or value == 0 or not math.isfinite(float(value)):
         return {"real": True}
     return {"positive": True} if value > 0 else {"negative": True}
 
 
-def to_sympy(graph, point=None):
+def to_sympy(graph, point=None, constants=None):
     """The variables' symbols and one sympy expression per output, built from the Graph
     (only from the nodes the outputs depend on: sympy can take long over a node that
-    changes nothing); with ``point``, symbols signed as `slot_expressions` says."""
-    symbols, expressions = slot_expressions(graph, needed_slots(graph), point)
+    changes nothing); with ``point``, symbols signed as `slot_expressions` says; with
+    ``constants`` (a dict, filled), large literals named (`to_sympy_constant`)."""
+    symbols, expressions = slot_expressions(graph, needed_slots(graph), point, constants)
     return symbols, [expressions[slot] for slot in graph.outputs]
 
 
@@ -112,14 +135,15 @@ def _at_the_point(graph, point, failed, digits):
     the one-sided analysis at such a point (`adcompare.nonsmooth`) is the reference the
     cross-check holds it to."""
     found = {}
-    symbols, outputs = to_sympy(graph, point)
+    constants = {}
+    symbols, outputs = to_sympy(graph, point, constants)
     exact = [sympy.Rational(float(v)) for v in point]
     for k, j in failed:
         try:
             d = sympy.diff(outputs[k], symbols[j])
         except _SYMPY_ERRORS:
             continue
-        certified = certify_sympy([d], dict(zip(symbols, point)), digits)[0]
+        certified = certify_sympy([d], {**dict(zip(symbols, point)), **constants}, digits)[0]
         if certified.established:
             found[(k, j)] = (certified, d, "differentiated again with the signs of the variables at the point as "
                                            "assumptions (they hold near it)")
@@ -128,7 +152,7 @@ def _at_the_point(graph, point, failed, digits):
                 or any(not isinstance(f, LIMIT_FUNCTIONS) for f in d.atoms(sympy.Function)):
             continue        # sympy's limit can take minutes over piecewise or nested functions
         if any(abs(r.q) > LIMIT_DENOMINATOR or abs(r.p) > LIMIT_DENOMINATOR
-               for r in [*exact, *d.atoms(sympy.Rational)]):
+               for r in [*exact, *d.atoms(sympy.Rational)]) or d.free_symbols & set(constants):
             continue            # x1^(8431…/9007…) (a float, exactly): sympy's limit ran out of memory
         for i, symbol in enumerate(symbols):
             rest = d.subs({t: exact[m] for m, t in enumerate(symbols) if m != i})
@@ -457,8 +481,9 @@ def _skipped(graph, reason):
 
 
 def _run(graph, point, digits, budget, size):
+    constants = {}
     try:
-        symbols, outputs = to_sympy(graph)
+        symbols, outputs = to_sympy(graph, constants=constants)
     except _SYMPY_ERRORS as error:
         raise _Refused() from error
     expression_size = tree_size(outputs)
@@ -483,9 +508,10 @@ def _run(graph, point, digits, budget, size):
     sizes = {"predicted": size, "expression": expression_size, "derivatives": derivative_size}
     operations = int(sympy.count_ops([d for row in derivatives for d in row]))    # the cost shown
     if point_shape(point) is not None:
-        return _run_points(graph, point, symbols, outputs, derivatives, operations)
+        return _run_points(graph, point, symbols, outputs, derivatives, operations, constants)
     m, n = len(outputs), len(symbols)
-    certified = certify_sympy([*outputs, *(d for row in derivatives for d in row)], dict(zip(symbols, point)), digits)
+    certified = certify_sympy([*outputs, *(d for row in derivatives for d in row)],
+                              {**dict(zip(symbols, point)), **constants}, digits)
     values = tuple(c.value for c in certified[:m])
     entries = [certified[m + k * n:m + (k + 1) * n] for k in range(m)]
     undefined = [(k, j) for k, row in enumerate(entries) for j, c in enumerate(row) if c.failure == "undefined"]
@@ -523,14 +549,16 @@ def _run(graph, point, digits, budget, size):
                   error=error, error_kind=kind)
 
 
-def _run_points(graph, point, symbols, outputs, derivatives, size):
-    """The symbolic Jacobian over arrays of points, in float64 (see the module doc)."""
+def _run_points(graph, point, symbols, outputs, derivatives, size, constants):
+    """The symbolic Jacobian over arrays of points, in float64 (see the module doc);
+    ``constants``: the named constants' values (`to_sympy_constant`)."""
     shape = point_shape(point)
     details = {"expressions": tuple(outputs), "derivatives": derivatives, "digits": None, "precision": "float64"}
     formulas = [*outputs, *(d for row in derivatives for d in row)]
     try:
         with quiet():
-            numeric = sympy.lambdify(symbols, formulas, modules="numpy", dummify=True)(*point)
+            numeric = sympy.lambdify([*symbols, *constants], formulas, modules="numpy", dummify=True)(
+                *point, *(float(c) for c in constants.values()))
     except (NameError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
         return Result("symbolic", tuple(None for _ in outputs), None, Cost(0, 0, size), details=details,
                       error=f"sympy's derivatives could not be evaluated with numpy ({type(error).__name__}: "
