@@ -45,7 +45,7 @@ from .certified import MAX_DIGITS, certify_graph, evaluate_graph, node_arguments
 from .intervals import Undefined, Unresolved, context, sign_of
 
 RATIO = 4                # each step is the previous one divided by 4
-FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of min(|x|, 1)
+FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of the smallest of 1 and the nonzero |xᵢ|
 MAX_LEVELS = 40          # steps tried: down to 4^-40 ≈ 1e-24 of the first
 WINDOW = 10              # rows of the tableau kept (older ones are dropped)
 QUOTIENT_FLOOR = mpmath.ldexp(1, -1080)   # a quotient's radius that no float can show
@@ -132,7 +132,10 @@ class _Differences:
         self.graph, self.point, self.variable, self.side, self.digits = graph, point, variable, side, digits
         self.m = len(graph.outputs)
         x = float(point[variable])
-        scale = min(abs(x), 1.0) if x != 0 else 1.0
+        # The first step is below every nonzero coordinate's size, not only x's: f may vary
+        # on another's scale (x₁/|x₁ + x₂| in x₂ at x₂ = 0 varies on x₁'s, 4.4e-84; steps from
+        # 6e-11 down did not reach it in 40 levels).
+        scale = min([1.0] + [abs(float(v)) for v in point if float(v) != 0])
         self.first_step = mpmath.ldexp(mpmath.mpf(1), math.frexp(scale)[1] - 1 - FIRST_STEP_BITS)   # exact
         self.x = mpmath.mpf(x)
         self.piece_signs = None     # (the kink arguments' signs at x, the digits that settled them)

@@ -121,12 +121,16 @@ KNOWN_MISSES = {
     # f's floats do not depend on x1 at all (x3 − tanh x1 is x3 in floats), so no float
     # evaluation can estimate the error: listed in docs/guarantees.md ("A dependence lost").
     "a value lost, not a step too coarse",
+    # acos's domain edge one ulp from x, where f′ is singular: no float stencil steps inside
+    # it, and Richardson's estimate misses by 3.5% ("A singular domain edge closer").
+    "a step ten times the distance to a singular domain edge",
 }
 
 
 def test_known_misses_are_listed_in_the_guarantees():
     text = (Path(__file__).resolve().parents[1] / "docs" / "guarantees.md").read_text()
-    assert "A dependence lost to rounding" in text and KNOWN_MISSES <= set(CASES)
+    assert "A dependence lost to rounding" in text and "A singular domain edge closer than one step" in text
+    assert KNOWN_MISSES <= set(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - KNOWN_MISSES))

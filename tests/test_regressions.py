@@ -452,6 +452,20 @@ CASES = {
         graph(2, ("ln", (1,)), ("asin", (1,)), ("cosh", (3,)), ("cos", (3,)), ("sub", (2, 1)), ("atan", (6,)),
               ("cos", (1,)), ("tan", (8,)), ("div", (9, 0))),
         (1.0081378681590542e-146, 1.0081378681590542e-146), "rounding of f"),
+    # acos(|x + 2|) at −3 + 4.4e-16: acos's domain edge is one ulp of x away, so finite
+    # differences go one-sided with a step ten times that distance, where f′ is singular:
+    # the error is truncation (the exact stencil at the same points is as far off), not
+    # "rounding of f", though the estimate's truncation part said otherwise.
+    "a step ten times the distance to a singular domain edge": (
+        graph(1, ("abs", (0,)), ("abs", (0,)), ("add", (0, Const(2.0, Fraction(2), "2.0"))), ("abs", (3,)),
+              ("acos", (4,))), (-2.9999999999999996,), "finite-difference error"),
+    # |acos(cos x1)/|x1 + x2|| at (4.4e-84, 0, 0): acos(cos x1) is 0 in floats, x1 exactly,
+    # so f is 1 and ∂f/∂x2 = −1/x1 = −2.3e83. Float one-sided differences agreed with the
+    # sweep's 0 (they share its rounding), and the high-precision ones started from a step of
+    # 6e-11, far above the scale x1 sets, and did not converge ("no finite limit").
+    "float differences that share the sweep's rounding": (
+        graph(3, ("cos", (0,)), ("acos", (3,)), ("abs", (0,)), ("add", (0, 1)), ("abs", (6,)), ("div", (4, 7)),
+              ("abs", (8,))), (4.429736449641182e-84, 0.0, 0.0), "rounding of f"),
 }
 
 

@@ -90,8 +90,10 @@ class DifferenceRow:
     ``truncation`` and ``rounding``), the stencil used (``central``, ``forward``,
     ``richardson``, ``complex-step``, ``one-sided forward`` or ``one-sided backward``), the
     rounding bound δ of f at x that ``rounding`` comes from, the evaluations of f the column
-    took (besides f(x)), why the method's base stencil was not the answer (``fallback``) and a
-    sentence saying what was done instead (``note``)."""
+    took (besides f(x)), why the method's base stencil was not the answer (``fallback``), a
+    sentence saying what was done instead (``note``), and whether a domain edge lies closer
+    to x than the one-sided step taken (``edge_within_step``: the truncation part is then
+    no estimate)."""
 
     variable: int
     step: float
@@ -106,6 +108,7 @@ class DifferenceRow:
     rounding: tuple = ()
     noise: tuple = ()
     evaluations: int = 0
+    edge_within_step: bool = False
 
 
 def primal_function(graph):
@@ -181,7 +184,8 @@ def run(graph, point, method="central"):
                                   tuple(best.estimate), best.stencil, fallback,
                                   note(best, fallback, method, graph.variables[j], ladder),
                                   tuple(np.broadcast_to(best.truncation, (m,))),
-                                  tuple(np.broadcast_to(best.rounding, (m,))), tuple(noise), ladder.spent))
+                                  tuple(np.broadcast_to(best.rounding, (m,))), tuple(noise), ladder.spent,
+                                  searches[j].edge_within_step))
     details.update(steps=tuple(r.step for r in rows), rows=tuple(rows), error_estimate=errors,
                    notes=tuple(r.note for r in rows if r.note), estimate_evaluations=estimate_evaluations)
     return Result("finite_difference", tuple(np.real(center)), jacobian,

@@ -158,6 +158,7 @@ class Search:
         self.regular, self.irregular, self.unusable = [], [], []
         self.coarse, self.fine, self.visited = -1, MAX_LEVEL + 1, set()
         self.fallback = None
+        self.edge_within_step = False     # `run`: the chosen one-sided step is wider than the distance to a domain edge
 
     def own(self, level):
         return own_candidate(self.ladder, self.method, level, self.center, self.noise, self.x, self.graph,
@@ -243,6 +244,16 @@ class Search:
             fallback = None
         elif fallback is None:
             fallback = "coarse"
+        if fallback == "domain" and best.stencil.startswith("one-sided"):
+            # Whether the point one step on the other side is outside the domain: then the
+            # edge is closer than the step, where f's slope may be singular (acos(|x + 2|)
+            # at −3 + 4.4e-16, one ulp from the edge, at a step of 4.4e-15), and the
+            # stencil's truncation part is no estimate.
+            side = 1 if best.stencil == "one-sided forward" else -1
+            try:
+                self.edge_within_step = self.ladder.usable([(-side, best.level)]) == "domain"
+            except Exhausted:
+                self.edge_within_step = True
         return best, fallback, self.ladder
 
     def one_sided(self):
