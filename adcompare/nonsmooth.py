@@ -718,9 +718,10 @@ def _one_sided(k, j, right, left, differences, precise=None, sweep_bound=None):
 
     A finite swept side stands: the sweep moved every operation inside its domain, so f
     is defined on that side (float differences whose step is wider than the distance to a
-    domain edge, ln at 1e-8, cannot say otherwise), unless neither difference confirms it
-    and the sweep's own rounding bound is wider than `CONFIRM_TOLERANCE` allows: then the
-    floats are not the function (tan of c^c at 1.3e10, whose argument carries an error of
+    domain edge, ln at 1e-8, cannot say otherwise), unless the sweep's own rounding bound
+    is wider than `CONFIRM_TOLERANCE` allows and the high-precision differences do not
+    confirm it (float ones cannot: they share the rounding): then the floats are not the
+    function (tan of c^c at 1.3e10, whose argument carries an error of
     4e-5; √ of cos(acos(|x|)) at 0, 6.1e-17 in floats and exactly 0), and the
     high-precision derivative decides. An undetermined side is the high-precision
     derivative, which shrinks its steps to the point's own scale. A side that no method
