@@ -40,10 +40,19 @@ from .intervals import (EXACT_ORDER, Undefined, Unresolved, absolute, acos, asin
 MAX_DIGITS = 2560
 """The highest working precision, in decimal digits. A value still unresolved there is
 reported as "could not be established"."""
-POINT_RATIONAL = 1000
-"""The largest numerator or denominator of a point's coordinate that sympy's exact
-evaluation is asked to substitute (0, ½, 3 are; a float such as 0.1 or 2.2e-313 is a
-rational with a denominator of 2^55 or 2^1074, over which sympy's algebra can take minutes)."""
+SYMPY_RATIONAL = 1000
+"""The largest numerator or denominator of a rational that sympy's exact algebra is given
+(0, ½, 3 are; a float such as 0.1 or 2.2e-313 is a rational with a denominator of 2^55 or
+2^1074). Over larger ones sympy's expansion at a point took minutes, its limit of x^(p/q)
+with q = 2^53 ran out of memory, and exp's simplification built c^c for the float 0.1 (an
+integer of 5.6e16 digits, one C call): a point's coordinate is substituted, a limit taken
+and a literal written as a rational only within it (`small_rational`)."""
+
+
+def small_rational(r):
+    """Whether a rational (sympy's or a Fraction) is within `SYMPY_RATIONAL`."""
+    p, q = (r.p, r.q) if hasattr(r, "p") else (r.numerator, r.denominator)
+    return abs(p) <= SYMPY_RATIONAL and abs(q) <= SYMPY_RATIONAL
 _ZERO_EXPONENT = -1080     # |value| < 2^-1080: rounds to 0 in float64 (whose least is 2^-1074)
 _FZERO, _FONE = libmp.fzero, libmp.fone
 
@@ -363,7 +372,7 @@ class _Walker:
         # expansion took minutes.
         point = {symbol: sympy.Rational(value if isinstance(value, Fraction) else float(value))
                  for symbol, value in self.substitutions.items() if symbol in reduced.free_symbols}
-        if any(abs(r.p) > POINT_RATIONAL or r.q > POINT_RATIONAL for r in point.values()):
+        if not all(map(small_rational, point.values())):
             return False
         return sympy.expand(reduced.xreplace(point)) == 0
 
@@ -439,10 +448,11 @@ def certify_sympy(expressions, substitutions, digits, steps_free=True):
         walker = _Walker(ctx, substitutions)
         return [walker.value(expressions[k]) for k in indices]
 
+    import sympy
     results = certify(evaluate, len(expressions), digits)
     if steps_free:
         for k, result in enumerate(results):
-            if result.failure == "unresolved" and ("Heaviside" in result.reason or "sign" in result.reason):
+            if result.failure == "unresolved" and expressions[k].has(sympy.Heaviside, sympy.sign):
                 results[k] = _whatever_the_steps(expressions[k], substitutions, digits) or result
     return results
 
@@ -478,8 +488,8 @@ def _whatever_the_steps(expression, substitutions, digits):
     steps = undecided
     groups, placed = [], []           # distinct arguments up to sign; each step's (group, ±1)
     for argument in arguments:
-        same = next(((k, 1 if sympy.expand(argument - g) == 0 else -1) for k, g in enumerate(groups)
-                     if sympy.expand(argument - g) == 0 or sympy.expand(argument + g) == 0), None)
+        same = next(((k, orientation) for k, g in enumerate(groups) for orientation in (1, -1)
+                     if sympy.expand(argument - orientation * g) == 0), None)
         if same is None:
             groups.append(argument)
             same = (len(groups) - 1, 1)

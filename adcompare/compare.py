@@ -255,9 +255,14 @@ def _number(value):
     return text.replace("-", "−")
 
 
+def side_words(one):
+    """The left and right derivatives of a `OneSided` in words: a number, or why not."""
+    return tuple(_number(v) if v is not None else why for v, why in zip((one.left, one.right), one.why))
+
+
 def _sides(one):
     """The one-sided derivatives in words: ``one-sided derivatives −1 (left) and 1 (right)``."""
-    words = [_number(v) if v is not None else why for v, why in zip((one.left, one.right), one.why)]
+    words = side_words(one)
     if one.left is None and one.right is None and words[0] == words[1]:
         return f"one-sided derivatives: {words[0]}"
     if one.left is not None and one.right is not None:

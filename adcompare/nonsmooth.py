@@ -54,11 +54,12 @@ from typing import Optional
 import numpy as np
 
 from .backends.finite_difference import step_size
+from .certified import MAX_DIGITS
 from .errors import DomainError
 from .formula import Sweep, tangent_rows
 from .graph import Const, argument_values, evaluate, quiet, singular_sides
-from .ops import MINUS_ONE, ONE, OPERATIONS
-from .rounding import error_bounds
+from .ops import MINUS_ONE, ONE, OPERATIONS, kink_argument
+from .rounding import error_bounds, float_error_bounds
 
 TOLERANCE = (1e-12, 1e-12)
 """(rtol, atol) within which the left and right derivatives are the same number: both
@@ -297,7 +298,6 @@ def hidden_points(graph, point, values):
                 if gap > 1e-3 * max(1.0, abs(real[position])):
                     continue                  # far from it: no rounding error can be that large
                 if errors is None:
-                    from .rounding import float_error_bounds
                     errors = float_error_bounds(graph, point)[1]
                 if gap <= 2 * sum(float(errors[a]) for a in reads):
                     candidates[key] = (slot, quantity, what)
@@ -310,7 +310,7 @@ def hidden_points(graph, point, values):
             continue                          # exactly off it, on the side the floats are on
         if what == "kink":
             op = OPERATIONS[graph.node(slot).op]
-            kinks.append(Kink(slot, f"{op.kink_text} exactly, or within 10^-2560 of it", "the side the floats are "
+            kinks.append(Kink(slot, f"{op.kink_text} exactly, or within 10^-{MAX_DIGITS} of it", "the side the floats are "
                                     "on (rounding moved them off the kink by less than its error bound)",
                               hidden=True))
         else:
@@ -344,12 +344,6 @@ def exact_kink_signs(graph, point, slots):
     argument of abs or relu, a − b of max or min)} for nodes at ``slots``, evaluated over
     certified enclosures at ``point`` (see `exact_signs`)."""
     return exact_signs(graph, point, {slot: (slot, kink_argument) for slot in slots})
-
-
-def kink_argument(args):
-    """The quantity whose sign places a piecewise operation on its kink: the argument of
-    abs or relu, a − b of max or min (the operation table's ``kink_side`` is its sign)."""
-    return args[0] if len(args) == 1 else args[0] - args[1]
 
 
 def rounded_arguments(graph, point, values, items):
@@ -781,10 +775,10 @@ def _from_precise(numerical, name):
     if numerical.established:
         # Within its own error estimate of 0 (e^−(x²+y²) at 0 gives ±1e-58), it is 0.
         return (0.0 if abs(numerical.value) <= numerical.error else float(numerical.value) + 0.0), None
-    if "not defined" in numerical.how:
+    if numerical.failure == "undefined":
         return None, f"f is not defined {name} of the point"
-    if "could not be evaluated: " in numerical.how:       # f's exact value: no precision settles it
-        return None, f"{UNESTABLISHED} ({numerical.how.split('could not be evaluated: ', 1)[1]})"
+    if numerical.failure == "unresolved":       # f's exact value: no precision settles it
+        return None, f"{UNESTABLISHED} ({numerical.how})"
     return None, f"no finite limit: {numerical.how}"
 
 

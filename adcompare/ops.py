@@ -222,6 +222,12 @@ class Partial:
         return replace(self, value=_numpy_function(code, arity, with_output=True))
 
 
+def kink_argument(args):
+    """The quantity whose sign places a piecewise operation on its kink: the argument of
+    abs or relu, a − b of max or min (``kink_side`` is its sign), for floats or enclosures."""
+    return args[0] if len(args) == 1 else args[0] - args[1]
+
+
 @dataclass(frozen=True)
 class KinkRule:
     """An operation's one-sided directional derivative at its kink (kink_side = 0).

@@ -43,6 +43,7 @@ from mpmath import libmp
 
 from .certified import MAX_DIGITS, certify_graph, evaluate_graph, node_arguments, schedule
 from .intervals import Undefined, Unresolved, context, sign_of
+from .ops import OPERATIONS, kink_argument
 
 RATIO = 4                # each step is the previous one divided by 4
 FIRST_STEP_BITS = 34     # the first step is about 2^-34 ≈ 6e-11 of the smallest of 1 and the nonzero |xᵢ|
@@ -57,14 +58,19 @@ PIECE_BITS = 3_600       # a piece change is sought down to 2^-3600 (about 10^-1
 class ReferenceValue:
     """A numerical derivative: ``value`` (an mpmath mpf) with ``error``, an estimated bound
     on |value − ∂f/∂x| (absolute), and ``how`` it was obtained (the quotient, the steps, the
-    levels, the working digits); or ``value`` None and ``how`` saying why it could not be
-    established (f undefined on that side within the step, no convergence, the one-sided
-    derivatives differ). ``side``: 0 central, +1 right, −1 left."""
+    levels, the working digits); or ``value`` None, ``how`` saying why it could not be
+    established, and ``failure`` the kind of reason: 'undefined' (f is not defined on that
+    side within the step), 'unresolved' (f's values could not be enclosed at any precision,
+    or a piece change may lie within every step), 'not converged' (the quotients did not
+    converge), 'not differentiable' (central: the one-sided derivatives differ) or a
+    one-sided derivative's own failure (central: it could not be established).
+    ``side``: 0 central, +1 right, −1 left."""
 
     value: Optional[object]
     error: Optional[object]
     how: str
     side: int = 0
+    failure: Optional[str] = None
 
     @property
     def established(self):
@@ -111,10 +117,11 @@ def numerical_column(graph, point, variable, side=0, digits=50):
     for c, r, l in zip(central, right, left):
         for one_sided, word in ((l, "left"), (r, "right")):
             if not one_sided.established:
-                c = ReferenceValue(None, None, f"the {word} derivative could not be established: {one_sided.how}")
+                c = ReferenceValue(None, None, f"the {word} derivative could not be established: {one_sided.how}",
+                                   failure=one_sided.failure)
                 break
         if c.established and not (_close(c, r) and _close(c, l)):
-            c = ReferenceValue(None, None, f"not differentiable here: the one-sided derivatives are "
+            c = ReferenceValue(None, None, failure="not differentiable", how=f"not differentiable here: the one-sided derivatives are "
                                            f"{mpmath.nstr(l.value, 17)} (left) and {mpmath.nstr(r.value, 17)} "
                                            "(right)")
         results.append(c)
@@ -205,8 +212,6 @@ class _Differences:
         settle it} for each live piecewise operation whose arguments can be enclosed (where
         they cannot, f's domain is `_start`'s concern), with the variable enclosed over
         [x + low, x + high] (offsets exact mpf), at ``working`` digits."""
-        from .nonsmooth import kink_argument
-        from .ops import OPERATIONS
         slots = [slot for slot in range(self.graph.n_inputs, self.graph.size)
                  if self.graph.live[slot] and OPERATIONS[self.graph.node(slot).op].kink_side is not None]
         ctx = context(working)
@@ -310,9 +315,10 @@ class _Differences:
         try:
             h, scale = self._start()
         except Undefined as error:
-            return [ReferenceValue(None, None, str(error), self.side)] * self.m
+            return [ReferenceValue(None, None, str(error), self.side, "undefined")] * self.m
         except Unresolved as error:
-            return [ReferenceValue(None, None, f"the {name} quotients could not be evaluated: {error}", self.side)] * self.m
+            return [ReferenceValue(None, None, f"the {name} quotients could not be evaluated: {error}", self.side,
+                                   "unresolved")] * self.m
         order = 2 if self.side == 0 else 1           # the truncation error's powers of h
         rows = [[] for _ in range(self.m)]             # per output: tableau rows of (value, radius)
         best = [None] * self.m                          # per output: (error, value, level, k)
@@ -326,7 +332,8 @@ class _Differences:
                 for k in range(self.m):
                     if done[k] is None:
                         done[k] = ReferenceValue(None, None, f"the {name} quotient at h = {mpmath.nstr(h, 3)} "
-                                                             f"could not be evaluated: {error}", self.side)
+                                                             f"could not be evaluated: {error}", self.side,
+                                                             "unresolved")
                 break
             with mpmath.workdps(working):
                 for k in range(self.m):
@@ -359,7 +366,8 @@ class _Differences:
             if done[k] is None:
                 reached = "" if best[k] is None else f" (best error estimate {mpmath.nstr(best[k][0], 3)})"
                 done[k] = ReferenceValue(None, None, f"the {name} differences did not converge to {self.digits} digits "
-                                                     f"with steps down to {mpmath.nstr(h, 3)}{reached}", self.side)
+                                                     f"with steps down to {mpmath.nstr(h, 3)}{reached}", self.side,
+                                                     "not converged")
         return done
 
 

@@ -99,15 +99,15 @@ def check_agreement(graph, point):
         # t = 1.9e-196: 0/0 in floats, 1 exactly).
         with pytest.raises(DomainError):
             evaluate(graph, point)
-        # 1/x at 6.7e-270 is 1.5e269: finite. 2,000 digits resolve every float point's nodes.
-        assert not exact_value_undefined(graph, point, near_pole=False, digits=2000), left
-        if any("overflows" in report.results[m].error for m in left):
-            # And f itself is within the float range (exp(x)/exp(x) at 800 is 1).
-            try:
+        try:
+            # 1/x at 6.7e-270 is 1.5e269: finite. 2,000 digits resolve every float point's nodes.
+            assert not exact_value_undefined(graph, point, near_pole=False, digits=2000), left
+            if any("overflows" in report.results[m].error for m in left):
+                # And f itself is within the float range (exp(x)/exp(x) at 800 is 1).
                 exact = dict(sympy_node_values(graph, point, 200))
-            except OverflowError:
-                return "defined exactly, not in floats; f beyond the oracle"
-            assert all(abs(exact[slot]) <= np.finfo(float).max for slot in graph.outputs), left
+                assert all(abs(exact[slot]) <= np.finfo(float).max for slot in graph.outputs), left
+        except OverflowError:     # a value beyond 10^(10^6): this oracle cannot check the claim
+            return "defined exactly, not in floats; f beyond the oracle"
         assert comparison.verdict.status in ("inconclusive", "disagree"), comparison.verdict
         return "defined exactly, not in floats"
     if analysis is not None:
@@ -469,10 +469,14 @@ def exact_stencil_agrees(graph, point, report, entry):
     reference = mpmath.mpf(entry.reference)
     tolerance = 1e-6 * abs(reference) + 1e-8
     float_error = abs(mpmath.mpf(result.jacobian[entry.output, entry.variable]) - reference)
-    multiples = {"central": (1, -1), "forward": (1, 0)}.get(
-        row.stencil, (0, 1, 2) if row.stencil == "one-sided forward" else (0, -1, -2))
-    weights = {"central": (1, -1), "forward": (1, -1)}.get(row.stencil, (-3, 4, -1))
-    divisor = {"central": 2, "forward": 1}.get(row.stencil, 2 if row.stencil == "one-sided forward" else -2)
+    # Each stencil's points (multiples of h), weights and divisor of h, written out here from
+    # the textbook formulas, not read from adcompare's stencils.
+    multiples, weights, divisor = {
+        "central": ((1, -1), (1, -1), 2),                        # (f(x+h) − f(x−h)) / 2h
+        "forward": ((1, 0), (1, -1), 1),                         # (f(x+h) − f(x)) / h
+        "one-sided forward": ((0, 1, 2), (-3, 4, -1), 2),        # (−3f(x) + 4f(x+h) − f(x+2h)) / 2h
+        "one-sided backward": ((0, -1, -2), (-3, 4, -1), -2),    # the same with −h
+    }[row.stencil]
 
     def quotient(at, digits):
         """The stencil's quotient over certified values of f at the points ``at`` gives, and
@@ -535,15 +539,14 @@ def exact_value_undefined(graph, point, near_pole=True, digits=None):
     complex; with ``near_pole``, also beyond 10^100 at 1000 digits: within 10^-100 of a
     pole), or sympy refuses to build it. With ``digits``, in sympy Floats of that many
     digits instead (sympy's exact x^x of a rational with a 700-digit denominator does not
-    finish)."""
+    finish); raises OverflowError where it meets a value it does not evaluate
+    (`sympy_node_values`)."""
     try:
         for _, value in sympy_node_values(graph, point, digits):
             if value is not None and _undefined(value, near_pole):
                 return True
     except (ValueError, TypeError):
         return True
-    except OverflowError:
-        pass            # a value beyond 10^(10^6) (sympy_node_values): finite, and not evaluated on
     return False
 
 

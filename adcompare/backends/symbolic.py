@@ -37,37 +37,32 @@ import numpy as np
 import sympy
 
 from ..graph import Const, point_shape, point_text, quiet
-from ..certified import certify_graph, certify_sympy, needed_slots, postorder
+from ..certified import certify_graph, certify_sympy, needed_slots, postorder, small_rational
 from ..ops import OPERATIONS
 from . import Cost, Result
 
 _NAMED_CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
 
 
-CONSTANT_LIMIT = 1000
-"""A literal whose exact rational has a numerator or denominator beyond this enters the
-symbolic method's formulas as a named real constant (a Symbol printed as the literal), and
-its value only when they are evaluated (`to_sympy` with ``constants``). sympy does number
-theory on the rationals it holds: exp's own simplification turns c·ln c into ln(c^c),
-and for a float's rational (0.1 is 3602879701896397/2^55) c^c has 5.6e16 digits, one C
-call that no time limit can interrupt and that ran out of memory
-(max(x1, softplus(asin(tan(log(x3, 0.1)/0.1)))) with 0.1 a float)."""
-
-
 def to_sympy_constant(const, constants=None):
     """The exact sympy value of a literal; with ``constants`` (a dict), a literal beyond
-    `CONSTANT_LIMIT` is a named constant instead, a real Symbol of the literal's sign
-    printed as its text, and ``constants`` maps it to its exact value (a Fraction)."""
+    `adcompare.certified.SYMPY_RATIONAL` is a named constant instead, a real Symbol of the
+    literal's sign printed as its text, and ``constants`` maps it to its exact value (a
+    Fraction), which enters only the certified evaluation. sympy does number theory on the
+    rationals it holds: exp's own simplification turns c·ln c into ln(c^c), and for a
+    float's rational (0.1 is 3602879701896397/2^55) c^c has 5.6e16 digits, one C call that
+    no time limit can interrupt and that ran out of memory
+    (max(x1, softplus(asin(tan(log(x3, 0.1)/0.1)))) with 0.1 a float)."""
     if not isinstance(const.exact, Fraction):
         return _NAMED_CONSTANTS[const.exact]
     exact = const.exact
-    if constants is None or (abs(exact.numerator) <= CONSTANT_LIMIT and exact.denominator <= CONSTANT_LIMIT):
+    if constants is None or small_rational(exact):
         return sympy.Rational(exact.numerator, exact.denominator)
     name = const.text or repr(float(exact))
-    while sympy.Symbol(name, **_sign_assumption(exact)) in constants and \
-            constants[sympy.Symbol(name, **_sign_assumption(exact))] != exact:
-        name += "′"        # two literals printed alike, of different values
     symbol = sympy.Symbol(name, **_sign_assumption(exact))
+    while constants.get(symbol, exact) != exact:      # two literals printed alike, of different values
+        name += "′"
+        symbol = sympy.Symbol(name, **_sign_assumption(exact))
     constants[symbol] = exact
     return symbol
 
@@ -118,10 +113,6 @@ LIMIT_FUNCTIONS = (sympy.log, sympy.exp)
 """The only functions a formula whose limit is taken may hold, besides sums, products and
 powers (x^y·ln x at (0, 2)): sympy's limit of acos(cosh(acos(cosh x)))′ at 0 did not
 finish in 40 s."""
-LIMIT_DENOMINATOR = 1000
-"""The largest numerator or denominator of a rational in a formula whose limit is taken:
-a float is a rational with a denominator up to 2^1074, and sympy's limit of x^(p/q) with
-q = 2^53 (cosh(cosh(x1^0.936)) at x1 = 0) ran out of memory."""
 
 
 def _at_the_point(graph, point, failed, digits):
@@ -151,8 +142,7 @@ def _at_the_point(graph, point, failed, digits):
         if tree_size([d]) > LIMIT_SIZE or d.has(*_PIECEWISE) \
                 or any(not isinstance(f, LIMIT_FUNCTIONS) for f in d.atoms(sympy.Function)):
             continue        # sympy's limit can take minutes over piecewise or nested functions
-        if any(abs(r.q) > LIMIT_DENOMINATOR or abs(r.p) > LIMIT_DENOMINATOR
-               for r in [*exact, *d.atoms(sympy.Rational)]) or d.free_symbols & set(constants):
+        if not all(map(small_rational, [*exact, *d.atoms(sympy.Rational)])) or d.free_symbols & set(constants):
             continue            # x1^(8431…/9007…) (a float, exactly): sympy's limit ran out of memory
         for i, symbol in enumerate(symbols):
             rest = d.subs({t: exact[m] for m, t in enumerate(symbols) if m != i})

@@ -17,6 +17,8 @@ import mpmath
 from typing import Optional
 
 from ..backends import METHOD_TITLES
+from ..certified import MAX_DIGITS
+from ..compare import side_words
 from ..formula import Apply, PARTIAL, Var
 from ..ops import Notation
 from .style import expression_source
@@ -253,15 +255,9 @@ def reference_title(report):
     return title
 
 
-def side_texts(one):
-    """The left and right derivatives of an entry as cells say them: a number, or why not."""
-    from ..compare import _number
-    return tuple(_number(v) if v is not None else why for v, why in zip((one.left, one.right), one.why))
-
-
 def sides_text(one):
     """The one-sided derivatives of an entry in a cell: ``−1 (left), 1 (right)``."""
-    left, right = side_texts(one)
+    left, right = side_words(one)
     if one.left is None and one.right is None and left == right:
         return f"{left} (both sides)"
     return f"{left} (left), {right} (right)"
@@ -278,7 +274,7 @@ def one_sided_blocks(report, wrt=None):
     rows = []
     for (k, j), one in sorted(analysis.entries.items()):
         measured = ", ".join("—" if v is None else _number(v) for v in one.differences)
-        left, right = side_texts(one)
+        left, right = side_words(one)
         rows.append((Cell("formula", derivative(k, j)), Cell("text", left), Cell("text", right), Cell("text", one.how),
                      Cell("text", measured + ("" if one.confirmed else " (do not confirm)")),
                      Cell("text", "yes" if one.differentiable else "no")))
@@ -364,7 +360,7 @@ def disagreement_notes(report):
         for hidden in analysis.hidden:
             notes.append(Note((f"Within rounding of a {hidden.what}: ", *slot_cells(graph, hidden.slot),
                                f" (its argument {hidden.position + 1} is off {hidden.value:g} in floats by less than "
-                               "its rounding error, and exactly no precision up to 2,560 digits separates it from "
+                               f"its rounding error, and exactly no precision up to {MAX_DIGITS:,} digits separates it from "
                                f"{hidden.value:g}); the float program's derivatives do not see it, so the one-sided "
                                "derivatives come from high-precision differences of f.",)))
         if all(entry.differentiable for entry in comparison.entries):
