@@ -346,9 +346,12 @@ def check_one_sided(graph, point, analysis, digits=120):
     the directional sweeps but the expression."""
     import sympy
     from adcompare.backends.symbolic import to_sympy
+    # Large literals as named constants, their exact values passed in: built as rationals,
+    # cosh(tanh(u) − u) with u = tan|x₂|^(3602879701896397/2^55) ran out of memory in sympy.
+    named = {}
     try:
-        symbols, outputs = to_sympy(graph)
-        functions = [sympy.lambdify(symbols, f, modules="mpmath") for f in outputs]
+        symbols, outputs = to_sympy(graph, constants=named)
+        functions = [sympy.lambdify([*symbols, *named], f, modules="mpmath", dummify=True) for f in outputs]
     except (KeyError, TypeError, ValueError):       # sympy's f is zoo (tan(acos(0))): nothing to compare
         return                                      # (max(x, zoo) raises ValueError as it is built)
     for (k, j), one in analysis.entries.items():
@@ -361,16 +364,17 @@ def check_one_sided(graph, point, analysis, digits=120):
         # Ties broken by a power of a tiny coordinate are closer still (max(x3, tan(x3) + x1)
         # at x3 = 3e-62 changes piece at x1 = −x3³/3): the eighth power bounds those.
         # A tiny constant sets a scale too (atan(|x|/1.4e-45) at 0 bends within 1e-45).
-        constants = [abs(mpmath.mpf(a.value)) for node in graph.nodes for a in node.args
-                     if isinstance(a, Const) and a.value != 0]
-        scale = min([abs(mpmath.mpf(float(v))) for v in point if v != 0] + constants + [mpmath.mpf(1)]) ** 8
+        sizes = [abs(mpmath.mpf(a.value)) for node in graph.nodes for a in node.args
+                 if isinstance(a, Const) and a.value != 0]
+        scale = min([abs(mpmath.mpf(float(v))) for v in point if v != 0] + sizes + [mpmath.mpf(1)]) ** 8
         h = mpmath.mpf("1e-40") * (min(abs(mpmath.mpf(float(point[j]))), scale) if point[j] != 0 else scale)
         finer = h * mpmath.mpf("1e-20")
         # Twice the step's digits: f may square it (cos(h) = 1 − h²/2 under acos).
         with mpmath.workdps(digits + 2 * int(-mpmath.log10(finer)) + 330):
             x = [mpmath.mpf(float(v)) for v in point]
+            exact_constants = [mpmath.mpf(c.numerator) / c.denominator for c in named.values()]
             try:
-                center = functions[k](*x)
+                center = functions[k](*x, *exact_constants)
             except (ValueError, ZeroDivisionError, TypeError):    # the oracle cannot evaluate f here
                 continue
             if isinstance(center, mpmath.mpc):
@@ -383,7 +387,7 @@ def check_one_sided(graph, point, analysis, digits=120):
                     moved = list(x)
                     moved[j] += side * step
                     try:
-                        quotients.append(side * (functions[k](*moved) - center) / step)
+                        quotients.append(side * (functions[k](*moved, *exact_constants) - center) / step)
                     except (ValueError, ZeroDivisionError, TypeError):     # TypeError: mpmath compares a complex value
                         break
                 if len(quotients) < 2 or any(isinstance(q, mpmath.mpc) or not mpmath.isfinite(q) for q in quotients):
@@ -561,12 +565,14 @@ def not_finite_in_exact_arithmetic(graph, point):
     from adcompare.backends.symbolic import to_sympy
     if exact_value_undefined(graph, point):
         return True
+    named = {}      # large literals as named constants, substituted with the point (see check_one_sided)
     try:
-        symbols, outputs = to_sympy(graph)
+        symbols, outputs = to_sympy(graph, constants=named)
         derivatives = [sympy.diff(f, x) for f in outputs for x in symbols]
     except (ValueError, TypeError):
         return True
     at = dict(zip(symbols, (sympy.Rational(float(v)) for v in point)))
+    at.update({c: sympy.Rational(v.numerator, v.denominator) for c, v in named.items()})
     subexpressions = {e for d in derivatives for e in sympy.preorder_traversal(d)}
     return any(_undefined(e.subs(at)) for e in subexpressions)
 

@@ -466,6 +466,12 @@ CASES = {
     "float differences that share the sweep's rounding": (
         graph(3, ("cos", (0,)), ("acos", (3,)), ("abs", (0,)), ("add", (0, 1)), ("abs", (6,)), ("div", (4, 7)),
               ("abs", (8,))), (4.429736449641182e-84, 0.0, 0.0), "rounding of f"),
+    # relu(cosh(tanh u − u)) with u = tan|x2|^c, c the float 0.1, at 0: f ≈ 1 + |x2|^0.6/18,
+    # sides −∞ and +∞. The test's own mpmath oracle built f in sympy with c as a rational
+    # (3602879701896397/2^55) and ran out of memory; it now names c as adcompare does.
+    "an oracle that gave sympy a float literal's rational": (
+        graph(2, ("cosh", (1,)), ("abs", (1,)), ("tan", (3,)), ("pow", (4, Const(0.1, Fraction(0.1), "0.1"))),
+              ("tanh", (5,)), ("sub", (6, 5)), ("cosh", (7,)), ("relu", (8,))), (0.0, 0.0), "not differentiable"),
 }
 
 
