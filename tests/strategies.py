@@ -589,9 +589,17 @@ def exact_kink(graph, point):
         if not graph.live[slot] or OPERATIONS[node.op].kink_side is None:
             continue
         args = [sympy.Rational(a.value) if isinstance(a, Const) else expressions[a] for a in node.args]
-        difference = args[0] if len(args) == 1 else args[0] - args[1]
+        difference = (args[0] if len(args) == 1 else args[0] - args[1]).subs(at)
         try:
-            if sympy.simplify(difference.subs(at)) == 0:
+            # Clearly off its kink by sympy's numerical value: simplify is not needed, and over
+            # a float's rational (cos(x)^x at x = 0.0254, a denominator of 2^58) it did not
+            # finish and ran out of memory.
+            if abs(sympy.N(difference, 60)) > sympy.Float("1e-50"):
+                continue
+        except TypeError:                   # no numerical value (zoo, nan): simplify decides
+            pass
+        try:
+            if sympy.simplify(difference) == 0:
                 return True
         except (ValueError, TypeError):     # sympy cannot simplify it (a Max of a complex rewrite)
             continue
