@@ -158,9 +158,10 @@ def fill_code(template, args, output="y"):
 
 
 def _to_numpy(a):
-    # Python floats raise ZeroDivisionError where numpy gives ±∞ or NaN, which the callers
-    # check and name; numpy scalars behave as arrays do.
-    return np.float64(a) if type(a) is float else a
+    # Python floats and complex numbers (the complex step's x + ih) raise ZeroDivisionError
+    # where numpy gives ±∞ or NaN, which the callers check and name; numpy scalars behave as
+    # arrays do.
+    return np.float64(a) if type(a) is float else np.complex128(a) if type(a) is complex else a
 
 
 def _numpy_function(template, arity, with_output):

@@ -119,11 +119,19 @@ f or its derivative has no real value (a kink exactly at the point, a domain edg
 
 def exact_tangent(graph, point, output, variable):
     """The value and the derivative ∂y_output/∂x_variable in the current mpmath precision, by
-    forward mode over the Graph with `TANGENT_RULES` (constants as their floats)."""
+    forward mode over the Graph's needed nodes (`Graph.needed`) with `TANGENT_RULES`
+    (constants as their floats)."""
     values = [mpmath.mpf(x) for x in point]
     tangents = [mpmath.mpf(1 if i == variable else 0) for i in range(graph.n_inputs)]
     zero = mpmath.mpf(0)
+    needed = graph.needed
     for slot in range(graph.n_inputs, graph.size):
+        if not needed[slot]:
+            # A node no output reads is no part of f (the float program skips it too); its
+            # value can be astronomic (sinh of sinh of 1e300: mpmath never finishes).
+            values.append(None)
+            tangents.append(None)
+            continue
         node = graph.node(slot)
         args = [mpmath.mpf(a.value) if isinstance(a, Const) else values[a] for a in node.args]
         dargs = [zero if isinstance(a, Const) else tangents[a] for a in node.args]

@@ -218,6 +218,16 @@ def test_a_large_literal_is_a_named_constant_in_sympy_and_exact_in_the_value():
     assert run_method("symbolic", graph, (0.0, 1.0)).error is None
 
 
+def test_the_complex_step_past_a_dead_division_by_zero():
+    # cosh(−x) beside a node no output reads, x/relu(x), at x < 0: the rounding bounds of
+    # the complex step divided the Python complex x + ih by 0 and raised ZeroDivisionError.
+    # f′ = −sinh(−x) = sinh(x) (by hand).
+    x = -5.33129951240427e-09
+    graph = Graph(("x",), (Node("relu", (0,)), Node("div", (0, 1)), Node("neg", (0,)), Node("cosh", (3,))), (4,))
+    result = run_method("finite_difference", graph, (x,), method="complex-step")
+    assert result.jacobian[0, 0] == pytest.approx(math.sinh(x), rel=1e-12)
+
+
 def test_no_user_text_reaches_eval_exec_or_sympify(text_guard):
     marker = "zqmarker"
     report = adcompare.trace(f"ln({marker}) + {marker}*y - sin(y)", at=(2, 5))
