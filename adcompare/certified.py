@@ -48,13 +48,14 @@ with q = 2^53 ran out of memory, and exp's simplification built c^c for the floa
 integer of 5.6e16 digits, one C call): a point's coordinate is substituted, a limit taken
 and a literal written as a rational only within it (`small_rational`)."""
 
+_ZERO_EXPONENT = -1080     # |value| < 2^-1080: rounds to 0 in float64 (whose least is 2^-1074)
+_FZERO, _FONE = libmp.fzero, libmp.fone
+
 
 def small_rational(r):
     """Whether a rational (sympy's or a Fraction) is within `SYMPY_RATIONAL`."""
     p, q = (r.p, r.q) if hasattr(r, "p") else (r.numerator, r.denominator)
     return abs(p) <= SYMPY_RATIONAL and abs(q) <= SYMPY_RATIONAL
-_ZERO_EXPONENT = -1080     # |value| < 2^-1080: rounds to 0 in float64 (whose least is 2^-1074)
-_FZERO, _FONE = libmp.fzero, libmp.fone
 
 
 def schedule(digits, most=MAX_DIGITS):

@@ -121,9 +121,9 @@ def numerical_column(graph, point, variable, side=0, digits=50):
                                    failure=one_sided.failure)
                 break
         if c.established and not (_close(c, r) and _close(c, l)):
-            c = ReferenceValue(None, None, failure="not differentiable", how=f"not differentiable here: the one-sided derivatives are "
+            c = ReferenceValue(None, None, f"not differentiable here: the one-sided derivatives are "
                                            f"{mpmath.nstr(l.value, 17)} (left) and {mpmath.nstr(r.value, 17)} "
-                                           "(right)")
+                                           "(right)", failure="not differentiable")
         results.append(c)
     return results
 
