@@ -375,7 +375,9 @@ def check_one_sided(graph, point, analysis, digits=120):
             exact_constants = [mpmath.mpf(c.numerator) / c.denominator for c in named.values()]
             try:
                 center = functions[k](*x, *exact_constants)
-            except (ValueError, ZeroDivisionError, TypeError):    # the oracle cannot evaluate f here
+            # The oracle cannot evaluate f here (OverflowError: mpmath's complex atan of sympy's
+            # x1^x3·x3^−x3 for (x1/x3)^x3 with x1, x3 < 0 makes an integer too large).
+            except (ValueError, ZeroDivisionError, TypeError, OverflowError):
                 continue
             if isinstance(center, mpmath.mpc):
                 continue
@@ -388,7 +390,7 @@ def check_one_sided(graph, point, analysis, digits=120):
                     moved[j] += side * step
                     try:
                         quotients.append(side * (functions[k](*moved, *exact_constants) - center) / step)
-                    except (ValueError, ZeroDivisionError, TypeError):     # TypeError: mpmath compares a complex value
+                    except (ValueError, ZeroDivisionError, TypeError, OverflowError):     # TypeError: mpmath compares a complex value
                         break
                 if len(quotients) < 2 or any(isinstance(q, mpmath.mpc) or not mpmath.isfinite(q) for q in quotients):
                     continue

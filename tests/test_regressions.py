@@ -479,6 +479,13 @@ CASES = {
     "an oracle's simplify over a float's rational": (
         graph(1, ("cos", (0,)), ("pow", (1, 0)), ("log", (2, 1)), ("sinh", (3,)), ("min", (3, 2)), ("log", (2, 5)),
               ("add", (6, 5)), ("exp", (7,))), (0.025441168113166768,), "rounding"),
+    # atan(x2^(x1/x3)) beside dead nodes at x1 = −1.7, x2 = x3 = −5.8e-71: a negative base
+    # to the power 2.9e70; the one-sided oracle's mpmath evaluation of sympy's expression
+    # goes complex, and mpmath's complex atan raised OverflowError. The oracle now skips a
+    # point it cannot evaluate, as it did for ValueError.
+    "an oracle's complex evaluation that overflows": (
+        graph(3, ("div", (0, 2)), ("pow", (1, 3)), ("relu", (0,)), ("sqrt", (5,)), ("sqrt", (6,)), ("atan", (4,))),
+        (-1.692196973516781, -5.759185188302475e-71, -5.759185188302475e-71), "not differentiable"),
 }
 
 
