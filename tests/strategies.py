@@ -429,15 +429,16 @@ def sympy_node_values(graph, point, digits=None):
     A folded constant is its own slot's value; a node no output needs is None. Raises
     ValueError or TypeError where sympy refuses to build a node (Max(zoo, ½)).
 
-    With ``digits``, as many more digits as the point's smallest nonzero coordinate has
-    leading zeros (acos(−9.6e-293) − π/2 is not 0 at 200 digits, and tan of it is then
-    1e200 of the wrong sign), and raises OverflowError for an operation on a value beyond
+    With ``digits``, three times as many more digits as the point's smallest nonzero
+    coordinate has leading zeros (acos(−9.6e-293) − π/2 is not 0 at 200 digits, and tan of
+    it is then 1e200 of the wrong sign; cos(5e-324) is 1 − 1.2e-647, which acos(|·|) turns
+    back into 5e-324, and a cube, x − sin x, needs three times), and raises OverflowError for an operation on a value beyond
     10^(10^6), which sympy's evalf does not finish (exp of exp(1e200))."""
     import sympy
     from adcompare.backends.symbolic import to_sympy_constant
     needed = graph.needed
     if digits is not None:
-        digits += max([0] + [-math.floor(math.log10(abs(v))) for v in point if v != 0])
+        digits += 3 * max([0] + [-math.floor(math.log10(abs(v))) for v in point if v != 0])
     values = [sympy.Rational(float(v)) if digits is None else sympy.Float(float(v), digits) for v in point]
     for slot in range(graph.n_inputs, graph.size):
         node = graph.node(slot)

@@ -486,6 +486,13 @@ CASES = {
     "an oracle's complex evaluation that overflows": (
         graph(3, ("div", (0, 2)), ("pow", (1, 3)), ("relu", (0,)), ("sqrt", (5,)), ("sqrt", (6,)), ("atan", (4,))),
         (-1.692196973516781, -5.759185188302475e-71, -5.759185188302475e-71), "not differentiable"),
+    # atan(acos(|cos x1|)/x3) at x1 = 5e-324, x3 = 3.1e-156: acos(|cos x1|) is |x1| exactly
+    # and 0 in floats, so f's floats are constant and finite differences give 0 for
+    # ∂f/∂x1 ≈ 1/x3 = 3.2e155: rounding of f. The oracle evaluated cos(5e-324) at 524 digits,
+    # where it is 1 (it is 1 − 1.2e-647), and found no value lost.
+    "an oracle's digits below a squared coordinate": (
+        graph(3, ("abs", (2,)), ("abs", (0,)), ("cos", (0,)), ("abs", (0,)), ("abs", (5,)), ("acos", (7,)),
+              ("div", (8, 2)), ("atan", (9,))), (5e-324, 0.0, 3.1093046292866006e-156), "rounding of f"),
 }
 
 
